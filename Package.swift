@@ -1,0 +1,84 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "odoosync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "odoosync", targets: ["odoosync"]),
+        .library(name: "OdooEmulator", targets: ["OdooEmulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // Values, maps, errors and configuration shared by every other target.
+        .target(
+            name: "OdooSyncCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // The SQLite mirror: schema, migrations and the writes named after intent.
+        .target(
+            name: "OdooSyncMirror",
+            dependencies: ["OdooSyncCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // The Odoo client: three protocols, typed errors, retries, the streaming page decoder.
+        .target(
+            name: "OdooClient",
+            dependencies: ["OdooSyncCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // An Odoo stand-in over real HTTP for tests, benchmarks and `demo`.
+        .target(
+            name: "OdooEmulator",
+            dependencies: [
+                "OdooSyncCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Pull, push and conflict handling: the mirror and the clients brought together.
+        .target(
+            name: "OdooSyncEngine",
+            dependencies: [
+                "OdooSyncCore", "OdooSyncMirror", "OdooClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // The pull's hot path binds values straight into SQLite's C API.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "OdooSyncCLI",
+            dependencies: [
+                "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooSyncEngine", "OdooEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "odoosync",
+            dependencies: ["OdooSyncCLI"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "OdooSyncTests",
+            dependencies: [
+                "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooEmulator", "OdooSyncEngine", "OdooSyncCLI",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,120 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header names lowercased; repeated headers joined with ", ".
+    public var headers: [String: String]
+    public var body: Data
+
+    public init(status: Int, headers: [String: String], body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public var contentType: String { headers["content-type"] ?? "" }
+    public var isJSON: Bool { contentType.contains("json") }
+}
+
+/// Why a request got no complete answer. All of these are worth a retry.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case timeout, connectionLost, cannotConnect, cannotResolveHost, other }
+    public let kind: Kind
+    public let detail: String
+    public init(kind: Kind, detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
+    public var description: String { detail }
+}
+
+/// HTTP behind one small protocol, so that unit tests may swap it; everything else goes over
+/// real loopback HTTP.
+public protocol HTTPTransport: Sendable {
+    func post(_ url: URL, headers: [String: String], body: Data, timeout: TimeInterval) async throws -> HTTPResponse
+    func get(_ url: URL, headers: [String: String], timeout: TimeInterval) async throws -> HTTPResponse
+}
+
+/// URLSession (libcurl underneath on Linux) with cookies turned off: the session cookie is
+/// handled by the client, so that nothing is stored outside the mirror.
+public final class URLSessionTransport: HTTPTransport {
+    private let session: URLSession
+
+    public init() {
+        let config = URLSessionConfiguration.ephemeral
+        config.httpCookieStorage = nil
+        config.httpShouldSetCookies = false
+        config.urlCache = nil
+        config.requestCachePolicy = .reloadIgnoringLocalCacheData
+        config.httpMaximumConnectionsPerHost = 4
+        session = URLSession(configuration: config)
+    }
+
+    public func post(_ url: URL, headers: [String: String], body: Data, timeout: TimeInterval) async throws -> HTTPResponse {
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        return try await perform(request)
+    }
+
+    public func get(_ url: URL, headers: [String: String], timeout: TimeInterval) async throws -> HTTPResponse {
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = "GET"
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        return try await perform(request)
+    }
+
+    private func perform(_ request: URLRequest) async throws -> HTTPResponse {
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch let error as URLError {
+            throw TransportError(kind: URLSessionTransport.kind(of: error), detail: URLSessionTransport.describe(error))
+        } catch {
+            throw TransportError(kind: .other, detail: "\(error.localizedDescription)")
+        }
+        guard let http = response as? HTTPURLResponse else {
+            throw TransportError(kind: .other, detail: "the answer was not HTTP")
+        }
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields {
+            guard let name = (key as? String)?.lowercased(), let text = value as? String else { continue }
+            headers[name] = headers[name].map { "\($0), \(text)" } ?? text
+        }
+        // A body shorter than its Content-Length means the connection broke mid-answer.
+        if let declared = headers["content-length"].flatMap({ Int($0) }), declared > data.count {
+            throw TransportError(kind: .connectionLost, detail: "the answer was cut off after \(data.count) of \(declared) bytes")
+        }
+        return HTTPResponse(status: http.statusCode, headers: headers, body: data)
+    }
+
+    static func kind(of error: URLError) -> TransportError.Kind {
+        switch error.code {
+        case .timedOut: return .timeout
+        case .networkConnectionLost, .cannotParseResponse, .badServerResponse, .zeroByteResource: return .connectionLost
+        case .cannotConnectToHost, .notConnectedToInternet: return .cannotConnect
+        case .cannotFindHost, .dnsLookupFailed: return .cannotResolveHost
+        default: return .other
+        }
+    }
+
+    static func describe(_ error: URLError) -> String {
+        switch error.code {
+        case .timedOut: return "the request timed out"
+        case .networkConnectionLost: return "the connection was lost"
+        case .cannotConnectToHost: return "the connection was refused"
+        case .notConnectedToInternet: return "there is no network connection"
+        case .cannotFindHost, .dnsLookupFailed: return "the host name could not be resolved"
+        case .badServerResponse, .cannotParseResponse: return "the server sent a broken answer"
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+            return "the TLS connection failed (certificate or protocol)"
+        default: return "network error \(error.code.rawValue)"
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import OdooSyncCore
+
+/// What went wrong talking to Odoo, one case per action the caller takes.
+///
+/// | case | action |
+/// |---|---|
+/// | `authenticationFailed`, `unknownDatabase`, `unreachable` | stop the run, exit 3 |
+/// | `sessionExpired` | log in again once, then retry the call |
+/// | `htmlPage`, `badResponse` (5xx, truncated) | retried with backoff; exit 3 when retries run out |
+/// | `unknownModel`, `unknownMethod`, `invalidField`, `invalidValue` | stop: the server lacks what we need (exit 1) |
+/// | `accessDenied` | stop, exit 3: the user may not do this |
+/// | `validation`, `missingRecord`, `userError`, `server` | fail this item, go on with the others |
+public enum OdooError: UserFacingError {
+    case authenticationFailed(server: String, login: String, database: String, detail: String)
+    case unknownDatabase(server: String, database: String)
+    case sessionExpired
+    case unknownModel(model: String, message: String)
+    case unknownMethod(message: String)
+    case invalidField(message: String)
+    case invalidValue(message: String)
+    case accessDenied(message: String)
+    case validation(message: String)
+    case missingRecord(message: String)
+    case userError(message: String)
+    case server(name: String, message: String)
+    case htmlPage(server: String, status: Int, title: String, attempts: Int)
+    case badResponse(server: String, detail: String, attempts: Int)
+    case unreachable(server: String, detail: String, attempts: Int)
+    case protocolUnavailable(server: String, detail: String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .authenticationFailed, .unknownDatabase, .unreachable, .htmlPage, .badResponse, .accessDenied,
+             .protocolUnavailable, .sessionExpired:
+            return .remote
+        default:
+            return .itemErrors
+        }
+    }
+
+    /// Worth another try with the same request.
+    var isTransient: Bool {
+        switch self {
+        case .htmlPage(_, let status, _, _): return status >= 500 || status == 429 || status == 408
+        case .badResponse, .unreachable: return true
+        default: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .authenticationFailed(server, login, database, detail):
+            return "Odoo at \(server) refused the login `\(login)` on database `\(database)` (\(detail)). Check ODOO_USERNAME and ODOO_API_KEY or ODOO_PASSWORD; an API key works only for the user who created it."
+        case let .unknownDatabase(server, database):
+            return "Odoo at \(server) has no database named `\(database)`. Check ODOO_DATABASE (the database name is shown on the Odoo login page's database selector)."
+        case .sessionExpired:
+            return "The Odoo session expired and logging in again did not help. Run the command again."
+        case let .unknownModel(model, message):
+            return "Odoo does not know the model `\(model)` (\(message)). Install the matching Odoo app (CRM for crm.lead) or check the model name."
+        case let .unknownMethod(message):
+            return "Odoo does not offer that method: \(message)."
+        case let .invalidField(message):
+            return "Odoo rejected a field name: \(message). This Odoo version may lack the field; check `odoosync config show`."
+        case let .invalidValue(message):
+            return "Odoo rejected a value: \(message)."
+        case let .accessDenied(message):
+            return "Odoo denied access: \(Self.firstLine(message)) Ask an Odoo administrator for the rights, or use another user."
+        case let .validation(message):
+            return "Odoo refused the change: \(Self.firstLine(message))"
+        case let .missingRecord(message):
+            return "The Odoo record no longer exists: \(Self.firstLine(message))"
+        case let .userError(message):
+            return "Odoo refused the request: \(Self.firstLine(message))"
+        case let .server(name, message):
+            return "Odoo reported \(name): \(Self.firstLine(message))"
+        case let .htmlPage(server, status, title, attempts):
+            return "Odoo at \(server) answered HTTP \(status) with an HTML page (\"\(title)\") instead of JSON, \(attempts) time(s): a proxy or the server itself is failing, or ODOO_URL does not point at Odoo. Check ODOO_URL and try again later."
+        case let .badResponse(server, detail, attempts):
+            return "Odoo at \(server) sent a broken answer (\(detail)) \(attempts) time(s). Try again later; if it persists, check the server's logs."
+        case let .unreachable(server, detail, attempts):
+            return "Cannot reach Odoo at \(server): \(detail) (\(attempts) attempt(s)). Check ODOO_URL and your network connection; your local edits stay in the mirror."
+        case let .protocolUnavailable(server, detail):
+            return "Odoo at \(server) does not offer the chosen API: \(detail). Set ODOO_PROTOCOL=auto to let odoosync pick one."
+        }
+    }
+
+    static func firstLine(_ text: String) -> String {
+        let line = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? text
+        return line.hasSuffix(".") ? line : line + "."
+    }
+
+    /// Maps Odoo's exception (`error.data.name` in JSON-RPC, `name` in JSON-2) to a case.
+    static func fromServer(name: String, message: String, model: String?, context: ErrorContext) -> OdooError {
+        switch name {
+        case "odoo.exceptions.AccessDenied", "werkzeug.exceptions.Unauthorized":
+            return .authenticationFailed(server: context.server, login: context.login, database: context.database,
+                                         detail: message.isEmpty ? "access denied" : message)
+        case "odoo.http.SessionExpiredException":
+            return .sessionExpired
+        case "psycopg2.OperationalError" where message.contains("does not exist"):
+            return .unknownDatabase(server: context.server, database: context.database)
+        case "odoo.exceptions.AccessError" where message.contains("Database not found"):
+            return .unknownDatabase(server: context.server, database: context.database)
+        case "odoo.exceptions.AccessError":
+            return .accessDenied(message: message)
+        case "odoo.exceptions.UserError" where message.hasPrefix("Object ") && message.hasSuffix("doesn't exist"):
+            return .unknownModel(model: model ?? "?", message: message)
+        case "werkzeug.exceptions.NotFound":
+            if message.contains("method") { return .unknownMethod(message: message) }
+            return .unknownModel(model: model ?? "?", message: message)
+        case "builtins.AttributeError" where message.contains("does not exist"):
+            return .unknownMethod(message: message)
+        case "builtins.ValueError" where message.hasPrefix("Invalid field"):
+            return .invalidField(message: message)
+        case "builtins.ValueError", "builtins.TypeError":
+            return .invalidValue(message: message)
+        case "odoo.exceptions.ValidationError":
+            return .validation(message: message)
+        case "odoo.exceptions.MissingError":
+            return .missingRecord(message: message)
+        case "odoo.exceptions.UserError":
+            return .userError(message: message)
+        default:
+            return .server(name: name, message: message)
+        }
+    }
+}
+
+struct ErrorContext: Sendable {
+    var server: String
+    var login: String
+    var database: String
+}

@@ -1,0 +1,71 @@
+import GRDB
+import GRDBSQLite
+
+/// A prepared statement driven through SQLite's C API, for the pull's hot path: binding bytes
+/// from the response body directly avoids building a `DatabaseValue` per column.
+struct FastStatement {
+    let statement: Statement
+    var handle: OpaquePointer { statement.sqliteStatement }
+
+    init(_ db: Database, _ sql: String) throws {
+        statement = try db.cachedStatement(sql: sql)
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    @inline(__always) func bind(_ index: Int32, _ value: Int?) {
+        if let value { sqlite3_bind_int64(handle, index, Int64(value)) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    @inline(__always) func bind(_ index: Int32, _ value: Double?) {
+        if let value { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    @inline(__always) func bind(_ index: Int32, _ value: String?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        var copy = value
+        copy.withUTF8 { buffer in bind(index, utf8: buffer) }
+    }
+
+    /// Binds UTF-8 bytes (nil binds NULL).
+    @inline(__always) func bind(_ index: Int32, utf8 buffer: UnsafeBufferPointer<UInt8>?) {
+        guard let buffer else { sqlite3_bind_null(handle, index); return }
+        guard let base = buffer.baseAddress, buffer.count > 0 else {
+            sqlite3_bind_text(handle, index, "", 0, nil)
+            return
+        }
+        sqlite3_bind_text(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(buffer.count),
+                          FastStatement.transient)
+    }
+
+    @inline(__always) func bind(_ index: Int32, raw buffer: UnsafeRawBufferPointer) {
+        bind(index, utf8: buffer.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Runs the statement to completion; returns whether it produced a row (for SELECTs the
+    /// caller reads that row before the next `reset`).
+    @discardableResult
+    func step() throws -> Bool {
+        let code = sqlite3_step(handle)
+        switch code {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(handle)))
+            sqlite3_reset(handle)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+        }
+    }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    func columnInt(_ index: Int32) -> Int { Int(sqlite3_column_int64(handle, index)) }
+    func columnIsNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
+    func columnText(_ index: Int32) -> String? {
+        guard let text = sqlite3_column_text(handle, index) else { return nil }
+        return String(cString: text)
+    }
+}

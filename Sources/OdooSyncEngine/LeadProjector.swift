@@ -1,0 +1,285 @@
+import Foundation
+import GRDB
+import OdooClient
+import OdooSyncCore
+import OdooSyncMirror
+
+/// Turns a pulled crm.lead into the ERP's `leads` row (with its customer and contact), as the
+/// design and reference/stage-map.md describe. A lead with a local edit not yet pushed is
+/// never overwritten: it is skipped, and becomes a conflict when Odoo changed it too.
+final class LeadProjector: @unchecked Sendable {
+    typealias F = LeadFields
+
+    private let stageMap: StageMap
+    private let priorityMap: [String: String]
+    private let companyID: String?
+    private let runID: String
+    private let now = Timestamp.iso(Date())
+    /// Odoo lead id -> (edit id, the write_date the edit was made against).
+    private var openEdits: [Int: (editID: Int, base: String?, status: String)] = [:]
+    /// Partner id -> (commercial partner id, its name), from partner snapshots.
+    private var commercial: [Int: (Int, String)] = [:]
+    private var customerByPartner: [Int: String] = [:]
+    private var contactByKey: [String: String] = [:]
+    private(set) var unmappedStages: Set<String> = []
+    private(set) var conflicts = 0
+
+    init(mirror: Mirror, runID: String) throws {
+        self.runID = runID
+        stageMap = try mirror.stageMap()
+        priorityMap = try mirror.priorityMap()
+        let company = try mirror.setting("leads.company_id") ?? ""
+        companyID = company.isEmpty ? nil : company
+        try mirror.read { db in
+            for row in try Row.fetchAll(db, sql: "SELECT id, odoo_id, base_write_date, status FROM local_edits WHERE status IN ('pending', 'conflict')") {
+                openEdits[row[1]] = (row[0], row[2], row[3])
+            }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT odoo_id, json_extract(data, '$.commercial_partner_id[0]'), json_extract(data, '$.commercial_partner_id[1]')
+                FROM odoo_records WHERE model = 'res.partner' AND json_type(data, '$.commercial_partner_id') = 'array'
+                """) {
+                commercial[row[0]] = (row[1], row[2])
+            }
+        }
+    }
+
+    func project(_ db: Database, _ view: borrowing RecordView, change: OdooPuller.Change) throws -> OdooPuller.Outcome {
+        guard let odooID = view.int(F.id) else { return .failed }
+        let writeDate = view.string(F.writeDate)
+        if let edit = openEdits[odooID] {
+            if edit.base != writeDate {
+                try recordConflict(db, odooID: odooID, edit: edit, view: view, remoteWriteDate: writeDate)
+            }
+            return .skipped
+        }
+
+        let stagePair = view.many2one(F.stage)
+        var stage: String? = nil
+        if let stagePair {
+            stage = stageMap.slug(forOdooStage: stagePair.name)
+            if stage == nil && !unmappedStages.contains(stagePair.name) {
+                unmappedStages.insert(stagePair.name)
+                try Mirror.appendEvent(db, runID: runID, level: .warn, type: "unmapped_stage",
+                                       message: "Odoo stage \"\(stagePair.name)\" has no pipeline stage; leads in it keep stage NULL until you run `odoosync config set stage \"\(stagePair.name)\" <slug>`",
+                                       metadata: ["odoo_stage": .string(stagePair.name), "odoo_stage_id": .int(stagePair.id)])
+            }
+        }
+        let name = view.string(F.name) ?? ""
+        let partner = view.many2one(F.partner)
+        let partnerName = view.string(F.partnerName)
+        let contactName = view.string(F.contactName)
+        let email = view.string(F.email)
+        let phone = view.string(F.phone)
+        let salesperson = view.many2one(F.user)?.name
+        let priorityKey = view.string(F.priority) ?? "0"
+        let probability = view.double(F.probability)
+        let revenue = view.double(F.revenue)
+        let type = view.string(F.type)
+
+        let customerID = try customer(db, partner: partner, partnerName: partnerName)
+        var contactID: String? = nil
+        if let customerID, email != nil || contactName != nil {
+            contactID = try contact(db, customerID: customerID, name: contactName, email: email, phone: phone)
+        }
+
+        var metadata = "{\"odoo_id\":\(odooID)"
+        func add(_ key: String, _ value: String?) {
+            metadata += ",\"\(key)\":"
+            if let value { JSONValue.writeString(value, to: &metadata) } else { metadata += "null" }
+        }
+        add("odoo_stage", stagePair?.name)
+        metadata += ",\"odoo_probability\":" + (probability.map(JSONValue.format) ?? "null")
+        metadata += ",\"odoo_revenue\":" + (revenue.map(JSONValue.format) ?? "null")
+        add("odoo_salesperson", salesperson)
+        add("odoo_contact", contactName)
+        add("odoo_email", email)
+        add("odoo_phone", phone)
+        add("odoo_type", type)
+        add("odoo_priority", priorityKey)
+        add("odoo_write_date", writeDate)
+        add("synced_at", now)
+        metadata += "}"
+
+        let tags = view.intList(F.tags).map { "[" + $0.map(String.init).joined(separator: ",") + "]" } ?? "[]"
+        let upsert = try FastStatement(db, """
+            INSERT INTO leads (id, title, description, stage, source, source_email_id, priority, expected_close_date,
+                               probability, expected_value, customer_id, contact_id, metadata, company_id, created_at,
+                               updated_at, synced_at, odoo_id, odoo_stage, odoo_partner_id, salesperson, lead_type,
+                               active, deleted_at, tags)
+            VALUES (?, ?, ?, ?, 'odoo_sync', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+            ON CONFLICT (odoo_id) DO UPDATE SET
+                title = excluded.title, description = excluded.description, stage = excluded.stage,
+                source = excluded.source, priority = excluded.priority,
+                expected_close_date = excluded.expected_close_date, probability = excluded.probability,
+                expected_value = excluded.expected_value, customer_id = excluded.customer_id,
+                contact_id = excluded.contact_id, metadata = excluded.metadata,
+                company_id = coalesce(excluded.company_id, leads.company_id), created_at = excluded.created_at,
+                updated_at = excluded.updated_at, synced_at = excluded.synced_at, odoo_stage = excluded.odoo_stage,
+                odoo_partner_id = excluded.odoo_partner_id, salesperson = excluded.salesperson,
+                lead_type = excluded.lead_type, active = excluded.active, deleted_at = NULL, tags = excluded.tags
+            """)
+        upsert.bind(1, UUID().uuidString.lowercased())
+        upsert.bind(2, name)
+        upsert.bind(3, view.string(F.description).flatMap(HTMLText.plain))
+        upsert.bind(4, stage)
+        upsert.bind(5, "odoo_crm_\(odooID)")
+        upsert.bind(6, priorityMap[priorityKey] ?? "low")
+        upsert.bind(7, view.string(F.deadline))
+        upsert.bind(8, probability)
+        upsert.bind(9, revenue)
+        upsert.bind(10, customerID)
+        upsert.bind(11, contactID)
+        upsert.bind(12, metadata)
+        upsert.bind(13, companyID)
+        upsert.bind(14, view.string(F.createDate).flatMap(Timestamp.parseOdoo).map(Timestamp.iso) ?? now)
+        upsert.bind(15, now)
+        upsert.bind(16, now)
+        upsert.bind(17, odooID)
+        upsert.bind(18, stagePair?.name)
+        upsert.bind(19, partner?.id)
+        upsert.bind(20, salesperson)
+        upsert.bind(21, type)
+        upsert.bind(22, (view.bool(F.active) ?? true) ? 1 : 0)
+        upsert.bind(23, tags)
+        try upsert.step()
+        upsert.reset()
+        return .stored
+    }
+
+    /// The customer of a lead: its partner's commercial entity when Odoo has one, else a
+    /// customer by the lead's company name.
+    private func customer(_ db: Database, partner: (id: Int, name: String)?, partnerName: String?) throws -> String? {
+        if let partner {
+            let (key, name) = commercial[partner.id] ?? (partner.id, partnerName ?? partner.name)
+            if let id = customerByPartner[key] { return id }
+            let id = try Customers.upsert(db, odooPartnerID: key, name: name, now: now)
+            customerByPartner[key] = id
+            return id
+        }
+        guard let partnerName, !partnerName.isEmpty else { return nil }
+        let cacheKey = "name:" + partnerName.lowercased()
+        if let id = contactByKey[cacheKey] { return id }
+        let id: String
+        if let existing = try String.fetchOne(db, sql: "SELECT id FROM customers WHERE odoo_partner_id IS NULL AND lower(name) = lower(?)",
+                                              arguments: [partnerName]) {
+            id = existing
+        } else {
+            id = UUID().uuidString.lowercased()
+            try db.execute(sql: "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                           arguments: [id, partnerName, now, now])
+        }
+        contactByKey[cacheKey] = id
+        return id
+    }
+
+    /// Contacts are found by email within the customer (by name when there is no email).
+    private func contact(_ db: Database, customerID: String, name: String?, email: String?, phone: String?) throws -> String? {
+        let key = customerID + "|" + (email?.lowercased() ?? "name:" + (name ?? "").lowercased())
+        if let id = contactByKey[key] { return id }
+        let (first, last) = Contacts.split(name ?? "")
+        let existing: String?
+        if let email {
+            existing = try String.fetchOne(db, sql: "SELECT id FROM contacts WHERE customer_id = ? AND lower(email) = lower(?)",
+                                           arguments: [customerID, email])
+        } else {
+            existing = try String.fetchOne(db, sql: """
+                SELECT id FROM contacts WHERE customer_id = ? AND email IS NULL
+                  AND coalesce(first_name, '') = ? AND coalesce(last_name, '') = ?
+                """, arguments: [customerID, first ?? "", last ?? ""])
+        }
+        let id: String
+        if let existing {
+            id = existing
+            try db.execute(sql: """
+                UPDATE contacts SET phone = coalesce(?, phone), first_name = coalesce(?, first_name),
+                       last_name = coalesce(?, last_name), updated_at = ?
+                WHERE id = ? AND (phone IS NOT ? OR first_name IS NOT ? OR last_name IS NOT ?)
+                """, arguments: [phone, first, last, now, id, phone ?? "", first ?? "", last ?? ""])
+        } else {
+            id = UUID().uuidString.lowercased()
+            let hasPrimary = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)",
+                                               arguments: [customerID]) ?? false
+            try db.execute(sql: """
+                INSERT INTO contacts (id, customer_id, first_name, last_name, email, phone, is_primary, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, customerID, first, last, email, phone, !hasPrimary, now, now])
+        }
+        contactByKey[key] = id
+        return id
+    }
+
+    private func recordConflict(_ db: Database, odooID: Int, edit: (editID: Int, base: String?, status: String),
+                                view: borrowing RecordView, remoteWriteDate: String?) throws {
+        let leadID = try String.fetchOne(db, sql: "SELECT id FROM leads WHERE odoo_id = ?", arguments: [odooID]) ?? ""
+        let local = try String.fetchOne(db, sql: "SELECT changes FROM local_edits WHERE id = ?", arguments: [edit.editID]) ?? "{}"
+        let remote = String(decoding: view.rawBytes, as: UTF8.self)
+        let inserted = try Conflicts.open(db, leadID: leadID, editID: edit.editID, odooID: odooID, localChanges: local,
+                                          remoteData: remote, baseWriteDate: edit.base, remoteWriteDate: remoteWriteDate,
+                                          runID: runID)
+        if inserted { conflicts += 1 }
+        openEdits[odooID] = (edit.editID, edit.base, "conflict")
+    }
+}
+
+enum Customers {
+    static func upsert(_ db: Database, odooPartnerID: Int, name: String, now: String) throws -> String {
+        if let id = try String.fetchOne(db, sql: "SELECT id FROM customers WHERE odoo_partner_id = ?", arguments: [odooPartnerID]) {
+            try db.execute(sql: "UPDATE customers SET name = ?, updated_at = ? WHERE id = ? AND name IS NOT ?",
+                           arguments: [name, now, id, name])
+            return id
+        }
+        let id = UUID().uuidString.lowercased()
+        try db.execute(sql: "INSERT INTO customers (id, name, odoo_partner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [id, name, odooPartnerID, now, now])
+        return id
+    }
+}
+
+enum Contacts {
+    /// "Jacques Dunagan" -> ("Jacques", "Dunagan"); a single word is a first name.
+    static func split(_ name: String) -> (String?, String?) {
+        let parts = name.split(separator: " ", omittingEmptySubsequences: true)
+        guard let first = parts.first else { return (nil, nil) }
+        let rest = parts.dropFirst().joined(separator: " ")
+        return (String(first), rest.isEmpty ? nil : rest)
+    }
+}
+
+enum Conflicts {
+    /// Opens a conflict for a lead unless one is open already; marks the edit as conflicting.
+    @discardableResult
+    static func open(_ db: Database, leadID: String, editID: Int, odooID: Int, localChanges: String, remoteData: String,
+                     baseWriteDate: String?, remoteWriteDate: String?, runID: String?) throws -> Bool {
+        let now = Timestamp.iso(Date())
+        try db.execute(sql: "UPDATE local_edits SET status = 'conflict', updated_at = ? WHERE id = ?", arguments: [now, editID])
+        try db.execute(sql: """
+            INSERT INTO conflicts (entity, entity_id, edit_id, odoo_model, odoo_id, local_data, remote_data, base_write_date,
+                                   remote_write_date, created_at)
+            VALUES ('lead', ?, ?, 'crm.lead', ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO UPDATE SET remote_data = excluded.remote_data, remote_write_date = excluded.remote_write_date
+            """, arguments: [leadID, editID, odooID, localChanges, remoteData, baseWriteDate, remoteWriteDate, now])
+        let inserted = db.changesCount > 0
+        try Mirror.appendEvent(db, runID: runID, level: .warn, type: "conflict",
+                               message: "lead odoo_crm_\(odooID) was changed in Odoo and locally; settle it with `odoosync conflicts resolve`",
+                               metadata: ["odoo_id": .int(odooID), "base_write_date": baseWriteDate.map(JSONValue.string) ?? .null,
+                                          "remote_write_date": remoteWriteDate.map(JSONValue.string) ?? .null])
+        return inserted
+    }
+}
+
+/// Odoo's html fields as plain text for the ERP's `description` column.
+enum HTMLText {
+    static func plain(_ html: String) -> String? {
+        guard html.contains("<") || html.contains("&") else { return html.isEmpty ? nil : html }
+        var text = html
+        for tag in ["<br>", "<br/>", "<br />", "</p>", "</div>", "</li>"] {
+            text = text.replacingOccurrences(of: tag, with: "\n", options: .caseInsensitive)
+        }
+        text = text.replacingOccurrences(of: "<[^>]*>", with: "", options: .regularExpression)
+        for (entity, value) in [("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
+            text = text.replacingOccurrences(of: entity, with: value)
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+}

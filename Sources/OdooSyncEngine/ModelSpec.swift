@@ -1,0 +1,47 @@
+/// Which fields of each Odoo model the pull asks for: only those the mirror uses.
+struct ModelSpec: Sendable {
+    let name: String
+    let fields: [String]
+    /// crm.stage has no `active` field; asking for it would be an error on a real server.
+    let hasActive: Bool
+
+    func index(_ field: String) -> Int {
+        guard let i = fields.firstIndex(of: field) else { preconditionFailure("\(field) is not pulled for \(name)") }
+        return i
+    }
+
+    static let stage = ModelSpec(
+        name: "crm.stage",
+        fields: ["id", "name", "sequence", "is_won", "fold", "create_date", "write_date"],
+        hasActive: false)
+
+    static let users = ModelSpec(
+        name: "res.users",
+        fields: ["id", "name", "login", "email", "active", "share", "partner_id", "create_date", "write_date"],
+        hasActive: true)
+
+    static let partner = ModelSpec(
+        name: "res.partner",
+        fields: ["id", "name", "display_name", "is_company", "parent_id", "commercial_partner_id", "email", "phone",
+                 "city", "country_id", "active", "create_date", "write_date"],
+        hasActive: true)
+
+    static let lead = ModelSpec(
+        name: "crm.lead",
+        fields: LeadFields.all,
+        hasActive: true)
+}
+
+/// crm.lead fields in the order the projection reads them; the constants are their indexes.
+enum LeadFields {
+    static let all = [
+        "id", "name", "type", "stage_id", "user_id", "team_id", "partner_id", "partner_name", "contact_name",
+        "email_from", "phone", "expected_revenue", "probability", "priority", "tag_ids", "date_deadline",
+        "date_closed", "date_last_stage_update", "create_date", "write_date", "active", "won_status",
+        "lost_reason_id", "company_id", "description", "city", "country_id",
+    ]
+    static let id = 0, name = 1, type = 2, stage = 3, user = 4, team = 5, partner = 6, partnerName = 7,
+               contactName = 8, email = 9, phone = 10, revenue = 11, probability = 12, priority = 13, tags = 14,
+               deadline = 15, dateClosed = 16, dateLastStage = 17, createDate = 18, writeDate = 19, active = 20,
+               wonStatus = 21, lostReason = 22, company = 23, description = 24, city = 25, country = 26
+}

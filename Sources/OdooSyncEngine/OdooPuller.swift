@@ -1,0 +1,288 @@
+import Foundation
+import GRDB
+import Logging
+import OdooClient
+import OdooSyncCore
+import OdooSyncMirror
+
+/// `odoosync pull odoo`: brings crm.stage, res.users, crm.lead and the res.partner records
+/// that leads point to into the mirror.
+///
+/// Paging is a keyset on (write_date, id) with `>=` semantics. Odoo compares datetimes in
+/// whole seconds but orders by the stored microseconds (reference/odoo-api.md §5), so within one
+/// second `id` order is not the server's order. The pull therefore alternates two queries:
+///   B: `write_date >= S` ordered by `write_date, id`: everything from second S on;
+///   A: `S <= write_date < S+1s and id > last` ordered by `id`: finishes second S exactly.
+/// After a B page ending in second Y, everything before Y is complete, and A re-reads Y by id
+/// (re-read records are recognised as unchanged). Each page, its cursor and its events are one
+/// transaction; a run killed at any instant resumes from the stored cursor.
+public final class OdooPuller: @unchecked Sendable {
+    let mirror: Mirror
+    let client: OdooClient
+    let logger: Logger
+    let progress: ProgressReporter?
+    let pageSize: Int
+    let overlapSeconds: Int
+    let runID: String
+    let context: JSONValue = ["active_test": false]
+
+    public init(mirror: Mirror, client: OdooClient, runID: String, logger: Logger, progress: ProgressReporter? = nil) throws {
+        self.mirror = mirror
+        self.client = client
+        self.runID = runID
+        self.logger = logger
+        self.progress = progress
+        pageSize = Int(try mirror.setting("pull.page_size") ?? "") ?? 1000
+        overlapSeconds = Int(try mirror.setting("pull.overlap_seconds") ?? "") ?? 300
+    }
+
+    public func pull(full: Bool) async throws -> PullReport {
+        let started = Date()
+        var report = PullReport(runID: runID)
+        let connection = try await client.connect()
+        report.api = connection.api.rawValue
+
+        let projector = try LeadProjector(mirror: mirror, runID: runID)
+        for spec in [ModelSpec.stage, ModelSpec.users] {
+            let stats = try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored }
+            report.models.append((spec.name, stats))
+        }
+        let leadStats = try await pullModel(.lead, full: full, restrictTo: nil) { db, view, change in
+            try projector.project(db, view, change: change)
+        }
+        report.models.append((ModelSpec.lead.name, leadStats))
+
+        // Partners: only those leads point to. New references are read whatever their
+        // write_date; known ones only when they changed.
+        let referenced = try mirror.read { db in
+            try Int.fetchAll(db, sql: "SELECT DISTINCT odoo_partner_id FROM leads WHERE odoo_partner_id IS NOT NULL ORDER BY 1")
+        }
+        let partnerLinker = PartnerLinker(runID: runID)
+        let partnerStats = try await pullModel(.partner, full: full, restrictTo: referenced) { db, view, change in
+            try partnerLinker.link(db, view, change: change)
+        }
+        report.models.append((ModelSpec.partner.name, partnerStats))
+
+        report.unmappedStages = projector.unmappedStages.sorted()
+        report.conflicts = projector.conflicts
+        report.seconds = Date().timeIntervalSince(started)
+        report.requests = await client.requestCount
+        report.retries = await client.retryCount
+        return report
+    }
+
+    /// What a record handler did with a record whose snapshot changed.
+    enum Outcome { case stored, skipped, failed }
+
+    enum Change { case created, updated, archived }
+
+    /// Pulls one model page by page and detects deletions; `handle` projects each created or
+    /// changed record inside the page's transaction.
+    func pullModel(
+        _ spec: ModelSpec, full: Bool, restrictTo ids: [Int]?,
+        handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
+    ) async throws -> ModelStats {
+        let modelStarted = Date()
+        var stats = ModelStats()
+        if let ids, ids.isEmpty {
+            try finishModel(spec, stats: stats, started: modelStarted)
+            return stats
+        }
+        let cursor = try loadCursor(spec.name)
+        var restriction: [JSONValue] = []
+        if let ids { restriction = [["id", "in", .array(ids.map(JSONValue.int))]] }
+
+        // Records never seen before are read regardless of write_date (partners newly referenced).
+        if let ids, !full, cursor != nil {
+            let known = try mirror.read { db in
+                try Set(Int.fetchAll(db, sql: "SELECT odoo_id FROM odoo_records WHERE model = ?", arguments: [spec.name]))
+            }
+            let fresh = ids.filter { !known.contains($0) }
+            for chunk in stride(from: 0, to: fresh.count, by: pageSize).map({ Array(fresh[$0..<min($0 + pageSize, fresh.count)]) }) {
+                _ = try await fetchPage(spec, domain: [["id", "in", .array(chunk.map(JSONValue.int))]], order: "id asc",
+                                        limit: nil, stats: &stats, cursorAfter: nil, handle: handle)
+            }
+        }
+
+        var lowerBound: String? = nil
+        if !full, let stored = cursor?.writeDate {
+            lowerBound = Timestamp.odoo(stored, plusSeconds: -overlapSeconds) ?? stored
+        }
+        let total = try await count(spec, restriction: restriction, since: lowerBound)
+        var done = 0
+        var second: String? = nil  // phase A's second when set
+        var lastID = 0
+        while true {
+            if let s = second {
+                guard let next = Timestamp.odoo(s, plusSeconds: 1) else { break }
+                let domain: [JSONValue] = restriction + [["write_date", ">=", .string(s)], ["write_date", "<", .string(next)],
+                                                         ["id", ">", .int(lastID)]]
+                let page = try await fetchPage(spec, domain: domain, order: "id asc", limit: pageSize, stats: &stats,
+                                               cursorAfter: { last in (s, last.id) }, handle: handle)
+                done += page.count
+                progress?.progress(model: spec.name, done: min(done, total ?? done), total: total)
+                if page.count == pageSize, let last = page.last {
+                    lastID = last.id
+                } else {
+                    second = nil
+                    lowerBound = next
+                }
+            } else {
+                var domain = restriction
+                if let lowerBound { domain.append(["write_date", ">=", .string(lowerBound)]) }
+                let page = try await fetchPage(spec, domain: domain, order: "write_date asc, id asc", limit: pageSize,
+                                               stats: &stats, cursorAfter: { last in (last.writeDate, 0) }, handle: handle)
+                done += page.count
+                progress?.progress(model: spec.name, done: min(done, total ?? done), total: total)
+                guard page.count == pageSize, let last = page.last else { break }
+                // Records without a write_date cannot be paged by it; Odoo always sets one.
+                guard !last.writeDate.isEmpty else { break }
+                second = last.writeDate
+                lastID = 0
+            }
+        }
+        progress?.finished(model: spec.name)
+
+        stats.deleted = try await detectDeletions(spec, restrictTo: ids)
+        try finishModel(spec, stats: stats, started: modelStarted, full: full)
+        return stats
+    }
+
+    struct PageRecord { let id: Int; let writeDate: String }
+
+    /// Fetches one page and applies it, with its cursor and events, in one transaction.
+    private func fetchPage(
+        _ spec: ModelSpec, domain: [JSONValue], order: String, limit: Int?, stats: inout ModelStats,
+        cursorAfter: (@Sendable (PageRecord) -> (String, Int))?,
+        handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
+    ) async throws -> [PageRecord] {
+        var kwargs: [(String, JSONValue)] = [("fields", .array(spec.fields.map(JSONValue.string))), ("order", .string(order))]
+        if let limit { kwargs.append(("limit", .int(limit))) }
+        let call = OdooCall(model: spec.name, method: "search_read", args: [("domain", .array(domain))], kwargs: kwargs,
+                            context: context)
+        let mirror = self.mirror
+        let client = self.client
+        let runID = self.runID
+        let applier = PageApplier(spec: spec)
+        let result = try await client.callRaw(call) { response, api in
+            try mirror.write { db -> (ModelStats, [PageRecord]) in
+                var pageStats = ModelStats()
+                var records: [PageRecord] = []
+                let outcome = try response.body.withUnsafeBytes { body in
+                    try applier.scanner.scan(body, envelope: api == .json2 ? .json2 : .jsonRPC) { view in
+                        let record = try applier.apply(db, view, stats: &pageStats, handle: handle)
+                        records.append(record)
+                    }
+                }
+                switch outcome {
+                case .records: break
+                case .error(let range): throw client.rpcError(in: response.body, range: range, model: spec.name)
+                case .otherResult:
+                    throw OdooError.badResponse(server: client.settings.url.absoluteString,
+                                                detail: "search_read on \(spec.name) did not return a list", attempts: 1)
+                }
+                if let cursorAfter, let last = records.last {
+                    let (writeDate, lastID) = cursorAfter(last)
+                    try OdooPuller.storeCursor(db, model: spec.name, writeDate: writeDate, lastID: lastID)
+                }
+                if !records.isEmpty {
+                    try Mirror.appendEvent(db, runID: runID, level: .debug, type: "pull_page",
+                                           message: "\(spec.name): page of \(records.count) records applied",
+                                           metadata: ["model": .string(spec.name), "stats": pageStats.json])
+                }
+                return (pageStats, records)
+            }
+        }
+        stats.created += result.0.created
+        stats.updated += result.0.updated
+        stats.unchanged += result.0.unchanged
+        stats.skipped += result.0.skipped
+        stats.archived += result.0.archived
+        stats.errors += result.0.errors
+        return result.1
+    }
+
+    private func count(_ spec: ModelSpec, restriction: [JSONValue], since: String?) async throws -> Int? {
+        guard progress != nil else { return nil }
+        var domain = restriction
+        if let since { domain.append(["write_date", ">=", .string(since)]) }
+        let value = try await client.call(OdooCall(model: spec.name, method: "search_count", args: [("domain", .array(domain))],
+                                                   context: context))
+        return value.intValue
+    }
+
+    /// Deletes leave no trace in Odoo: compare the ids the server still has with ours.
+    private func detectDeletions(_ spec: ModelSpec, restrictTo ids: [Int]?) async throws -> Int {
+        var domain: [JSONValue] = []
+        if let ids { domain = [["id", "in", .array(ids.map(JSONValue.int))]] }
+        let value = try await client.call(OdooCall(model: spec.name, method: "search", args: [("domain", .array(domain))],
+                                                   kwargs: [("order", "id asc")], context: context))
+        guard let list = value.arrayValue else {
+            throw OdooError.badResponse(server: client.settings.url.absoluteString, detail: "search did not return ids", attempts: 1)
+        }
+        let remote = Set(list.compactMap(\.intValue))
+        let runID = self.runID
+        return try mirror.write { db in
+            var sql = "SELECT odoo_id FROM odoo_records WHERE model = ? AND deleted = 0"
+            if ids != nil { sql += " AND odoo_id IN (SELECT value FROM json_each(?))" }
+            var arguments: StatementArguments = [spec.name]
+            if let ids { arguments += [JSONValue.array(ids.map(JSONValue.int)).serialized] }
+            let local = try Int.fetchAll(db, sql: sql, arguments: arguments)
+            let gone = local.filter { !remote.contains($0) }
+            let now = Timestamp.iso(Date())
+            for id in gone {
+                try db.execute(sql: "UPDATE odoo_records SET deleted = 1, pulled_at = ? WHERE model = ? AND odoo_id = ?",
+                               arguments: [now, spec.name, id])
+                if spec.name == ModelSpec.lead.name {
+                    try db.execute(sql: "UPDATE leads SET deleted_at = ?, updated_at = ? WHERE odoo_id = ? AND deleted_at IS NULL",
+                                   arguments: [now, now, id])
+                }
+                try Mirror.appendEvent(db, runID: runID, level: .info, type: "record_deleted",
+                                       message: "\(spec.name) \(id) was deleted in Odoo",
+                                       metadata: ["model": .string(spec.name), "odoo_id": .int(id)])
+            }
+            return gone.count
+        }
+    }
+
+    private func finishModel(_ spec: ModelSpec, stats: ModelStats, started: Date, full: Bool = false) throws {
+        let runID = self.runID
+        try mirror.write { db in
+            let now = Timestamp.iso(Date())
+            try db.execute(sql: """
+                INSERT INTO pull_cursors (source, model, last_run_at, last_full_at) VALUES ('odoo', ?, ?, ?)
+                ON CONFLICT (source, model) DO UPDATE SET last_run_at = excluded.last_run_at,
+                    last_full_at = coalesce(excluded.last_full_at, pull_cursors.last_full_at)
+                """, arguments: [spec.name, now, full ? now : nil])
+            let millis = Int(Date().timeIntervalSince(started) * 1000)
+            try Mirror.appendSyncLog(db, runID: runID, sourceID: spec.name, operation: "pull", success: stats.errors == 0,
+                                     error: stats.errors > 0 ? "\(stats.errors) record(s) failed" : nil,
+                                     sourceData: stats.json, durationMs: millis)
+            try Mirror.appendEvent(db, runID: runID, level: stats.errors > 0 ? .warn : .info, type: "pull_model",
+                                   message: "pulled \(spec.name): \(stats.created) created, \(stats.updated) updated, \(stats.unchanged) unchanged, \(stats.skipped) skipped, \(stats.archived) archived, \(stats.deleted) deleted, \(stats.errors) errors",
+                                   metadata: ["model": .string(spec.name), "stats": stats.json], durationMs: Double(millis))
+        }
+    }
+
+    struct Cursor { var writeDate: String?; var lastID: Int }
+
+    private func loadCursor(_ model: String) throws -> Cursor? {
+        try mirror.read { db in
+            try Row.fetchOne(db, sql: "SELECT write_date, last_id FROM pull_cursors WHERE source = 'odoo' AND model = ?",
+                             arguments: [model]).flatMap { row in
+                let wd: String? = row[0]
+                return wd == nil ? nil : Cursor(writeDate: wd, lastID: row[1])
+            }
+        }
+    }
+
+    static func storeCursor(_ db: Database, model: String, writeDate: String, lastID: Int) throws {
+        // The cursor only moves forward: an overlap re-read must not move it back.
+        try db.execute(sql: """
+            INSERT INTO pull_cursors (source, model, write_date, last_id) VALUES ('odoo', ?, ?, ?)
+            ON CONFLICT (source, model) DO UPDATE SET write_date = excluded.write_date, last_id = excluded.last_id
+            WHERE pull_cursors.write_date IS NULL OR excluded.write_date > pull_cursors.write_date
+               OR (excluded.write_date = pull_cursors.write_date AND excluded.last_id > pull_cursors.last_id)
+            """, arguments: [model, writeDate, lastID])
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import OdooClient
+import OdooSyncCore
+import OdooSyncMirror
+
+/// Stores each pulled record's snapshot and hands changed records to the model's projection.
+/// Runs inside the page's transaction, once per record: the hot path of a pull.
+final class PageApplier: @unchecked Sendable {
+    let spec: ModelSpec
+    let scanner: RecordScanner
+    private let idIndex: Int
+    private let writeDateIndex: Int
+    private let activeIndex: Int?
+    private let now = Timestamp.iso(Date())
+
+    init(spec: ModelSpec) {
+        self.spec = spec
+        scanner = RecordScanner(fields: spec.fields)
+        idIndex = spec.index("id")
+        writeDateIndex = spec.index("write_date")
+        activeIndex = spec.hasActive ? spec.index("active") : nil
+    }
+
+    func apply(
+        _ db: Database, _ view: borrowing RecordView, stats: inout ModelStats,
+        handle: (Database, borrowing RecordView, OdooPuller.Change) throws -> OdooPuller.Outcome
+    ) throws -> OdooPuller.PageRecord {
+        guard let id = view.int(idIndex) else {
+            throw TruncatedBody(detail: "a \(spec.name) record has no id")
+        }
+        let writeDate = view.string(writeDateIndex) ?? ""
+        var active = true
+        if let activeIndex, let value = view.bool(activeIndex) { active = value }
+        let hash = PageApplier.hash(view.rawBytes)
+
+        let lookup = try FastStatement(db, "SELECT data_hash, active, deleted FROM odoo_records WHERE model = ? AND odoo_id = ?")
+        lookup.bind(1, spec.name)
+        lookup.bind(2, id)
+        let found = try lookup.step()
+        let oldHash = found ? lookup.columnInt(0) : 0
+        let wasActive = found ? lookup.columnInt(1) != 0 : true
+        let wasDeleted = found ? lookup.columnInt(2) != 0 : false
+        lookup.reset()
+
+        if found && oldHash == hash && !wasDeleted {
+            stats.unchanged += 1
+            return OdooPuller.PageRecord(id: id, writeDate: writeDate)
+        }
+        let change: OdooPuller.Change = !found ? .created : (wasActive && !active ? .archived : .updated)
+
+        let upsert = try FastStatement(db, """
+            INSERT INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
+            VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+            ON CONFLICT (model, odoo_id) DO UPDATE SET write_date = excluded.write_date, active = excluded.active,
+                deleted = 0, data = excluded.data, data_hash = excluded.data_hash, pulled_at = excluded.pulled_at
+            """)
+        upsert.bind(1, spec.name)
+        upsert.bind(2, id)
+        upsert.bind(3, writeDate.isEmpty ? nil : writeDate)
+        upsert.bind(4, active ? 1 : 0)
+        upsert.bind(5, raw: view.rawBytes)
+        upsert.bind(6, hash)
+        upsert.bind(7, now)
+        try upsert.step()
+        upsert.reset()
+
+        let outcome: OdooPuller.Outcome
+        do {
+            outcome = try handle(db, view, change)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            outcome = .failed
+            try Mirror.appendEvent(db, runID: nil, level: .error, type: "project_failed",
+                                   message: "\(spec.name) \(id) could not be stored: \(error.message ?? "constraint failed")",
+                                   metadata: ["model": .string(spec.name), "odoo_id": .int(id)])
+        }
+        switch outcome {
+        case .stored:
+            switch change {
+            case .created: stats.created += 1
+            case .updated: stats.updated += 1
+            case .archived: stats.archived += 1
+            }
+        case .skipped:
+            stats.skipped += 1
+        case .failed:
+            stats.errors += 1
+            // A zero hash makes the next pull treat the record as changed and try again.
+            try db.execute(sql: "UPDATE odoo_records SET data_hash = 0 WHERE model = ? AND odoo_id = ?", arguments: [spec.name, id])
+        }
+        return OdooPuller.PageRecord(id: id, writeDate: writeDate)
+    }
+
+    /// A 64-bit hash of the record's bytes, eight at a time (change detection only; never 0).
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        let words = bytes.count / 8
+        var i = 0
+        while i < words {
+            let w = bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
+            h = (h ^ (w &* 0xBF58_476D_1CE4_E5B9)).rotatedLeft(by: 27) &* 0x94D0_49BB_1331_11EB
+            i += 1
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        for j in (words * 8)..<bytes.count {
+            tail |= UInt64(bytes[j]) << shift
+            shift += 8
+        }
+        h = (h ^ (tail &* 0xBF58_476D_1CE4_E5B9)).rotatedLeft(by: 27) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 31
+        let result = Int(bitPattern: UInt(h))
+        return result == 0 ? 1 : result
+    }
+}
+
+extension UInt64 {
+    @inline(__always) func rotatedLeft(by n: UInt64) -> UInt64 { (self << n) | (self >> (64 - n)) }
+}

@@ -1,0 +1,53 @@
+import OdooSyncCore
+
+/// What a pull did to one model's records.
+public struct ModelStats: Sendable, Equatable {
+    public var created = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var skipped = 0
+    public var archived = 0
+    public var deleted = 0
+    public var errors = 0
+
+    public init() {}
+
+    public var json: JSONValue {
+        ["created": .int(created), "updated": .int(updated), "unchanged": .int(unchanged), "skipped": .int(skipped),
+         "archived": .int(archived), "deleted": .int(deleted), "errors": .int(errors)]
+    }
+
+    public var touched: Int { created + updated + archived + deleted }
+}
+
+public struct PullReport: Sendable {
+    public var runID: String
+    public var models: [(name: String, stats: ModelStats)] = []
+    public var unmappedStages: [String] = []
+    public var conflicts = 0
+    public var seconds: Double = 0
+    public var api: String = ""
+    public var requests = 0
+    public var retries = 0
+
+    public var hasErrors: Bool { models.contains { $0.stats.errors > 0 } }
+
+    public var json: JSONValue {
+        .object([
+            ("run_id", .string(runID)),
+            ("api", .string(api)),
+            ("seconds", .double((seconds * 1000).rounded() / 1000)),
+            ("requests", .int(requests)),
+            ("retries", .int(retries)),
+            ("models", .object(models.map { ($0.name, $0.stats.json) })),
+            ("unmapped_stages", .array(unmappedStages.map(JSONValue.string))),
+            ("conflicts", .int(conflicts)),
+        ])
+    }
+}
+
+/// Reports progress of long runs (a line on stderr when it is a terminal).
+public protocol ProgressReporter: Sendable {
+    func progress(model: String, done: Int, total: Int?)
+    func finished(model: String)
+}

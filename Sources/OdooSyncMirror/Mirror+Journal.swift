@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+import OdooSyncCore
+
+public enum EventLevel: String, Sendable {
+    case debug, info, warn, error, fatal
+}
+
+/// The run/event/sync_log journal: what every run leaves behind for `status` and for export.
+extension Mirror {
+    public static let crmCategory = "odoo-crm-sync"
+
+    /// Starts an `ops.runs`-shaped row and returns its id.
+    public func startRun(job: String, system: String = "odoo", metadata: JSONValue = [:]) throws -> String {
+        let id = UUID().uuidString.lowercased()
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO runs (id, system, job_name, status, started_at, metadata) VALUES (?, ?, ?, 'running', ?, ?)",
+                arguments: [id, system, job, Timestamp.iso(Date()), metadata.serialized])
+        }
+        return id
+    }
+
+    public func finishRun(id: String, status: String, processed: Int, failed: Int, metadata: JSONValue = [:]) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE runs SET status = ?, ended_at = ?, records_processed = ?, records_failed = ?, metadata = ?
+                    WHERE id = ?
+                    """,
+                arguments: [status, Timestamp.iso(Date()), processed, failed, metadata.serialized, id])
+        }
+    }
+
+    /// Appends an `ops.events`-shaped row inside the caller's transaction.
+    public static func appendEvent(
+        _ db: Database, runID: String?, level: EventLevel = .info, category: String = crmCategory,
+        type: String, message: String, component: String? = nil, metadata: JSONValue = [:],
+        durationMs: Double? = nil
+    ) throws {
+        let now = Timestamp.iso(Date())
+        try db.execute(
+            sql: """
+                INSERT INTO events (id, seq, run_id, level, category, event_type, message, system, component,
+                                    metadata, duration_ms, timestamp, created_at)
+                VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM events), ?, ?, ?, ?, ?, 'odoo', ?, ?, ?, ?, ?)
+                """,
+            arguments: [UUID().uuidString.lowercased(), runID, level.rawValue, category, type, message, component,
+                        metadata.serialized, durationMs, now, now])
+    }
+
+    /// Appends a `plane.sync_log`-shaped row inside the caller's transaction.
+    public static func appendSyncLog(
+        _ db: Database, runID: String?, sourceSystem: String = "odoo", sourceID: String, targetID: String? = nil,
+        operation: String, success: Bool, error: String? = nil, sourceData: JSONValue? = nil,
+        targetData: JSONValue? = nil, durationMs: Int? = nil
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO sync_log (id, seq, run_id, source_system, source_id, target_id, operation, success,
+                                      error_message, source_data, target_data, duration_ms, created_at)
+                VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM sync_log), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [UUID().uuidString.lowercased(), runID, sourceSystem, sourceID, targetID, operation, success,
+                        error, sourceData?.serialized, targetData?.serialized, durationMs, Timestamp.iso(Date())])
+    }
+
+    public func appendEvent(runID: String?, level: EventLevel = .info, type: String, message: String,
+                            metadata: JSONValue = [:]) throws {
+        try write { db in
+            try Mirror.appendEvent(db, runID: runID, level: level, type: type, message: message, metadata: metadata)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+import OdooSyncCore
+
+/// The maps and options kept in the mirror, which `odoosync config` shows and changes.
+extension Mirror {
+    public static let prioritySlugs = ["high", "medium", "low"]
+
+    public func stageMap() throws -> StageMap {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT odoo_stage, stage FROM stage_map")
+            return StageMap(entries: Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as String) }))
+        }
+    }
+
+    public func priorityMap() throws -> [String: String] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT odoo_priority, priority FROM priority_map")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as String) })
+        }
+    }
+
+    public func setStageMapping(odooStage: String, stage: String?) throws {
+        let key = StageMap.normalize(odooStage)
+        guard !key.isEmpty else { throw ConfigurationError("The Odoo stage name is empty.") }
+        try write { db in
+            if let stage {
+                guard stage.range(of: "^[a-z][a-z0-9_]*$", options: .regularExpression) != nil else {
+                    throw ConfigurationError("`\(stage)` is not a pipeline stage slug: use lowercase letters, digits and _ (for example hot_enquiries).")
+                }
+                try db.execute(sql: "INSERT INTO stage_map (odoo_stage, stage) VALUES (?, ?) ON CONFLICT (odoo_stage) DO UPDATE SET stage = excluded.stage",
+                               arguments: [key, stage])
+            } else {
+                try db.execute(sql: "DELETE FROM stage_map WHERE odoo_stage = ?", arguments: [key])
+            }
+        }
+    }
+
+    public func setPriorityMapping(odooPriority: String, priority: String) throws {
+        guard ["0", "1", "2", "3"].contains(odooPriority) else {
+            throw ConfigurationError("`\(odooPriority)` is not an Odoo lead priority; use 0, 1, 2 or 3 (the number of stars).")
+        }
+        guard Mirror.prioritySlugs.contains(priority) else {
+            throw ConfigurationError("`\(priority)` is not a lead priority; use one of \(Mirror.prioritySlugs.joined(separator: ", ")).")
+        }
+        try write { db in
+            try db.execute(sql: "UPDATE priority_map SET priority = ? WHERE odoo_priority = ?", arguments: [priority, odooPriority])
+        }
+    }
+
+    public static let knownSettings: [String: String] = [
+        "pull.overlap_seconds": "seconds re-read before the last cursor on each incremental pull (default 300)",
+        "pull.page_size": "records per search_read page (default 1000, 1..10000)",
+        "leads.company_id": "ERP company uuid written into leads.company_id (empty for none)",
+    ]
+
+    public func setting(_ key: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) }
+    }
+
+    public func allSettings() throws -> [(String, String)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT key, value FROM settings ORDER BY key").map { ($0[0], $0[1]) }
+        }
+    }
+
+    public func setSetting(_ key: String, _ value: String) throws {
+        guard let _ = Mirror.knownSettings[key] else {
+            throw ConfigurationError("`\(key)` is not a setting. Known settings: \(Mirror.knownSettings.keys.sorted().joined(separator: ", ")).")
+        }
+        switch key {
+        case "pull.overlap_seconds":
+            guard let n = Int(value), n >= 0 else { throw ConfigurationError("pull.overlap_seconds must be a whole number of seconds ≥ 0.") }
+        case "pull.page_size":
+            guard let n = Int(value), (1...10_000).contains(n) else { throw ConfigurationError("pull.page_size must be a whole number from 1 to 10000.") }
+        default: break
+        }
+        try write { db in
+            try db.execute(sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           arguments: [key, value])
+        }
+    }
+}
