@@ -113,7 +113,7 @@ public enum OdooError: UserFacingError {
             return .unknownMethod(message: message)
         case "builtins.ValueError" where message.hasPrefix("Invalid field"):
             return .invalidField(message: message)
-        case "builtins.ValueError", "builtins.TypeError":
+        case "builtins.ValueError", "builtins.TypeError", "werkzeug.exceptions.UnprocessableEntity":
             return .invalidValue(message: message)
         case "odoo.exceptions.ValidationError":
             return .validation(message: message)

@@ -13,7 +13,7 @@ final class LeadProjector: @unchecked Sendable {
     private let stageMap: StageMap
     private let priorityMap: [String: String]
     private let companyID: String?
-    private let runID: String
+    private let runID: String?
     private let now = Timestamp.iso(Date())
     /// Odoo lead id -> (edit id, the write_date the edit was made against).
     private var openEdits: [Int: (editID: Int, base: String?, status: String)] = [:]
@@ -24,13 +24,30 @@ final class LeadProjector: @unchecked Sendable {
     private(set) var unmappedStages: Set<String> = []
     private(set) var conflicts = 0
 
-    init(mirror: Mirror, runID: String) throws {
-        self.runID = runID
-        stageMap = try mirror.stageMap()
-        priorityMap = try mirror.priorityMap()
-        let company = try mirror.setting("leads.company_id") ?? ""
-        companyID = company.isEmpty ? nil : company
-        try mirror.read { db in
+    convenience init(mirror: Mirror, runID: String?) throws {
+        try self.init(maps: mirror.read { db in try LeadProjector.Maps(db) }, runID: runID)
+    }
+
+    /// For work inside a transaction that is already open.
+    convenience init(db: Database, runID: String?) throws {
+        try self.init(maps: LeadProjector.Maps(db), runID: runID)
+    }
+
+    /// Everything the projection reads from the mirror before it starts.
+    struct Maps {
+        var stageMap: StageMap
+        var priorityMap: [String: String]
+        var companyID: String?
+        var openEdits: [Int: (editID: Int, base: String?, status: String)] = [:]
+        var commercial: [Int: (Int, String)] = [:]
+
+        init(_ db: Database) throws {
+            stageMap = StageMap(entries: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT odoo_stage, stage FROM stage_map")
+                .map { ($0[0] as String, $0[1] as String) }))
+            priorityMap = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT odoo_priority, priority FROM priority_map")
+                .map { ($0[0] as String, $0[1] as String) })
+            let company = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'leads.company_id'") ?? ""
+            companyID = company.isEmpty ? nil : company
             for row in try Row.fetchAll(db, sql: "SELECT id, odoo_id, base_write_date, status FROM local_edits WHERE status IN ('pending', 'conflict')") {
                 openEdits[row[1]] = (row[0], row[2], row[3])
             }
@@ -42,6 +59,18 @@ final class LeadProjector: @unchecked Sendable {
             }
         }
     }
+
+    init(maps: Maps, runID: String?) {
+        self.runID = runID
+        stageMap = maps.stageMap
+        priorityMap = maps.priorityMap
+        companyID = maps.companyID
+        openEdits = maps.openEdits
+        commercial = maps.commercial
+    }
+
+    /// Lets `push` store the record it just wrote although the edit was open when this began.
+    func forget(odooID: Int) { openEdits[odooID] = nil }
 
     func project(_ db: Database, _ view: borrowing RecordView, change: OdooPuller.Change) throws -> OdooPuller.Outcome {
         guard let odooID = view.int(F.id) else { return .failed }

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OdooClient
+import OdooSyncCore
+import OdooSyncEngine
+import OdooSyncMirror
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The mirror file.", discussion: "Default: $ODOOSYNC_DB, else ./odoosync.sqlite.", valueName: "path"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("The settings file (default ./odoosync.toml when present).", valueName: "path"))
+    var config: String?
+
+    @Flag(name: .shortAndLong, help: "Log what happens (to stderr).")
+    var verbose = false
+}
+
+/// The one place that reads the environment and the config file, opens the mirror and builds
+/// the clients.
+struct AppEnvironment {
+    let options: GlobalOptions
+    let environment: [String: String]
+    let configFile: ConfigFile
+    let logger: Logger
+
+    init(_ options: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.options = options
+        self.environment = environment
+        if let path = options.config ?? environment["ODOOSYNC_CONFIG"] {
+            configFile = try ConfigFile.load(path: path)
+        } else if FileManager.default.fileExists(atPath: "odoosync.toml") {
+            configFile = try ConfigFile.load(path: "odoosync.toml")
+        } else {
+            configFile = ConfigFile()
+        }
+        let level: Logger.Level = options.verbose ? .info : Logger.Level(rawValue: environment["ODOOSYNC_LOG_LEVEL"] ?? "") ?? .warning
+        var logger = Logger(label: "odoosync") { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        logger.logLevel = level
+        self.logger = logger
+        for secret in [environment["ODOO_API_KEY"], environment["ODOO_PASSWORD"], configFile["odoo.api_key"], configFile["odoo.password"]] {
+            if let secret { Redactor.shared.register(secret) }
+        }
+    }
+
+    var databasePath: String {
+        options.db ?? environment["ODOOSYNC_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "odoosync.sqlite"
+    }
+
+    var busyTimeout: TimeInterval {
+        environment["ODOOSYNC_BUSY_TIMEOUT"].flatMap(Double.init) ?? 10
+    }
+
+    /// Opens the mirror; `create` false for commands that only read.
+    func openMirror(create: Bool = true) throws -> Mirror {
+        try Mirror(path: databasePath, create: create, busyTimeout: busyTimeout)
+    }
+
+    /// Takes the run lock: two commands that change the mirror never interleave.
+    func lockMirror() throws -> RunLock {
+        try RunLock(path: databasePath, timeout: busyTimeout)
+    }
+
+    func odooSettings() throws -> OdooSettings {
+        try OdooSettings.resolve(environment: environment, file: configFile)
+    }
+
+    func odooClient() throws -> OdooClient {
+        OdooClient(settings: try odooSettings(), logger: logger)
+    }
+}
+
+/// Masks secrets in anything printed, as a last line of defence.
+final class Redactor: @unchecked Sendable {
+    static let shared = Redactor()
+    private let lock = NSLock()
+    private var secrets: Set<String> = []
+
+    func register(_ secret: String) {
+        guard secret.count >= 4 else { return }
+        lock.lock()
+        secrets.insert(secret)
+        lock.unlock()
+    }
+
+    func redact(_ text: String) -> String {
+        lock.lock()
+        let all = secrets
+        lock.unlock()
+        var out = text
+        for secret in all where out.contains(secret) {
+            out = out.replacingOccurrences(of: secret, with: "***")
+        }
+        return out
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import OdooClient
+import OdooSyncCore
+import OdooSyncEngine
+import OdooSyncMirror
+
+struct PullCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull",
+        abstract: "Pull the CRM pipeline from Odoo into the mirror (incremental; --full re-reads everything).",
+        discussion: "Reads crm.stage, res.users, crm.lead (archived ones too) and the res.partner records leads point to.")
+
+    enum Source: String, ExpressibleByArgument, CaseIterable { case odoo }
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "What to pull from (odoo).")
+    var source: Source = .odoo
+
+    @Flag(help: "Re-read every record instead of only those changed since the last pull.")
+    var full = false
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() async throws {
+        let env = try AppEnvironment(global)
+        let settings = try env.odooSettings()
+        let mirror = try env.openMirror()
+        let lock = try env.lockMirror()
+        defer { withExtendedLifetime(lock) {} }
+        let report = try await PullCommand.pull(env: env, settings: settings, mirror: mirror, full: full,
+                                                progress: json ? nil : TerminalProgress.makeIfTerminal())
+        if json {
+            Output.json(report.json)
+        } else {
+            PullCommand.printReport(report)
+        }
+        if report.hasErrors { throw ExitCode(ExitStatus.itemErrors.rawValue) }
+    }
+
+    /// A pull run with its `runs` row and events, shared by `pull` and `demo`.
+    static func pull(env: AppEnvironment, settings: OdooSettings, mirror: Mirror, full: Bool,
+                     progress: ProgressReporter?) async throws -> PullReport {
+        let client = OdooClient(settings: settings, logger: env.logger)
+        let runID = try mirror.startRun(job: full ? "pull odoo --full" : "pull odoo")
+        do {
+            let puller = try OdooPuller(mirror: mirror, client: client, runID: runID, logger: env.logger, progress: progress)
+            let report = try await puller.pull(full: full)
+            let processed = report.models.reduce(0) { $0 + $1.stats.created + $1.stats.updated + $1.stats.unchanged + $1.stats.archived }
+            let failed = report.models.reduce(0) { $0 + $1.stats.errors }
+            try mirror.finishRun(id: runID, status: failed > 0 ? "failed" : "success", processed: processed, failed: failed,
+                                 metadata: report.json)
+            return report
+        } catch {
+            let message = Redactor.shared.redact("\(error)")
+            try? mirror.appendEvent(runID: runID, level: .error, type: "pull_failed", message: "pull failed: \(message)")
+            try? mirror.finishRun(id: runID, status: "failed", processed: 0, failed: 0, metadata: ["error": .string(message)])
+            throw error
+        }
+    }
+
+    static func printReport(_ report: PullReport) {
+        Output.print("Pulled from Odoo (\(report.api)) in \(String(format: "%.2f", report.seconds)) s, \(report.requests) requests\(report.retries > 0 ? ", \(report.retries) retried" : "").")
+        let rows = report.models.map { name, s in
+            [name, "\(s.created)", "\(s.updated)", "\(s.unchanged)", "\(s.skipped)", "\(s.archived)", "\(s.deleted)", "\(s.errors)"]
+        }
+        Output.print(Output.table(["model", "created", "updated", "unchanged", "skipped", "archived", "deleted", "errors"], rows,
+                                  rightAligned: Set(1...7)))
+        for stage in report.unmappedStages {
+            Output.print("Unmapped Odoo stage \"\(stage)\": its leads have no pipeline stage. Map it with `odoosync config set stage \"\(stage)\" <slug>`.")
+        }
+        if report.conflicts > 0 {
+            Output.print("\(report.conflicts) lead(s) changed both here and in Odoo: see `odoosync conflicts`.")
+        }
+    }
+}

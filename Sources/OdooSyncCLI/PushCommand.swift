@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import OdooClient
+import OdooSyncCore
+import OdooSyncEngine
+import OdooSyncMirror
+
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Send pending lead edits to Odoo; a lead that changed in Odoo meanwhile becomes a conflict.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Print the exact calls push would make, and change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() async throws {
+        let env = try AppEnvironment(global)
+        let settings = try env.odooSettings()
+        let mirror = try env.openMirror()
+        let lock = try env.lockMirror()
+        defer { withExtendedLifetime(lock) {} }
+        let report = try await PushCommand.push(env: env, settings: settings, mirror: mirror, dryRun: dryRun)
+        if json {
+            Output.json(report.json)
+        } else {
+            PushCommand.printReport(report, dryRun: dryRun)
+        }
+        if report.failed > 0 { throw ExitCode(ExitStatus.itemErrors.rawValue) }
+    }
+
+    static func push(env: AppEnvironment, settings: OdooSettings, mirror: Mirror, dryRun: Bool) async throws -> PushReport {
+        let client = OdooClient(settings: settings, logger: env.logger)
+        if dryRun {
+            return try await Pusher(mirror: mirror, client: client, runID: "", logger: env.logger).push(dryRun: true)
+        }
+        let runID = try mirror.startRun(job: "push odoo")
+        do {
+            let report = try await Pusher(mirror: mirror, client: client, runID: runID, logger: env.logger).push(dryRun: false)
+            try mirror.finishRun(id: runID, status: report.failed > 0 ? "failed" : "success", processed: report.pushed,
+                                 failed: report.failed, metadata: report.json)
+            return report
+        } catch {
+            let message = Redactor.shared.redact("\(error)")
+            try? mirror.appendEvent(runID: runID, level: .error, type: "push_failed", message: "push failed: \(message)")
+            try? mirror.finishRun(id: runID, status: "failed", processed: 0, failed: 0, metadata: ["error": .string(message)])
+            throw error
+        }
+    }
+
+    static func printReport(_ report: PushReport, dryRun: Bool) {
+        if dryRun {
+            if report.calls.isEmpty { Output.print("Nothing to push.") }
+            for call in report.calls { Output.print(call) }
+            return
+        }
+        if report.pushed + report.conflicts + report.failed == 0 {
+            Output.print("Nothing to push.")
+            return
+        }
+        Output.print("Pushed \(report.pushed) edit(s) to Odoo, \(report.conflicts) conflict(s), \(report.failed) failed.")
+        for error in report.errors { Output.print("  \(error)") }
+        if report.conflicts > 0 { Output.print("Settle conflicts with `odoosync conflicts resolve <id> --keep local|odoo`.") }
+    }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import OdooSyncCLI
+
+exit(await OdooSyncCommand.runMain())

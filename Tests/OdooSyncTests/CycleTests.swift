@@ -1,0 +1,175 @@
+import Foundation
+import GRDB
+import Testing
+@testable import OdooEmulator
+@testable import OdooSyncCore
+
+/// The user story end to end: the real binary against the emulator over loopback HTTP.
+@Suite(.serialized) struct CycleTests {
+    @Test func pullEditPushRepull() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+
+        let pull = try h.run(["pull", "odoo", "--json"])
+        #expect(pull.status == 0, "\(pull.output)")
+        let report = try JSONValue.parse(pull.stdout)
+        let remote = try h.emulatorLeads()
+        #expect(report["models"]?["crm.lead"]?["created"]?.intValue == remote.count)
+        #expect(report["models"]?["crm.stage"]?["created"]?.intValue == 20)
+        #expect(try h.mirrorLeads().count == remote.count)
+
+        // Leads projection: one row per crm.lead, keyed as the ERP keys them.
+        let (leadCount, distinct, archived, unmapped) = try h.mirror().read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM leads") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(DISTINCT source_email_id) FROM leads WHERE source_email_id = 'odoo_crm_' || odoo_id") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM leads WHERE active = 0") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM leads WHERE stage IS NULL") ?? 0)
+        }
+        #expect(leadCount == remote.count)
+        #expect(distinct == remote.count)
+        #expect(archived == remote.values.filter { !$0.1 }.count)
+        #expect(unmapped == 0)
+
+        // Edit a lead offline, by its source_email_id.
+        let target = try #require(remote.keys.sorted().first { remote[$0]?.1 == true })
+        let edit = try h.run(["leads", "edit", "odoo_crm_\(target)", "--stage", "won", "--probability", "100", "--revenue", "125000",
+                              "--deadline", "2026-12-31"])
+        #expect(edit.status == 0, "\(edit.output)")
+
+        let dry = try h.run(["push", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.output)")
+        #expect(dry.stdout.contains("/json/2/crm.lead/write"))
+        #expect(dry.stdout.contains("\"expected_revenue\":125000.0"))
+        #expect(!dry.stdout.contains(EmulatorHarness.apiKey))
+        #expect(h.emulator.writes().isEmpty, "--dry-run must not write")
+
+        let push = try h.run(["push", "--json"])
+        #expect(push.status == 0, "\(push.output)")
+        #expect(try JSONValue.parse(push.stdout)["pushed"]?.intValue == 1)
+        let writes = h.emulator.writes().filter { $0.method == "write" && $0.model == "crm.lead" }
+        #expect(writes.count == 1)
+        #expect(writes.first?.ids == [target])
+
+        // What Odoo now holds: the won stage, our numbers.
+        let lead = try #require(try JSONSerialization.jsonObject(with: h.emulator.recordsJSON(model: "crm.lead")) as? [[String: Any]])
+            .first { $0["id"] as? Int == target }
+        #expect((lead["stage_id"] as? [Any])?.last as? String == "Won")
+        #expect(lead["expected_revenue"] as? Double == 125000)
+        #expect(lead["date_deadline"] as? String == "2026-12-31")
+
+        // Re-pull: the pushed lead comes back as it is, nothing else moved.
+        let repull = try h.run(["pull", "odoo", "--json"])
+        #expect(repull.status == 0, "\(repull.output)")
+        let again = try JSONValue.parse(repull.stdout)
+        #expect(again["models"]?["crm.lead"]?["created"]?.intValue == 0)
+        #expect(again["models"]?["crm.lead"]?["updated"]?.intValue == 0)
+        let row = try h.mirror().read { db in
+            try Row.fetchOne(db, sql: "SELECT stage, probability, expected_value, expected_close_date FROM leads WHERE odoo_id = ?", arguments: [target])
+        }
+        #expect(row?[0] == "won")
+        #expect(row?[1] == 100.0)
+        #expect(row?[2] == 125000.0)
+        #expect(row?[3] == "2026-12-31")
+        let pending = try h.mirror().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM local_edits WHERE status = 'pending'") }
+        #expect(pending == 0)
+
+        let status = try h.run(["status", "--json"])
+        #expect(status.status == 0)
+        #expect(try JSONValue.parse(status.stdout)["leads"]?["total"]?.intValue == remote.count)
+        let journal = try h.mirror().read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_log") ?? 0)
+        }
+        #expect(journal.0 > 0 && journal.1 > 0)
+    }
+
+    @Test func aColleaguesChangeBecomesAConflict() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try h.run(["pull", "odoo"]).status == 0)
+        let target = try #require(try h.emulatorLeads().filter { $0.value.1 }.keys.sorted().first)
+
+        #expect(try h.run(["leads", "edit", String(target), "--probability", "35"]).status == 0)
+        // A colleague changes the same lead in Odoo meanwhile.
+        try await Task.sleep(nanoseconds: 1_100_000_000)
+        h.emulator.modify(model: "crm.lead", id: target, values: ["probability": .double(80)])
+
+        let push = try h.run(["push", "--json"])
+        #expect(push.status == 0, "\(push.output)")
+        #expect(try JSONValue.parse(push.stdout)["conflicts"]?.intValue == 1)
+        #expect(h.emulator.writes().filter { $0.method == "write" }.isEmpty, "the colleague's change must not be overwritten")
+
+        let list = try h.run(["conflicts", "--json"])
+        let conflicts = try #require(try JSONValue.parse(list.stdout).arrayValue)
+        #expect(conflicts.count == 1)
+        let conflictID = try #require(conflicts.first?["id"]?.intValue)
+
+        // A pull keeps the local edit (skipped), and the conflict stays open.
+        let pull = try h.run(["pull", "odoo", "--json"])
+        #expect(try JSONValue.parse(pull.stdout)["models"]?["crm.lead"]?["skipped"]?.intValue == 1)
+        let local = try h.mirror().read { db in try Double.fetchOne(db, sql: "SELECT probability FROM leads WHERE odoo_id = ?", arguments: [target]) }
+        #expect(local == 35)
+
+        // Keep ours: the next push writes over Odoo's change.
+        #expect(try h.run(["conflicts", "resolve", String(conflictID), "--keep", "local"]).status == 0)
+        let second = try h.run(["push", "--json"])
+        #expect(try JSONValue.parse(second.stdout)["pushed"]?.intValue == 1, "\(second.output)")
+        let record = try #require(try JSONSerialization.jsonObject(with: h.emulator.recordsJSON(model: "crm.lead")) as? [[String: Any]])
+            .first { $0["id"] as? Int == target }
+        #expect(record["probability"] as? Double == 35)
+    }
+
+    @Test func keepOdooDropsTheLocalEdit() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try h.run(["pull", "odoo"]).status == 0)
+        let target = try #require(try h.emulatorLeads().filter { $0.value.1 }.keys.sorted().dropFirst(3).first)
+        #expect(try h.run(["leads", "edit", String(target), "--stage", "lost"]).status == 0)
+        try await Task.sleep(nanoseconds: 1_100_000_000)
+        h.emulator.modify(model: "crm.lead", id: target, values: ["probability": .double(12)])
+        // Here the pull finds the conflict before any push.
+        let pull = try h.run(["pull", "odoo", "--json"])
+        #expect(try JSONValue.parse(pull.stdout)["conflicts"]?.intValue == 1, "\(pull.output)")
+        let id = try #require(try JSONValue.parse(try h.run(["conflicts", "--json"]).stdout).arrayValue?.first?["id"]?.intValue)
+        #expect(try h.run(["conflicts", "resolve", String(id), "--keep", "odoo"]).status == 0)
+        let row = try h.mirror().read { db in try Row.fetchOne(db, sql: "SELECT probability, stage FROM leads WHERE odoo_id = ?", arguments: [target]) }
+        #expect(row?[0] == 12.0)
+        #expect(row?[1] != "lost")
+        let push = try h.run(["push"])
+        #expect(push.stdout.contains("Nothing to push"))
+    }
+
+    @Test(arguments: [("json2", true, false), ("jsonrpc", true, false), ("jsonrpc", false, true), ("session", false, true), ("auto", true, false)])
+    func everyWayIn(_ choice: String, _ useKey: Bool, _ usePassword: Bool) async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let result = try h.run(["pull", "odoo", "--json"], protocol: choice, apiKey: useKey ? EmulatorHarness.apiKey : nil,
+                               password: usePassword ? "admin" : nil)
+        #expect(result.status == 0, "\(choice): \(result.output)")
+        let report = try JSONValue.parse(result.stdout)
+        #expect(report["api"]?.stringValue == (choice == "auto" ? "json2" : choice))
+        #expect(report["models"]?["crm.lead"]?["created"]?.intValue == (try h.emulatorLeads().count))
+    }
+
+    @Test(arguments: ["json2", "jsonrpc", "session"])
+    func wrongCredentialsExit3AndWriteNothing(_ choice: String) async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let result = try h.run(["pull", "odoo"], protocol: choice, apiKey: choice == "session" ? nil : "wrong-key-0000",
+                               password: choice == "session" ? "wrong-password" : nil)
+        #expect(result.status == 3, "\(result.output)")
+        #expect(result.stderr.contains("refused the login"), "\(result.stderr)")
+        #expect(!result.output.contains("wrong-key-0000") && !result.output.contains("wrong-password"))
+        let leads = try h.mirror().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM leads") }
+        #expect(leads == 0)
+    }
+
+    @Test func unknownDatabaseIsNamed() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        for choice in ["json2", "jsonrpc"] {
+            let result = try h.run(["pull", "odoo"], protocol: choice, extra: ["ODOO_DATABASE": "nodb"])
+            #expect(result.status == 3, "\(choice): \(result.output)")
+            #expect(result.stderr.contains("no database named `nodb`"), "\(choice): \(result.stderr)")
+        }
+    }
+}

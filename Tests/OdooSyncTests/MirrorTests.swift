@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import Testing
+@testable import OdooSyncMirror
+@testable import OdooSyncCore
+
+@Suite struct MirrorTests {
+    @Test func createsAPrivateWALFileWithEveryTableGroup() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("m.sqlite").path
+        let mirror = try Mirror(path: path)
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        let mode = try mirror.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let tables = try mirror.read { db in try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table','view')")) }
+        for name in ["sync_mappings", "sync_queue", "sync_config", "sync_log", "events", "runs", "leads", "customers", "contacts",
+                     "odoo_records", "plane_records", "pull_cursors", "local_edits", "conflicts", "webhook_deliveries",
+                     "export_watermarks", "v_active_syncs", "v_pending_queue", "v_sync_stats"] {
+            #expect(tables.contains(name), "missing \(name)")
+        }
+        let configRows = try mirror.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_config") }
+        #expect(configRows == 2)
+    }
+
+    @Test func upgradesAnOlderFileInPlace() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("old.sqlite").path
+        // A file as the first migration alone left it, with a lead in it.
+        let queue = try DatabaseQueue(path: path)
+        var migrator = DatabaseMigrator()
+        let first = EmbeddedSchema.files[0]
+        migrator.registerMigration(String(first.name.dropLast(4))) { db in try db.execute(sql: first.sql) }
+        try migrator.migrate(queue)
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO leads (id, title, created_at, updated_at) VALUES ('x', 'kept', 'now', 'now')")
+        }
+        try queue.close()
+        let mirror = try Mirror(path: path)
+        let applied = try mirror.read { db in try Mirror.migrator.appliedIdentifiers(db) }
+        #expect(applied.count == EmbeddedSchema.files.count)
+        #expect(try mirror.read { db in try String.fetchOne(db, sql: "SELECT title FROM leads") } == "kept")
+        #expect(try mirror.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stage_map") } ?? 0 > 20)
+    }
+
+    @Test func refusesAFileThatIsNotSQLite() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("notes.sqlite").path
+        try String(repeating: "this is a text file, not a database\n", count: 200).write(toFile: path, atomically: true, encoding: .utf8)
+        let error = #expect(throws: MirrorError.self) { try Mirror(path: path) }
+        #expect(error == .notSQLite(path: path))
+        #expect(error?.exitStatus == .mirror)
+    }
+
+    @Test func refusesAFileFromANewerVersion() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("new.sqlite").path
+        _ = try Mirror(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('999_future')") }
+        try queue.close()
+        #expect(throws: MirrorError.newerSchema(path: path, unknown: ["999_future"])) { try Mirror(path: path) }
+    }
+
+    @Test func embeddedSchemaMatchesTheSQLFiles() throws {
+        let dir = TestPaths.repoRoot.appendingPathComponent("schema/mirror")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(names == EmbeddedSchema.files.map(\.name))
+        for file in EmbeddedSchema.files {
+            let text = try String(contentsOf: dir.appendingPathComponent(file.name), encoding: .utf8)
+            #expect(text.trimmingCharacters(in: .newlines) == file.sql.trimmingCharacters(in: .newlines), "run scripts/embed-schema")
+        }
+    }
+}
+
+/// The default stage map against the table and spelling variants of reference/stage-map.md.
+@Suite struct StageMapTests {
+    static func referenceRows() throws -> [(String, String)] {
+        let url = TestPaths.samples.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("stage-map.md")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var rows: [(String, String)] = []
+        for line in text.split(separator: "\n") where line.hasPrefix("| ") && !line.contains("---") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 2, cells[0] != "Odoo stage" else { continue }
+            rows.append((cells[0], cells[1]))
+        }
+        // "Spelling variants ...: "Telephonic" -> telephonic_enquiries; ..."
+        if let variants = text.range(of: "Spelling variants") {
+            let para = text[variants.lowerBound...].prefix { $0 != "\n" || true }.split(separator: "\n\n").first ?? ""
+            let pattern = try NSRegularExpression(pattern: #"((?:"[^"]+",?\s*)+)->\s*([a-z_]+)"#)
+            let ns = String(para) as NSString
+            for match in pattern.matches(in: String(para), range: NSRange(location: 0, length: ns.length)) {
+                let names = ns.substring(with: match.range(at: 1))
+                let slug = ns.substring(with: match.range(at: 2))
+                for name in names.split(separator: "\"").map(String.init) where !name.trimmingCharacters(in: .whitespaces).isEmpty
+                    && !name.contains(",") {
+                    rows.append((name, slug))
+                }
+            }
+        }
+        return rows
+    }
+
+    @Test func everyReferenceRowMaps() throws {
+        let rows = try StageMapTests.referenceRows()
+        #expect(rows.count >= 30, "read \(rows.count) rows from stage-map.md")
+        let dir = try TestPaths.temporaryDirectory()
+        let map = try Mirror(path: dir.appendingPathComponent("m.sqlite").path).stageMap()
+        for (odoo, slug) in rows {
+            #expect(map.slug(forOdooStage: odoo) == slug, "\(odoo)")
+            #expect(map.slug(forOdooStage: "  " + odoo.uppercased() + " ") == slug, "case and spaces: \(odoo)")
+        }
+        #expect(map.slug(forOdooStage: "Some New Stage") == nil)
+    }
+
+    @Test(arguments: [("3", "high"), ("2", "high"), ("1", "medium"), ("0", "low")])
+    func defaultPriorityMap(_ odoo: String, _ priority: String) throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let map = try Mirror(path: dir.appendingPathComponent("m.sqlite").path).priorityMap()
+        #expect(map[odoo] == priority)
+    }
+}

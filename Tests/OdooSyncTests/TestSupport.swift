@@ -1,0 +1,93 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Paths and helpers shared by the tests.
+enum TestPaths {
+    /// The repository root: three levels above this file.
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = repoRoot.appendingPathComponent("fixtures/odoo")
+    static let samples = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/samples/odoo")
+
+    /// The real `odoosync` binary (scripts/test exports ODOOSYNC_BIN).
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["ODOOSYNC_BIN"], FileManager.default.isExecutableFile(atPath: path) {
+            return path
+        }
+        for candidate in [".build/debug/odoosync", ".build/x86_64-unknown-linux-gnu/debug/odoosync", ".build/release/odoosync"] {
+            let path = repoRoot.appendingPathComponent(candidate).path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return repoRoot.appendingPathComponent(".build/debug/odoosync").path
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("odoosync-test-\(UUID().uuidString.prefix(12))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var output: String { stdout + stderr }
+}
+
+/// Runs the real binary with a clean environment plus `environment`.
+enum CLI {
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+                    timeout: TimeInterval = 120) throws -> ProcessResult {
+        let process = try start(arguments, environment: environment, in: directory)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.process.isRunning { process.process.terminate() }
+        return process.finish()
+    }
+
+    final class Running: @unchecked Sendable {
+        let process: Process
+        let out: URL
+        let err: URL
+        init(process: Process, out: URL, err: URL) {
+            self.process = process
+            self.out = out
+            self.err = err
+        }
+
+        func finish() -> ProcessResult {
+            process.waitUntilExit()
+            let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
+            return ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        }
+
+        func kill9() { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Starts the binary without waiting; output goes to files so that pipes never fill up.
+    static func start(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Running {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        process.arguments = arguments
+        var env: [String: String] = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+                                     "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/tmp",
+                                     "ODOOSYNC_RETRY_BASE_MS": "20"]
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        if let directory { process.currentDirectoryURL = directory }
+        let tmp = FileManager.default.temporaryDirectory
+        let out = tmp.appendingPathComponent("odoosync-out-\(UUID().uuidString)")
+        let err = tmp.appendingPathComponent("odoosync-err-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        return Running(process: process, out: out, err: err)
+    }
+}
