@@ -350,6 +350,8 @@ public actor OdooClient {
                         : .unreachable(server: errorContext.server, detail: error.detail, attempts: attempt))
             } catch let error as TruncatedBody {
                 failure = .badResponse(server: errorContext.server, detail: error.detail, attempts: attempt)
+            } catch let error as RecordScanError {
+                failure = .badResponse(server: errorContext.server, detail: "the answer is not complete JSON (\(error.reason))", attempts: attempt)
             } catch let error as OdooError where error.isTransient {
                 failure = error.withAttempts(attempt)
             }

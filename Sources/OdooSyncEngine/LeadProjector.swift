@@ -7,7 +7,7 @@ import OdooSyncMirror
 /// Turns a pulled crm.lead into the ERP's `leads` row (with its customer and contact), as the
 /// design and reference/stage-map.md describe. A lead with a local edit not yet pushed is
 /// never overwritten: it is skipped, and becomes a conflict when Odoo changed it too.
-final class LeadProjector: @unchecked Sendable {
+final class LeadProjector: PageParticipant, @unchecked Sendable {
     typealias F = LeadFields
 
     private let stageMap: StageMap
@@ -23,6 +23,8 @@ final class LeadProjector: @unchecked Sendable {
     private var contactByKey: [String: String] = [:]
     private(set) var unmappedStages: Set<String> = []
     private(set) var conflicts = 0
+    private var unmappedInAttempt: Set<String> = []
+    private var conflictsInAttempt = 0
 
     convenience init(mirror: Mirror, runID: String?) throws {
         try self.init(maps: mirror.read { db in try LeadProjector.Maps(db) }, runID: runID)
@@ -69,6 +71,21 @@ final class LeadProjector: @unchecked Sendable {
         commercial = maps.commercial
     }
 
+    func beginAttempt() {
+        // Rows these caches point to may have been rolled back with a failed attempt.
+        customerByPartner.removeAll(keepingCapacity: true)
+        contactByKey.removeAll(keepingCapacity: true)
+        unmappedInAttempt.removeAll()
+        conflictsInAttempt = 0
+    }
+
+    func commit() {
+        unmappedStages.formUnion(unmappedInAttempt)
+        conflicts += conflictsInAttempt
+        unmappedInAttempt.removeAll()
+        conflictsInAttempt = 0
+    }
+
     /// Lets `push` store the record it just wrote although the edit was open when this began.
     func forget(odooID: Int) { openEdits[odooID] = nil }
 
@@ -86,8 +103,7 @@ final class LeadProjector: @unchecked Sendable {
         var stage: String? = nil
         if let stagePair {
             stage = stageMap.slug(forOdooStage: stagePair.name)
-            if stage == nil && !unmappedStages.contains(stagePair.name) {
-                unmappedStages.insert(stagePair.name)
+            if stage == nil && !unmappedStages.contains(stagePair.name) && unmappedInAttempt.insert(stagePair.name).inserted {
                 try Mirror.appendEvent(db, runID: runID, level: .warn, type: "unmapped_stage",
                                        message: "Odoo stage \"\(stagePair.name)\" has no pipeline stage; leads in it keep stage NULL until you run `odoosync config set stage \"\(stagePair.name)\" <slug>`",
                                        metadata: ["odoo_stage": .string(stagePair.name), "odoo_stage_id": .int(stagePair.id)])
@@ -245,7 +261,7 @@ final class LeadProjector: @unchecked Sendable {
         let inserted = try Conflicts.open(db, leadID: leadID, editID: edit.editID, odooID: odooID, localChanges: local,
                                           remoteData: remote, baseWriteDate: edit.base, remoteWriteDate: remoteWriteDate,
                                           runID: runID)
-        if inserted { conflicts += 1 }
+        if inserted { conflictsInAttempt += 1 }
         openEdits[odooID] = (edit.editID, edit.base, "conflict")
     }
 }

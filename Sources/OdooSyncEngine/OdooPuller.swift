@@ -47,7 +47,7 @@ public final class OdooPuller: @unchecked Sendable {
             let stats = try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored }
             report.models.append((spec.name, stats))
         }
-        let leadStats = try await pullModel(.lead, full: full, restrictTo: nil) { db, view, change in
+        let leadStats = try await pullModel(.lead, full: full, restrictTo: nil, participant: projector) { db, view, change in
             try projector.project(db, view, change: change)
         }
         report.models.append((ModelSpec.lead.name, leadStats))
@@ -79,7 +79,7 @@ public final class OdooPuller: @unchecked Sendable {
     /// Pulls one model page by page and detects deletions; `handle` projects each created or
     /// changed record inside the page's transaction.
     func pullModel(
-        _ spec: ModelSpec, full: Bool, restrictTo ids: [Int]?,
+        _ spec: ModelSpec, full: Bool, restrictTo ids: [Int]?, participant: PageParticipant? = nil,
         handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
     ) async throws -> ModelStats {
         let modelStarted = Date()
@@ -89,6 +89,8 @@ public final class OdooPuller: @unchecked Sendable {
             return stats
         }
         let cursor = try loadCursor(spec.name)
+        let applier = PageApplier(spec: spec)
+        applier.participant = participant
         var restriction: [JSONValue] = []
         if let ids { restriction = [["id", "in", .array(ids.map(JSONValue.int))]] }
 
@@ -99,7 +101,7 @@ public final class OdooPuller: @unchecked Sendable {
             }
             let fresh = ids.filter { !known.contains($0) }
             for chunk in stride(from: 0, to: fresh.count, by: pageSize).map({ Array(fresh[$0..<min($0 + pageSize, fresh.count)]) }) {
-                _ = try await fetchPage(spec, domain: [["id", "in", .array(chunk.map(JSONValue.int))]], order: "id asc",
+                _ = try await fetchPage(spec, applier: applier, domain: [["id", "in", .array(chunk.map(JSONValue.int))]], order: "id asc",
                                         limit: nil, stats: &stats, cursorAfter: nil, handle: handle)
             }
         }
@@ -117,7 +119,7 @@ public final class OdooPuller: @unchecked Sendable {
                 guard let next = Timestamp.odoo(s, plusSeconds: 1) else { break }
                 let domain: [JSONValue] = restriction + [["write_date", ">=", .string(s)], ["write_date", "<", .string(next)],
                                                          ["id", ">", .int(lastID)]]
-                let page = try await fetchPage(spec, domain: domain, order: "id asc", limit: pageSize, stats: &stats,
+                let page = try await fetchPage(spec, applier: applier, domain: domain, order: "id asc", limit: pageSize, stats: &stats,
                                                cursorAfter: { last in (s, last.id) }, handle: handle)
                 done += page.count
                 progress?.progress(model: spec.name, done: min(done, total ?? done), total: total)
@@ -130,7 +132,7 @@ public final class OdooPuller: @unchecked Sendable {
             } else {
                 var domain = restriction
                 if let lowerBound { domain.append(["write_date", ">=", .string(lowerBound)]) }
-                let page = try await fetchPage(spec, domain: domain, order: "write_date asc, id asc", limit: pageSize,
+                let page = try await fetchPage(spec, applier: applier, domain: domain, order: "write_date asc, id asc", limit: pageSize,
                                                stats: &stats, cursorAfter: { last in (last.writeDate, 0) }, handle: handle)
                 done += page.count
                 progress?.progress(model: spec.name, done: min(done, total ?? done), total: total)
@@ -152,7 +154,7 @@ public final class OdooPuller: @unchecked Sendable {
 
     /// Fetches one page and applies it, with its cursor and events, in one transaction.
     private func fetchPage(
-        _ spec: ModelSpec, domain: [JSONValue], order: String, limit: Int?, stats: inout ModelStats,
+        _ spec: ModelSpec, applier: PageApplier, domain: [JSONValue], order: String, limit: Int?, stats: inout ModelStats,
         cursorAfter: (@Sendable (PageRecord) -> (String, Int))?,
         handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
     ) async throws -> [PageRecord] {
@@ -163,9 +165,9 @@ public final class OdooPuller: @unchecked Sendable {
         let mirror = self.mirror
         let client = self.client
         let runID = self.runID
-        let applier = PageApplier(spec: spec)
         let result = try await client.callRaw(call) { response, api in
             try mirror.write { db -> (ModelStats, [PageRecord]) in
+                applier.beginAttempt()
                 var pageStats = ModelStats()
                 var records: [PageRecord] = []
                 let outcome = try response.body.withUnsafeBytes { body in
@@ -193,6 +195,7 @@ public final class OdooPuller: @unchecked Sendable {
                 return (pageStats, records)
             }
         }
+        applier.commit()
         stats.created += result.0.created
         stats.updated += result.0.updated
         stats.unchanged += result.0.unchanged

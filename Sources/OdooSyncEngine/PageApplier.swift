@@ -13,6 +13,25 @@ final class PageApplier: @unchecked Sendable {
     private let writeDateIndex: Int
     private let activeIndex: Int?
     private let now = Timestamp.iso(Date())
+    /// Ids already applied in this run: the keyset re-reads the last second of a page, and
+    /// those second readings are neither work nor news.
+    private var seen = Set<Int>()
+    private var seenInAttempt = Set<Int>()
+    /// The projection, whose caches must follow the page transaction's fate.
+    var participant: PageParticipant?
+
+    /// Called at the start of each attempt at a page: a retried page starts from what the
+    /// last committed page left, because the failed attempt's transaction was rolled back.
+    func beginAttempt() {
+        seenInAttempt.removeAll(keepingCapacity: true)
+        participant?.beginAttempt()
+    }
+
+    /// Called once the page's transaction has committed.
+    func commit() {
+        seen.formUnion(seenInAttempt)
+        participant?.commit()
+    }
 
     init(spec: ModelSpec) {
         self.spec = spec
@@ -30,6 +49,9 @@ final class PageApplier: @unchecked Sendable {
             throw TruncatedBody(detail: "a \(spec.name) record has no id")
         }
         let writeDate = view.string(writeDateIndex) ?? ""
+        guard !seen.contains(id), seenInAttempt.insert(id).inserted else {
+            return OdooPuller.PageRecord(id: id, writeDate: writeDate)
+        }
         var active = true
         if let activeIndex, let value = view.bool(activeIndex) { active = value }
         let hash = PageApplier.hash(view.rawBytes)
@@ -112,6 +134,13 @@ final class PageApplier: @unchecked Sendable {
         let result = Int(bitPattern: UInt(h))
         return result == 0 ? 1 : result
     }
+}
+
+/// State kept across the records of a page that must be dropped when the page's transaction
+/// rolls back (caches of rows the transaction created, counters of what it did).
+protocol PageParticipant: AnyObject {
+    func beginAttempt()
+    func commit()
 }
 
 extension UInt64 {

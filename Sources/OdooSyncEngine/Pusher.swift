@@ -171,8 +171,10 @@ public final class Pusher: @unchecked Sendable {
         let projector = try LeadProjector(mirror: mirror, runID: runID)
         projector.forget(odooID: edit.odooID)
         let applier = PageApplier(spec: spec)
+        applier.participant = projector
         try await client.callRaw(call) { response, api in
             try mirror.write { db in
+                applier.beginAttempt()
                 let now = Timestamp.iso(Date())
                 try db.execute(sql: "UPDATE local_edits SET status = 'pushed', pushed_at = ?, updated_at = ?, last_error = NULL WHERE id = ?",
                                arguments: [now, now, edit.id])

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Benchmark driver: runs each contender as a child process and reads its rusage.
+
+pull: an emulator with N generated leads in its own process; then, side by side,
+  1. `odoosync pull odoo --full` into a new mirror,
+  2. `odoosync pull odoo` after 1% of the leads changed (written through the API),
+  3. the OdooRPC script a user would otherwise write (scripts/bench_pull_odoorpc.py),
+printing wall seconds, leads/s, CPU seconds (user+sys) and peak RSS, as a table and as JSON.
+"""
+import argparse, json, os, pathlib, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def measured(cmd, env=None):
+    """Runs cmd to completion; returns (wall s, cpu s, peak RSS MB, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:3])} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.decode()
+
+
+def rpc(port, service, method, args):
+    body = json.dumps({"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}, "id": 1})
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/jsonrpc", body.encode(), {"Content-Type": "application/json"})
+    answer = json.load(urllib.request.urlopen(req, timeout=600))
+    if "error" in answer:
+        sys.exit(f"emulator error: {answer['error']}")
+    return answer.get("result")
+
+
+def bench_pull(args):
+    port = free_port()
+    emulator = subprocess.Popen([args.bin, "emulator", "odoo", "--port", str(port), "--generate-leads", str(args.leads)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        line = emulator.stdout.readline().decode()
+        if "listening" not in line:
+            sys.exit(f"emulator did not start: {line}")
+        db, login, password = "odoosync_demo", "admin", "admin"
+        uid = rpc(port, "common", "authenticate", [db, login, password, {}])
+        total = rpc(port, "object", "execute_kw", [db, uid, password, "crm.lead", "search_count", [[]], {"context": {"active_test": False}}])
+        work = pathlib.Path(tempfile.mkdtemp(prefix="odoosync-bench-"))
+        env = dict(os.environ, ODOO_URL=f"http://127.0.0.1:{port}", ODOO_DATABASE=db, ODOO_USERNAME=login,
+                   ODOO_API_KEY="demo-api-key", ODOO_PROTOCOL=args.protocol)
+        mirror = str(work / "bench.sqlite")
+        rows = []
+
+        def run(name, cmd, leads):
+            samples = []
+            for i in range(args.repeat):
+                if name.startswith("odoosync full") or name.startswith("python"):
+                    for suffix in ("", "-wal", "-shm"):
+                        pathlib.Path(mirror + suffix).unlink(missing_ok=True)
+                        pathlib.Path(str(work / "py.sqlite") + suffix).unlink(missing_ok=True)
+                samples.append(measured(cmd, env))
+            samples.sort(key=lambda s: s[0])
+            wall, cpu, rss, _ = samples[len(samples) // 2]
+            rows.append({"name": name, "leads": leads, "wall_s": round(wall, 3), "leads_per_s": round(leads / wall),
+                         "cpu_s": round(cpu, 3), "peak_rss_mb": round(rss, 1), "runs": args.repeat})
+
+        run("odoosync full pull", [args.bin, "pull", "odoo", "--full", "--db", mirror], total)
+        # 1% of the leads change in Odoo (one write through the API, as a colleague's bulk edit would).
+        ids = rpc(port, "object", "execute_kw", [db, uid, password, "crm.lead", "search", [[]],
+                                                 {"order": "id asc", "context": {"active_test": False}}])
+        changed = ids[:: max(1, len(ids) // max(1, total // 100))][: total // 100]
+        time.sleep(1.1)
+        rpc(port, "object", "execute_kw", [db, uid, password, "crm.lead", "write", [changed, {"probability": 42.0}]])
+        run("odoosync 1%-changed pull", [args.bin, "pull", "odoo", "--db", mirror], len(changed))
+        run("python odoorpc script", [sys.executable, str(ROOT / "scripts/bench_pull_odoorpc.py"), "--host", "127.0.0.1",
+                                      "--port", str(port), "--db", db, "--login", login, "--password", password,
+                                      "--sqlite", str(work / "py.sqlite"), "--page", "1000"], total)
+        full, repull, python = rows
+        result = {
+            "benchmark": "pull", "leads": total, "protocol": args.protocol, "rows": rows,
+            "ratios": {
+                "odoosync_vs_python_rate": round(full["leads_per_s"] / python["leads_per_s"], 2),
+                "odoosync_vs_python_cpu": round(full["cpu_s"] / python["cpu_s"], 3),
+                "repull_vs_full_time": round(repull["wall_s"] / full["wall_s"], 4),
+            },
+            "targets": {"full_leads_per_s": ">= 100000", "odoosync_vs_python_rate": ">= 1.5",
+                        "odoosync_vs_python_cpu": "<= 0.25", "repull_vs_full_time": "<= 0.05", "peak_rss_mb": "<= 64"},
+        }
+        shutil.rmtree(work, ignore_errors=True)
+        return result
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=30)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["pull"])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per contender; the median is reported")
+    parser.add_argument("--protocol", default="json2", choices=["json2", "jsonrpc"])
+    args = parser.parse_args()
+    result = bench_pull(args)
+    header = f"{'contender':28} {'leads':>8} {'wall s':>8} {'leads/s':>9} {'cpu s':>7} {'rss MB':>7}"
+    print(header)
+    print("-" * len(header))
+    for r in result["rows"]:
+        print(f"{r['name']:28} {r['leads']:>8} {r['wall_s']:>8.3f} {r['leads_per_s']:>9} {r['cpu_s']:>7.3f} {r['peak_rss_mb']:>7.1f}")
+    print(json.dumps(result["ratios"]))
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / f"{args.what}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {out / (args.what + '.json')}")
+
+
+if __name__ == "__main__":
+    main()
