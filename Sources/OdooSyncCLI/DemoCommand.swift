@@ -29,9 +29,6 @@ struct DemoCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             path = folder.appendingPathComponent("odoosync.sqlite").path
         }
-        var options = GlobalOptions()
-        options.db = path
-        options.verbose = verbose
         var environment = ProcessInfo.processInfo.environment
         environment["ODOO_URL"] = "http://127.0.0.1:\(port)"
         environment["ODOO_DATABASE"] = "odoosync_demo"
@@ -39,7 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
         environment["ODOO_API_KEY"] = "demo-api-key"
         environment["ODOO_PASSWORD"] = nil
         environment["ODOO_PROTOCOL"] = "auto"
-        let env = try AppEnvironment(options, environment: environment)
+        let env = try AppEnvironment(db: path, config: nil, verbose: verbose, environment: environment)
         let settings = try env.odooSettings()
         Output.print("== Odoo emulator on http://127.0.0.1:\(port) (database odoosync_demo), mirror \(path)\n")
 

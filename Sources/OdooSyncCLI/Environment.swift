@@ -21,22 +21,26 @@ struct GlobalOptions: ParsableArguments {
 /// The one place that reads the environment and the config file, opens the mirror and builds
 /// the clients.
 struct AppEnvironment {
-    let options: GlobalOptions
+    let dbOption: String?
     let environment: [String: String]
     let configFile: ConfigFile
     let logger: Logger
 
     init(_ options: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        self.options = options
+        try self.init(db: options.db, config: options.config, verbose: options.verbose, environment: environment)
+    }
+
+    init(db: String?, config: String?, verbose: Bool, environment: [String: String]) throws {
+        self.dbOption = db
         self.environment = environment
-        if let path = options.config ?? environment["ODOOSYNC_CONFIG"] {
+        if let path = config ?? environment["ODOOSYNC_CONFIG"] {
             configFile = try ConfigFile.load(path: path)
         } else if FileManager.default.fileExists(atPath: "odoosync.toml") {
             configFile = try ConfigFile.load(path: "odoosync.toml")
         } else {
             configFile = ConfigFile()
         }
-        let level: Logger.Level = options.verbose ? .info : Logger.Level(rawValue: environment["ODOOSYNC_LOG_LEVEL"] ?? "") ?? .warning
+        let level: Logger.Level = verbose ? .info : Logger.Level(rawValue: environment["ODOOSYNC_LOG_LEVEL"] ?? "") ?? .warning
         var logger = Logger(label: "odoosync") { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -50,7 +54,7 @@ struct AppEnvironment {
     }
 
     var databasePath: String {
-        options.db ?? environment["ODOOSYNC_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "odoosync.sqlite"
+        dbOption ?? environment["ODOOSYNC_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "odoosync.sqlite"
     }
 
     var busyTimeout: TimeInterval {
