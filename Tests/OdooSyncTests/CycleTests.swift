@@ -19,7 +19,7 @@ import Testing
         #expect(try h.mirrorLeads().count == remote.count)
 
         // Leads projection: one row per crm.lead, keyed as the ERP keys them.
-        let (leadCount, distinct, archived, unmapped) = try h.mirror().read { db in
+        let (leadCount, distinct, archived, unmapped) = try h.query { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM leads") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(DISTINCT source_email_id) FROM leads WHERE source_email_id = 'odoo_crm_' || odoo_id") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM leads WHERE active = 0") ?? 0,
@@ -51,8 +51,7 @@ import Testing
         #expect(writes.first?.ids == [target])
 
         // What Odoo now holds: the won stage, our numbers.
-        let lead = try #require(try JSONSerialization.jsonObject(with: h.emulator.recordsJSON(model: "crm.lead")) as? [[String: Any]])
-            .first { $0["id"] as? Int == target }
+        let lead = try #require(try h.emulatorRecord("crm.lead", target))
         #expect((lead["stage_id"] as? [Any])?.last as? String == "Won")
         #expect(lead["expected_revenue"] as? Double == 125000)
         #expect(lead["date_deadline"] as? String == "2026-12-31")
@@ -63,20 +62,20 @@ import Testing
         let again = try JSONValue.parse(repull.stdout)
         #expect(again["models"]?["crm.lead"]?["created"]?.intValue == 0)
         #expect(again["models"]?["crm.lead"]?["updated"]?.intValue == 0)
-        let row = try h.mirror().read { db in
+        let row = try h.query { db in
             try Row.fetchOne(db, sql: "SELECT stage, probability, expected_value, expected_close_date FROM leads WHERE odoo_id = ?", arguments: [target])
         }
         #expect(row?[0] == "won")
         #expect(row?[1] == 100.0)
         #expect(row?[2] == 125000.0)
         #expect(row?[3] == "2026-12-31")
-        let pending = try h.mirror().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM local_edits WHERE status = 'pending'") }
+        let pending = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM local_edits WHERE status = 'pending'") }
         #expect(pending == 0)
 
         let status = try h.run(["status", "--json"])
         #expect(status.status == 0)
         #expect(try JSONValue.parse(status.stdout)["leads"]?["total"]?.intValue == remote.count)
-        let journal = try h.mirror().read { db in
+        let journal = try h.query { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_log") ?? 0)
         }
         #expect(journal.0 > 0 && journal.1 > 0)
@@ -106,15 +105,14 @@ import Testing
         // A pull keeps the local edit (skipped), and the conflict stays open.
         let pull = try h.run(["pull", "odoo", "--json"])
         #expect(try JSONValue.parse(pull.stdout)["models"]?["crm.lead"]?["skipped"]?.intValue == 1)
-        let local = try h.mirror().read { db in try Double.fetchOne(db, sql: "SELECT probability FROM leads WHERE odoo_id = ?", arguments: [target]) }
+        let local = try h.query { db in try Double.fetchOne(db, sql: "SELECT probability FROM leads WHERE odoo_id = ?", arguments: [target]) }
         #expect(local == 35)
 
         // Keep ours: the next push writes over Odoo's change.
         #expect(try h.run(["conflicts", "resolve", String(conflictID), "--keep", "local"]).status == 0)
         let second = try h.run(["push", "--json"])
         #expect(try JSONValue.parse(second.stdout)["pushed"]?.intValue == 1, "\(second.output)")
-        let record = try #require(try JSONSerialization.jsonObject(with: h.emulator.recordsJSON(model: "crm.lead")) as? [[String: Any]])
-            .first { $0["id"] as? Int == target }
+        let record = try #require(try h.emulatorRecord("crm.lead", target))
         #expect(record["probability"] as? Double == 35)
     }
 
@@ -131,7 +129,7 @@ import Testing
         #expect(try JSONValue.parse(pull.stdout)["conflicts"]?.intValue == 1, "\(pull.output)")
         let id = try #require(try JSONValue.parse(try h.run(["conflicts", "--json"]).stdout).arrayValue?.first?["id"]?.intValue)
         #expect(try h.run(["conflicts", "resolve", String(id), "--keep", "odoo"]).status == 0)
-        let row = try h.mirror().read { db in try Row.fetchOne(db, sql: "SELECT probability, stage FROM leads WHERE odoo_id = ?", arguments: [target]) }
+        let row = try h.query { db in try Row.fetchOne(db, sql: "SELECT probability, stage FROM leads WHERE odoo_id = ?", arguments: [target]) }
         #expect(row?[0] == 12.0)
         #expect(row?[1] != "lost")
         let push = try h.run(["push"])
@@ -159,7 +157,7 @@ import Testing
         #expect(result.status == 3, "\(result.output)")
         #expect(result.stderr.contains("refused the login"), "\(result.stderr)")
         #expect(!result.output.contains("wrong-key-0000") && !result.output.contains("wrong-password"))
-        let leads = try h.mirror().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM leads") }
+        let leads = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM leads") }
         #expect(leads == 0)
     }
 

@@ -46,6 +46,17 @@ struct EmulatorHarness {
         return try DatabaseQueue(path: dbPath, configuration: config)
     }
 
+    /// Reads the mirror synchronously (GRDB's async `read` would otherwise be picked in tests).
+    func query<T>(_ body: (Database) throws -> T) throws -> T {
+        try mirror().read(body)
+    }
+
+    /// The emulator's copy of one record, in read form.
+    func emulatorRecord(_ model: String, _ id: Int) throws -> [String: Any]? {
+        let rows = try JSONSerialization.jsonObject(with: emulator.recordsJSON(model: model)) as? [[String: Any]]
+        return rows?.first { $0["id"] as? Int == id }
+    }
+
     /// (odoo id, write_date, active) of every lead the emulator holds, archived ones included.
     func emulatorLeads() throws -> [Int: (String, Bool)] {
         let data = emulator.recordsJSON(model: "crm.lead")
@@ -60,7 +71,7 @@ struct EmulatorHarness {
 
     /// (odoo id, write_date, active) of every lead snapshot in the mirror.
     func mirrorLeads() throws -> [Int: (String, Bool)] {
-        try mirror().read { db in
+        try query { db in
             var out: [Int: (String, Bool)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT odoo_id, write_date, active FROM odoo_records WHERE model = 'crm.lead' AND deleted = 0") {
                 out[row[0]] = (row[1], row[2])

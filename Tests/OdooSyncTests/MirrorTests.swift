@@ -93,9 +93,10 @@ import Testing
             for match in pattern.matches(in: String(para), range: NSRange(location: 0, length: ns.length)) {
                 let names = ns.substring(with: match.range(at: 1))
                 let slug = ns.substring(with: match.range(at: 2))
-                for name in names.split(separator: "\"").map(String.init) where !name.trimmingCharacters(in: .whitespaces).isEmpty
-                    && !name.contains(",") {
-                    rows.append((name, slug))
+                for piece in names.split(separator: "\"") {
+                    // The markdown wraps lines inside quoted names; separators are commas and spaces.
+                    let name = piece.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                    if !name.isEmpty && name != "," { rows.append((name, slug)) }
                 }
             }
         }
@@ -108,7 +109,7 @@ import Testing
         let dir = try TestPaths.temporaryDirectory()
         let map = try Mirror(path: dir.appendingPathComponent("m.sqlite").path).stageMap()
         for (odoo, slug) in rows {
-            #expect(map.slug(forOdooStage: odoo) == slug, "\(odoo)")
+            #expect(map.slug(forOdooStage: odoo) == slug, "\(odoo.debugDescription)")
             #expect(map.slug(forOdooStage: "  " + odoo.uppercased() + " ") == slug, "case and spaces: \(odoo)")
         }
         #expect(map.slug(forOdooStage: "Some New Stage") == nil)

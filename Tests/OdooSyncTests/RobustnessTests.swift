@@ -53,7 +53,7 @@ import Testing
         for (id, value) in remote {
             #expect(local[id]?.0 == value.0 && local[id]?.1 == value.1, "lead \(id)")
         }
-        let check = try h.mirror().read { db in
+        let check = try h.query { db in
             (try String.fetchOne(db, sql: "PRAGMA integrity_check"),
              try Int.fetchOne(db, sql: "SELECT count(*) - count(DISTINCT odoo_id) FROM leads"),
              try Int.fetchOne(db, sql: "SELECT count(*) FROM leads WHERE deleted_at IS NULL"))
