@@ -79,7 +79,9 @@ public final class Pusher: @unchecked Sendable {
         return report
     }
 
-    /// Slug -> Odoo stage ids (in pipeline order) from the pulled crm.stage snapshots.
+    /// Slug -> Odoo stage ids from the pulled crm.stage snapshots, best first: several Odoo
+    /// stages can map to one slug (three to `won`), and the one named like the slug ("Won")
+    /// is what a user asking for `won` means; otherwise the earliest in the pipeline.
     func stageIDs() throws -> [String: [Int]] {
         let map = try mirror.stageMap()
         return try mirror.read { db in
@@ -91,7 +93,12 @@ public final class Pusher: @unchecked Sendable {
                 """)
             for row in rows {
                 let name: String = row[1] ?? ""
-                if let slug = map.slug(forOdooStage: name) { out[slug, default: []].append(row[0]) }
+                guard let slug = map.slug(forOdooStage: name) else { continue }
+                if StageMap.normalize(name) == slug.replacingOccurrences(of: "_", with: " ") {
+                    out[slug, default: []].insert(row[0], at: 0)
+                } else {
+                    out[slug, default: []].append(row[0])
+                }
             }
             return out
         }
