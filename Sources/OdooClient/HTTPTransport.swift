@@ -96,7 +96,7 @@ public final class URLSessionTransport: HTTPTransport {
     static func kind(of error: URLError) -> TransportError.Kind {
         switch error.code {
         case .timedOut: return .timeout
-        case .networkConnectionLost, .cannotParseResponse, .badServerResponse, .zeroByteResource: return .connectionLost
+        case .networkConnectionLost, .cannotParseResponse, .badServerResponse, .zeroByteResource, .unknown: return .connectionLost
         case .cannotConnectToHost, .notConnectedToInternet: return .cannotConnect
         case .cannotFindHost, .dnsLookupFailed: return .cannotResolveHost
         default: return .other
@@ -110,7 +110,7 @@ public final class URLSessionTransport: HTTPTransport {
         case .cannotConnectToHost: return "the connection was refused"
         case .notConnectedToInternet: return "there is no network connection"
         case .cannotFindHost, .dnsLookupFailed: return "the host name could not be resolved"
-        case .badServerResponse, .cannotParseResponse: return "the server sent a broken answer"
+        case .badServerResponse, .cannotParseResponse, .unknown: return "the server sent a broken answer"
         case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
              .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
             return "the TLS connection failed (certificate or protocol)"

@@ -264,9 +264,15 @@ public actor OdooClient {
         return try rpcResult(response, model: model)
     }
 
+    /// One HTTP exchange. A non-JSON 5xx, 429 or 408 answer (a proxy's page, an overloaded
+    /// server) is thrown here, inside the caller's retry loop, so that it is sent again.
     private func send(url: URL, headers: [String: String], body: Data) async throws -> HTTPResponse {
         requestCount += 1
-        return try await transport.post(url, headers: headers, body: body, timeout: settings.timeout)
+        let response = try await transport.post(url, headers: headers, body: body, timeout: settings.timeout)
+        if !response.isJSON && (response.status >= 500 || response.status == 429 || response.status == 408) {
+            throw htmlError(response)
+        }
+        return response
     }
 
     // MARK: - Answers

@@ -2,16 +2,11 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// Request context that can also cut the connection, which fault injection needs.
 struct EmulatorRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
-    /// Closes the TCP connection and waits until it is closed.
-    let closeConnection: @Sendable () async -> Void
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        let channel = source.channel
-        closeConnection = { try? await channel.close().get() }
     }
 }
 
@@ -42,8 +37,7 @@ struct EmulatorResponder: HTTPResponder {
         case .serverError?:
             return makeResponse(EmulatorResponder.faultPage(status: 502))
         case .dropConnection?:
-            await context.closeConnection()
-            throw ConnectionCut()
+            return EmulatorResponder.dropped()
         case .truncatedBody?:
             incoming.dryRunWrites = true
         default:
@@ -54,8 +48,7 @@ struct EmulatorResponder: HTTPResponder {
 
         switch fault {
         case .dropAfterApply?:
-            await context.closeConnection()
-            throw ConnectionCut()
+            return EmulatorResponder.dropped()
         case .truncatedBody?:
             return truncated(outgoing)
         default:
@@ -86,6 +79,17 @@ struct EmulatorResponder: HTTPResponder {
 
     private func makeResponse(_ outgoing: OutgoingResponse) -> Response {
         Response(status: status(outgoing.status), headers: headers(outgoing), body: ResponseBody(byteBuffer: outgoing.body))
+    }
+
+    /// The connection breaks before any of the answer's body arrives. (Closing the channel
+    /// from inside the handler left libcurl clients waiting for their timeout instead.)
+    static func dropped() -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        let body = ResponseBody(contentLength: 4096) { _ in
+            throw ConnectionCut()
+        }
+        return Response(status: .ok, headers: fields, body: body)
     }
 
     /// Announces the full length, sends half, then fails the write, which closes the connection.

@@ -125,7 +125,9 @@ import Testing
         let path = dir.appendingPathComponent("m.sqlite").path
         #expect(try CLI.run(["init", "--db", path]).status == 0)
         // Another writer holds the file.
-        let holder = try DatabaseQueue(path: path)
+        var holderConfig = Configuration()
+        holderConfig.allowsUnsafeTransactions = true
+        let holder = try DatabaseQueue(path: path, configuration: holderConfig)
         try holder.inDatabase { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
         let started = Date()
         let result = try CLI.run(["config", "set", "pull.overlap_seconds", "60", "--db", path], environment: ["ODOOSYNC_BUSY_TIMEOUT": "1"])
