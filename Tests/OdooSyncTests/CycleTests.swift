@@ -10,7 +10,7 @@ import Testing
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
 
-        let pull = try h.run(["pull", "odoo", "--json"])
+        let pull = try await h.run(["pull", "odoo", "--json"])
         #expect(pull.status == 0, "\(pull.output)")
         let report = try JSONValue.parse(pull.stdout)
         let remote = try h.emulatorLeads()
@@ -32,18 +32,18 @@ import Testing
 
         // Edit a lead offline, by its source_email_id.
         let target = try #require(remote.keys.sorted().first { remote[$0]?.1 == true })
-        let edit = try h.run(["leads", "edit", "odoo_crm_\(target)", "--stage", "won", "--probability", "100", "--revenue", "125000",
+        let edit = try await h.run(["leads", "edit", "odoo_crm_\(target)", "--stage", "won", "--probability", "100", "--revenue", "125000",
                               "--deadline", "2026-12-31"])
         #expect(edit.status == 0, "\(edit.output)")
 
-        let dry = try h.run(["push", "--dry-run"])
+        let dry = try await h.run(["push", "--dry-run"])
         #expect(dry.status == 0, "\(dry.output)")
         #expect(dry.stdout.contains("/json/2/crm.lead/write"))
         #expect(dry.stdout.contains("\"expected_revenue\":125000.0"))
         #expect(!dry.stdout.contains(EmulatorHarness.apiKey))
         #expect(h.emulator.writes().isEmpty, "--dry-run must not write")
 
-        let push = try h.run(["push", "--json"])
+        let push = try await h.run(["push", "--json"])
         #expect(push.status == 0, "\(push.output)")
         #expect(try JSONValue.parse(push.stdout)["pushed"]?.intValue == 1)
         let writes = h.emulator.writes().filter { $0.method == "write" && $0.model == "crm.lead" }
@@ -57,7 +57,7 @@ import Testing
         #expect(lead["date_deadline"] as? String == "2026-12-31")
 
         // Re-pull: the pushed lead comes back as it is, nothing else moved.
-        let repull = try h.run(["pull", "odoo", "--json"])
+        let repull = try await h.run(["pull", "odoo", "--json"])
         #expect(repull.status == 0, "\(repull.output)")
         let again = try JSONValue.parse(repull.stdout)
         #expect(again["models"]?["crm.lead"]?["created"]?.intValue == 0)
@@ -72,7 +72,7 @@ import Testing
         let pending = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM local_edits WHERE status = 'pending'") }
         #expect(pending == 0)
 
-        let status = try h.run(["status", "--json"])
+        let status = try await h.run(["status", "--json"])
         #expect(status.status == 0)
         #expect(try JSONValue.parse(status.stdout)["leads"]?["total"]?.intValue == remote.count)
         let journal = try h.query { db in
@@ -84,33 +84,33 @@ import Testing
     @Test func aColleaguesChangeBecomesAConflict() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
-        #expect(try h.run(["pull", "odoo"]).status == 0)
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
         let target = try #require(try h.emulatorLeads().filter { $0.value.1 }.keys.sorted().first)
 
-        #expect(try h.run(["leads", "edit", String(target), "--probability", "35"]).status == 0)
+        #expect(try await h.run(["leads", "edit", String(target), "--probability", "35"]).status == 0)
         // A colleague changes the same lead in Odoo meanwhile.
         try await Task.sleep(nanoseconds: 1_100_000_000)
         h.emulator.modify(model: "crm.lead", id: target, values: ["probability": .double(80)])
 
-        let push = try h.run(["push", "--json"])
+        let push = try await h.run(["push", "--json"])
         #expect(push.status == 0, "\(push.output)")
         #expect(try JSONValue.parse(push.stdout)["conflicts"]?.intValue == 1)
         #expect(h.emulator.writes().filter { $0.method == "write" }.isEmpty, "the colleague's change must not be overwritten")
 
-        let list = try h.run(["conflicts", "--json"])
+        let list = try await h.run(["conflicts", "--json"])
         let conflicts = try #require(try JSONValue.parse(list.stdout).arrayValue)
         #expect(conflicts.count == 1)
         let conflictID = try #require(conflicts.first?["id"]?.intValue)
 
         // A pull keeps the local edit (skipped), and the conflict stays open.
-        let pull = try h.run(["pull", "odoo", "--json"])
+        let pull = try await h.run(["pull", "odoo", "--json"])
         #expect(try JSONValue.parse(pull.stdout)["models"]?["crm.lead"]?["skipped"]?.intValue == 1)
         let local = try h.query { db in try Double.fetchOne(db, sql: "SELECT probability FROM leads WHERE odoo_id = ?", arguments: [target]) }
         #expect(local == 35)
 
         // Keep ours: the next push writes over Odoo's change.
-        #expect(try h.run(["conflicts", "resolve", String(conflictID), "--keep", "local"]).status == 0)
-        let second = try h.run(["push", "--json"])
+        #expect(try await h.run(["conflicts", "resolve", String(conflictID), "--keep", "local"]).status == 0)
+        let second = try await h.run(["push", "--json"])
         #expect(try JSONValue.parse(second.stdout)["pushed"]?.intValue == 1, "\(second.output)")
         let record = try #require(try h.emulatorRecord("crm.lead", target))
         #expect(record["probability"] as? Double == 35)
@@ -119,20 +119,20 @@ import Testing
     @Test func keepOdooDropsTheLocalEdit() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
-        #expect(try h.run(["pull", "odoo"]).status == 0)
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
         let target = try #require(try h.emulatorLeads().filter { $0.value.1 }.keys.sorted().dropFirst(3).first)
-        #expect(try h.run(["leads", "edit", String(target), "--stage", "lost"]).status == 0)
+        #expect(try await h.run(["leads", "edit", String(target), "--stage", "lost"]).status == 0)
         try await Task.sleep(nanoseconds: 1_100_000_000)
         h.emulator.modify(model: "crm.lead", id: target, values: ["probability": .double(12)])
         // Here the pull finds the conflict before any push.
-        let pull = try h.run(["pull", "odoo", "--json"])
+        let pull = try await h.run(["pull", "odoo", "--json"])
         #expect(try JSONValue.parse(pull.stdout)["conflicts"]?.intValue == 1, "\(pull.output)")
-        let id = try #require(try JSONValue.parse(try h.run(["conflicts", "--json"]).stdout).arrayValue?.first?["id"]?.intValue)
-        #expect(try h.run(["conflicts", "resolve", String(id), "--keep", "odoo"]).status == 0)
+        let id = try #require(try JSONValue.parse(try await h.run(["conflicts", "--json"]).stdout).arrayValue?.first?["id"]?.intValue)
+        #expect(try await h.run(["conflicts", "resolve", String(id), "--keep", "odoo"]).status == 0)
         let row = try h.query { db in try Row.fetchOne(db, sql: "SELECT probability, stage FROM leads WHERE odoo_id = ?", arguments: [target]) }
         #expect(row?[0] == 12.0)
         #expect(row?[1] != "lost")
-        let push = try h.run(["push"])
+        let push = try await h.run(["push"])
         #expect(push.stdout.contains("Nothing to push"))
     }
 
@@ -140,7 +140,7 @@ import Testing
     func everyWayIn(_ choice: String, _ useKey: Bool, _ usePassword: Bool) async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
-        let result = try h.run(["pull", "odoo", "--json"], protocol: choice, apiKey: useKey ? EmulatorHarness.apiKey : nil,
+        let result = try await h.run(["pull", "odoo", "--json"], protocol: choice, apiKey: useKey ? EmulatorHarness.apiKey : nil,
                                password: usePassword ? "admin" : nil)
         #expect(result.status == 0, "\(choice): \(result.output)")
         let report = try JSONValue.parse(result.stdout)
@@ -152,7 +152,7 @@ import Testing
     func wrongCredentialsExit3AndWriteNothing(_ choice: String) async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
-        let result = try h.run(["pull", "odoo"], protocol: choice, apiKey: choice == "session" ? nil : "wrong-key-0000",
+        let result = try await h.run(["pull", "odoo"], protocol: choice, apiKey: choice == "session" ? nil : "wrong-key-0000",
                                password: choice == "session" ? "wrong-password" : nil)
         #expect(result.status == 3, "\(result.output)")
         #expect(result.stderr.contains("refused the login"), "\(result.stderr)")
@@ -165,7 +165,7 @@ import Testing
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
         for choice in ["json2", "jsonrpc"] {
-            let result = try h.run(["pull", "odoo"], protocol: choice, extra: ["ODOO_DATABASE": "nodb"])
+            let result = try await h.run(["pull", "odoo"], protocol: choice, extra: ["ODOO_DATABASE": "nodb"])
             #expect(result.status == 3, "\(choice): \(result.output)")
             #expect(result.stderr.contains("no database named `nodb`"), "\(choice): \(result.stderr)")
         }

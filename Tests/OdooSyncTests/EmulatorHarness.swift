@@ -32,8 +32,8 @@ struct EmulatorHarness {
     }
 
     func run(_ arguments: [String], protocol choice: String = "auto", apiKey: String? = EmulatorHarness.apiKey,
-             password: String? = nil, extra: [String: String] = [:]) throws -> ProcessResult {
-        try CLI.run(arguments, environment: environment(protocol: choice, apiKey: apiKey, password: password, extra: extra),
+             password: String? = nil, extra: [String: String] = [:]) async throws -> ProcessResult {
+        try await CLI.run(arguments, environment: environment(protocol: choice, apiKey: apiKey, password: password, extra: extra),
                     in: directory)
     }
 

@@ -23,16 +23,16 @@ import Testing
         defer { Task { await h.stop() } }
         h.emulator.generateLeads(count: 4000, seed: 7)
         // Small pages and some latency make each pull long enough to be killed part-way.
-        _ = try h.run(["init"])
-        _ = try h.run(["config", "set", "pull.page_size", "200"])
+        _ = try await h.run(["init"])
+        _ = try await h.run(["config", "set", "pull.page_size", "200"])
         h.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 15)], seed: 1))
         var generator = SystemRandomNumberGenerator()
         var killed = 0
         for trial in 0..<10 {
             let running = try CLI.start(["pull", "odoo"], environment: h.environment(), in: h.directory)
-            usleep(UInt32.random(in: 100_000...900_000, using: &generator))
+            try await Task.sleep(nanoseconds: UInt64.random(in: 100_000_000...900_000_000, using: &generator))
             running.kill9()
-            let result = running.finish()
+            let result = await running.finish()
             if result.status != 0 { killed += 1 }
             if trial == 4 {
                 // Meanwhile Odoo moves on: changes and a deletion must not be lost either.
@@ -44,7 +44,7 @@ import Testing
         }
         #expect(killed >= 5, "most trials should have been killed mid-run")
         h.emulator.setFaults(FaultPlan(rate: 0, kinds: [], seed: 1))
-        let final = try h.run(["pull", "odoo"])
+        let final = try await h.run(["pull", "odoo"])
         #expect(final.status == 0, "\(final.output)")
 
         let remote = try h.emulatorLeads()
@@ -66,13 +66,13 @@ import Testing
     @Test func faultyServerConvergesToTheCleanMirror() async throws {
         let clean = try await EmulatorHarness.start()
         defer { Task { await clean.stop() } }
-        #expect(try clean.run(["pull", "odoo"]).status == 0)
+        #expect(try await clean.run(["pull", "odoo"]).status == 0)
 
         let faulty = try await EmulatorHarness.start { config in
             config.faults = FaultPlan(rate: 0.2, kinds: [.serverError, .dropConnection, .truncatedBody], seed: 42)
         }
         defer { Task { await faulty.stop() } }
-        let result = try faulty.run(["pull", "odoo", "--json"], extra: ["ODOOSYNC_RETRIES": "12", "ODOOSYNC_RETRY_BASE_MS": "5"])
+        let result = try await faulty.run(["pull", "odoo", "--json"], extra: ["ODOOSYNC_RETRIES": "12", "ODOOSYNC_RETRY_BASE_MS": "5"])
         #expect(result.status == 0, "\(result.output)")
         #expect((try JSONValue.parse(result.stdout)["retries"]?.intValue ?? 0) > 0, "faults should have been injected and retried")
         #expect(try Self.leadRows(faulty.mirror()) == Self.leadRows(clean.mirror()))
@@ -84,59 +84,60 @@ import Testing
         try "[odoo]\nurl = \"http://127.0.0.1:1\"\ndatabase = \"d\"\nusername = \"u\"\napi_key = \"sekrit-0123456789\"\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o644)
-        let result = try CLI.run(["pull", "odoo", "--db", dir.appendingPathComponent("m.sqlite").path], in: dir)
+        let result = try await CLI.run(["pull", "odoo", "--db", dir.appendingPathComponent("m.sqlite").path], in: dir)
         #expect(result.status == 2, "\(result.output)")
         #expect(result.stderr.contains("chmod 600"))
         #expect(!result.output.contains("sekrit-0123456789"))
     }
 
     @Test(arguments: ["not-a-url", "ftp://odoo.example.com", "http://"])
-    func aMalformedURLIsRefused(_ url: String) throws {
+    func aMalformedURLIsRefused(_ url: String) async throws {
         let dir = try TestPaths.temporaryDirectory()
-        let result = try CLI.run(["pull", "odoo", "--db", dir.appendingPathComponent("m.sqlite").path],
+        let result = try await CLI.run(["pull", "odoo", "--db", dir.appendingPathComponent("m.sqlite").path],
                                  environment: ["ODOO_URL": url, "ODOO_DATABASE": "d", "ODOO_USERNAME": "u", "ODOO_API_KEY": "k"])
         #expect(result.status == 2, "\(result.output)")
         #expect(result.stderr.contains("is not a valid server URL"))
     }
 
-    @Test func anUnreachableServerExits3() throws {
+    @Test func anUnreachableServerExits3() async throws {
         let dir = try TestPaths.temporaryDirectory()
-        let result = try CLI.run(["pull", "odoo", "--db", dir.appendingPathComponent("m.sqlite").path],
+        let result = try await CLI.run(["pull", "odoo", "--db", dir.appendingPathComponent("m.sqlite").path],
                                  environment: ["ODOO_URL": "http://127.0.0.1:9", "ODOO_DATABASE": "d", "ODOO_USERNAME": "u",
                                                "ODOO_API_KEY": "k", "ODOOSYNC_RETRIES": "2"])
         #expect(result.status == 3, "\(result.output)")
         #expect(result.stderr.contains("Cannot reach Odoo at http://127.0.0.1:9"))
     }
 
-    @Test func aFileThatIsNotSQLiteIsRefused() throws {
+    @Test func aFileThatIsNotSQLiteIsRefused() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = dir.appendingPathComponent("leads.csv").path
         try String(repeating: "id,name\n1,Acme\n", count: 300).write(toFile: path, atomically: true, encoding: .utf8)
         for args in [["status"], ["leads"], ["init"]] {
-            let result = try CLI.run(args + ["--db", path])
+            let result = try await CLI.run(args + ["--db", path])
             #expect(result.status == 4, "\(args): \(result.output)")
             #expect(result.stderr.contains("is not a SQLite database"))
         }
         #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("id,name"), "the file must be left untouched")
     }
 
-    @Test func aBusyMirrorWaitsThenExits4() throws {
+    @Test func aBusyMirrorWaitsThenExits4() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = dir.appendingPathComponent("m.sqlite").path
-        #expect(try CLI.run(["init", "--db", path]).status == 0)
+        #expect(try await CLI.run(["init", "--db", path]).status == 0)
         // Another writer holds the file.
         var holderConfig = Configuration()
         holderConfig.allowsUnsafeTransactions = true
         let holder = try DatabaseQueue(path: path, configuration: holderConfig)
         try holder.inDatabase { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
         let started = Date()
-        let result = try CLI.run(["config", "set", "pull.overlap_seconds", "60", "--db", path], environment: ["ODOOSYNC_BUSY_TIMEOUT": "1"])
+        let result = try await CLI.run(["config", "set", "pull.overlap_seconds", "60", "--db", path], environment: ["ODOOSYNC_BUSY_TIMEOUT": "1"])
         #expect(result.status == 4, "\(result.output)")
         #expect(result.stderr.contains("is busy"))
         #expect(Date().timeIntervalSince(started) >= 1)
         try holder.inDatabase { db in try db.execute(sql: "ROLLBACK") }
-        #expect(try holder.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") } == "ok")
-        #expect(try CLI.run(["config", "set", "pull.overlap_seconds", "60", "--db", path]).status == 0)
+        let integrity = try holder.inDatabase { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+        #expect(integrity == "ok")
+        #expect(try await CLI.run(["config", "set", "pull.overlap_seconds", "60", "--db", path]).status == 0)
     }
 
     @Test func secretsNeverLeak() async throws {
@@ -152,10 +153,10 @@ import Testing
         var outputs: [String] = []
         for args in [["pull", "odoo", "-v"], ["leads", "edit", "1", "--probability", "55"], ["push", "--dry-run", "-v"],
                      ["push", "-v"], ["status", "--json"], ["config", "show"]] {
-            let result = try h.run(args, apiKey: secret, extra: ["ODOOSYNC_LOG_LEVEL": "trace"])
+            let result = try await h.run(args, apiKey: secret, extra: ["ODOOSYNC_LOG_LEVEL": "trace"])
             outputs.append(result.output)
         }
-        let wrong = try h.run(["pull", "odoo"], apiKey: secret + "x")
+        let wrong = try await h.run(["pull", "odoo"], apiKey: secret + "x")
         outputs.append(wrong.output)
         for output in outputs { #expect(!output.contains(secret)) }
         for suffix in ["", "-wal"] {
@@ -168,20 +169,13 @@ import Testing
     @Test func theStockOdooRPCClientWorksAgainstTheEmulator() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.repoRoot.appendingPathComponent("scripts/odoorpc-check.py").path,
-                             "--host", "127.0.0.1", "--port", String(h.port), "--db", "odoosync_demo", "--login", "admin", "--password", "admin"]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(stderr)")
-        let doc = try JSONValue.parse(stdout)
+        let running = try CLI.start(["python3", TestPaths.repoRoot.appendingPathComponent("scripts/odoorpc-check.py").path,
+                                     "--host", "127.0.0.1", "--port", String(h.port), "--db", "odoosync_demo",
+                                     "--login", "admin", "--password", "admin"],
+                                    executable: "/usr/bin/env")
+        let result = await running.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let doc = try JSONValue.parse(result.stdout)
         #expect(doc["uid"]?.intValue == 2)
         #expect(doc["leads"]?.arrayValue?.count == 5)
         #expect(doc["count"]?.intValue == (try h.emulatorLeads().values.filter { $0.1 }.count))

@@ -37,28 +37,58 @@ struct ProcessResult {
 }
 
 /// Runs the real binary with a clean environment plus `environment`.
+///
+/// Waiting is asynchronous on purpose: the emulators under test answer on Swift's cooperative
+/// thread pool (two threads here), and a test that blocked one of them while the binary waits
+/// for the emulator would starve it.
 enum CLI {
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
-                    timeout: TimeInterval = 120) throws -> ProcessResult {
-        let process = try start(arguments, environment: environment, in: directory)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.process.isRunning { process.process.terminate() }
-        return process.finish()
+                    timeout: TimeInterval = 300) async throws -> ProcessResult {
+        let running = try start(arguments, environment: environment, in: directory)
+        let process = running.process
+        let watchdog = Task {
+            try await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
+            if process.isRunning { process.terminate() }
+        }
+        let result = await running.finish()
+        watchdog.cancel()
+        return result
     }
 
     final class Running: @unchecked Sendable {
         let process: Process
         let out: URL
         let err: URL
+        private let lock = NSLock()
+        private var exited = false
+        private var waiter: CheckedContinuation<Void, Never>?
+
         init(process: Process, out: URL, err: URL) {
             self.process = process
             self.out = out
             self.err = err
         }
 
-        func finish() -> ProcessResult {
-            process.waitUntilExit()
+        fileprivate func markExited() {
+            lock.lock()
+            exited = true
+            let w = waiter
+            waiter = nil
+            lock.unlock()
+            w?.resume()
+        }
+
+        func finish() async -> ProcessResult {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                lock.lock()
+                if exited {
+                    lock.unlock()
+                    c.resume()
+                } else {
+                    waiter = c
+                    lock.unlock()
+                }
+            }
             let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
             let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(at: out)
@@ -70,9 +100,10 @@ enum CLI {
     }
 
     /// Starts the binary without waiting; output goes to files so that pipes never fill up.
-    static func start(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Running {
+    static func start(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+                      executable: String = TestPaths.binary) throws -> Running {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env: [String: String] = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
                                      "HOME": ProcessInfo.processInfo.environment["HOME"] ?? "/tmp",
@@ -87,7 +118,9 @@ enum CLI {
         FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
+        let running = Running(process: process, out: out, err: err)
+        process.terminationHandler = { _ in running.markExited() }
         try process.run()
-        return Running(process: process, out: out, err: err)
+        return running
     }
 }
