@@ -158,12 +158,18 @@ extension JSONValue {
     /// survive a round trip through the mirror unchanged.
     public static func format(_ d: Double) -> String {
         guard d.isFinite else { return "null" }
-        if d == d.rounded(), abs(d) < 1e15 { return String(format: "%.1f", d) }
+        if d == d.rounded(), abs(d) < 1e15 { return String(Int(d)) + ".0" }
         return "\(d)"
     }
 
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Most strings need no escaping: append them whole (this runs for every pulled lead).
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

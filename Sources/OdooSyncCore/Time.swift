@@ -61,6 +61,15 @@ public enum Timestamp {
         parseOdoo(text).map { odoo($0.addingTimeInterval(TimeInterval(seconds))) }
     }
 
+    /// "2026-11-21 04:18:41" -> "2026-11-21T04:18:41.000Z" without a calendar round trip
+    /// (the pull does this for every lead); nil when the text is not Odoo's datetime format.
+    public static func isoFromOdoo(_ text: String) -> String? {
+        let u = Array(text.utf8)
+        guard u.count == 19, u[4] == 45, u[7] == 45, u[10] == 32, u[13] == 58, u[16] == 58 else { return nil }
+        for i in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18] where !(48...57).contains(u[i]) { return nil }
+        return String(decoding: u[0..<10], as: UTF8.self) + "T" + String(decoding: u[11..<19], as: UTF8.self) + ".000Z"
+    }
+
     /// Validates a calendar date "YYYY-MM-DD".
     public static func isDate(_ text: String) -> Bool {
         guard text.utf8.count == 10 else { return false }

@@ -19,8 +19,17 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
     private var openEdits: [Int: (editID: Int, base: String?, status: String)] = [:]
     /// Partner id -> (commercial partner id, its name), from partner snapshots.
     private var commercial: [Int: (Int, String)] = [:]
-    private var customerByPartner: [Int: String] = [:]
-    private var contactByKey: [String: String] = [:]
+    private var customerByPartner = TransactionalCache<Int, String>()
+    private var customerByName = TransactionalCache<String, String>()
+    /// Contact key -> the contact row as last written, so an unchanged contact costs no write.
+    private var contactByKey = TransactionalCache<String, ContactRow>()
+
+    struct ContactRow: Equatable {
+        var id: String
+        var first: String?
+        var last: String?
+        var phone: String?
+    }
     private(set) var unmappedStages: Set<String> = []
     private(set) var conflicts = 0
     private var unmappedInAttempt: Set<String> = []
@@ -73,17 +82,26 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
 
     func beginAttempt() {
         // Rows these caches point to may have been rolled back with a failed attempt.
-        customerByPartner.removeAll(keepingCapacity: true)
-        contactByKey.removeAll(keepingCapacity: true)
+        customerByPartner.rollback()
+        customerByName.rollback()
+        contactByKey.rollback()
         unmappedInAttempt.removeAll()
         conflictsInAttempt = 0
     }
 
     func commit() {
+        customerByPartner.commit()
+        customerByName.commit()
+        contactByKey.commit()
         unmappedStages.formUnion(unmappedInAttempt)
         conflicts += conflictsInAttempt
         unmappedInAttempt.removeAll()
         conflictsInAttempt = 0
+    }
+
+    /// A partner's commercial entity, learnt when its record arrives with a lead page.
+    func learnCommercial(partnerID: Int, commercialID: Int, name: String) {
+        commercial[partnerID] = (commercialID, name)
     }
 
     /// Lets `push` store the record it just wrote although the edit was open when this began.
@@ -146,24 +164,8 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         metadata += "}"
 
         let tags = view.intList(F.tags).map { "[" + $0.map(String.init).joined(separator: ",") + "]" } ?? "[]"
-        let upsert = try FastStatement(db, """
-            INSERT INTO leads (id, title, description, stage, source, source_email_id, priority, expected_close_date,
-                               probability, expected_value, customer_id, contact_id, metadata, company_id, created_at,
-                               updated_at, synced_at, odoo_id, odoo_stage, odoo_partner_id, salesperson, lead_type,
-                               active, deleted_at, tags)
-            VALUES (?, ?, ?, ?, 'odoo_sync', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
-            ON CONFLICT (odoo_id) DO UPDATE SET
-                title = excluded.title, description = excluded.description, stage = excluded.stage,
-                source = excluded.source, priority = excluded.priority,
-                expected_close_date = excluded.expected_close_date, probability = excluded.probability,
-                expected_value = excluded.expected_value, customer_id = excluded.customer_id,
-                contact_id = excluded.contact_id, metadata = excluded.metadata,
-                company_id = coalesce(excluded.company_id, leads.company_id), created_at = excluded.created_at,
-                updated_at = excluded.updated_at, synced_at = excluded.synced_at, odoo_stage = excluded.odoo_stage,
-                odoo_partner_id = excluded.odoo_partner_id, salesperson = excluded.salesperson,
-                lead_type = excluded.lead_type, active = excluded.active, deleted_at = NULL, tags = excluded.tags
-            """)
-        upsert.bind(1, UUID().uuidString.lowercased())
+        let upsert = try FastStatement(db, change == .created ? LeadProjector.insertSQL : LeadProjector.upsertSQL)
+        upsert.bind(1, TimeOrderedID.make())
         upsert.bind(2, name)
         upsert.bind(3, view.string(F.description).flatMap(HTMLText.plain))
         upsert.bind(4, stage)
@@ -176,7 +178,7 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         upsert.bind(11, contactID)
         upsert.bind(12, metadata)
         upsert.bind(13, companyID)
-        upsert.bind(14, view.string(F.createDate).flatMap(Timestamp.parseOdoo).map(Timestamp.iso) ?? now)
+        upsert.bind(14, view.string(F.createDate).flatMap(Timestamp.isoFromOdoo) ?? now)
         upsert.bind(15, now)
         upsert.bind(16, now)
         upsert.bind(17, odooID)
@@ -191,6 +193,28 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         return .stored
     }
 
+    static let columns = """
+        INSERT INTO leads (id, title, description, stage, source, source_email_id, priority, expected_close_date,
+                           probability, expected_value, customer_id, contact_id, metadata, company_id, created_at,
+                           updated_at, synced_at, odoo_id, odoo_stage, odoo_partner_id, salesperson, lead_type,
+                           active, deleted_at, tags)
+        VALUES (?, ?, ?, ?, 'odoo_sync', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+        """
+    /// A new lead: a plain INSERT, which SQLite runs without a statement journal.
+    static let insertSQL = columns
+    static let upsertSQL = columns + """
+         ON CONFLICT (odoo_id) DO UPDATE SET
+            title = excluded.title, description = excluded.description, stage = excluded.stage,
+            source = excluded.source, priority = excluded.priority,
+            expected_close_date = excluded.expected_close_date, probability = excluded.probability,
+            expected_value = excluded.expected_value, customer_id = excluded.customer_id,
+            contact_id = excluded.contact_id, metadata = excluded.metadata,
+            company_id = coalesce(excluded.company_id, leads.company_id), created_at = excluded.created_at,
+            updated_at = excluded.updated_at, synced_at = excluded.synced_at, odoo_stage = excluded.odoo_stage,
+            odoo_partner_id = excluded.odoo_partner_id, salesperson = excluded.salesperson,
+            lead_type = excluded.lead_type, active = excluded.active, deleted_at = NULL, tags = excluded.tags
+        """
+
     /// The customer of a lead: its partner's commercial entity when Odoo has one, else a
     /// customer by the lead's company name.
     private func customer(_ db: Database, partner: (id: Int, name: String)?, partnerName: String?) throws -> String? {
@@ -202,61 +226,63 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
             return id
         }
         guard let partnerName, !partnerName.isEmpty else { return nil }
-        let cacheKey = "name:" + partnerName.lowercased()
-        if let id = contactByKey[cacheKey] { return id }
+        let cacheKey = partnerName.lowercased()
+        if let id = customerByName[cacheKey] { return id }
         let id: String
-        if let existing = try String.fetchOne(db, sql: "SELECT id FROM customers WHERE odoo_partner_id IS NULL AND lower(name) = lower(?)",
+        if let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM customers WHERE odoo_partner_id IS NULL AND lower(name) = lower(?)"),
                                               arguments: [partnerName]) {
             id = existing
         } else {
-            id = UUID().uuidString.lowercased()
-            try db.execute(sql: "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                           arguments: [id, partnerName, now, now])
+            id = TimeOrderedID.make()
+            try db.cachedStatement(sql: "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)").execute(arguments: [id, partnerName, now, now])
         }
-        contactByKey[cacheKey] = id
+        customerByName[cacheKey] = id
         return id
     }
 
     /// Contacts are found by email within the customer (by name when there is no email).
     private func contact(_ db: Database, customerID: String, name: String?, email: String?, phone: String?) throws -> String? {
         let key = customerID + "|" + (email?.lowercased() ?? "name:" + (name ?? "").lowercased())
-        if let id = contactByKey[key] { return id }
         let (first, last) = Contacts.split(name ?? "")
-        let existing: String?
+        if let cached = contactByKey[key] {
+            let wanted = ContactRow(id: cached.id, first: first ?? cached.first, last: last ?? cached.last, phone: phone ?? cached.phone)
+            if wanted != cached {
+                try db.cachedStatement(sql: "UPDATE contacts SET first_name = ?, last_name = ?, phone = ?, updated_at = ? WHERE id = ?")
+                    .execute(arguments: [wanted.first, wanted.last, wanted.phone, now, cached.id])
+                contactByKey[key] = wanted
+            }
+            return cached.id
+        }
+        let existing: Row?
         if let email {
-            existing = try String.fetchOne(db, sql: "SELECT id FROM contacts WHERE customer_id = ? AND lower(email) = lower(?)",
-                                           arguments: [customerID, email])
+            existing = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT id, first_name, last_name, phone FROM contacts WHERE customer_id = ? AND lower(email) = lower(?)
+                """), arguments: [customerID, email])
         } else {
-            existing = try String.fetchOne(db, sql: """
-                SELECT id FROM contacts WHERE customer_id = ? AND email IS NULL
+            existing = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT id, first_name, last_name, phone FROM contacts WHERE customer_id = ? AND email IS NULL
                   AND coalesce(first_name, '') = ? AND coalesce(last_name, '') = ?
-                """, arguments: [customerID, first ?? "", last ?? ""])
+                """), arguments: [customerID, first ?? "", last ?? ""])
         }
-        let id: String
         if let existing {
-            id = existing
-            try db.execute(sql: """
-                UPDATE contacts SET phone = coalesce(?, phone), first_name = coalesce(?, first_name),
-                       last_name = coalesce(?, last_name), updated_at = ?
-                WHERE id = ? AND (phone IS NOT ? OR first_name IS NOT ? OR last_name IS NOT ?)
-                """, arguments: [phone, first, last, now, id, phone ?? "", first ?? "", last ?? ""])
-        } else {
-            id = UUID().uuidString.lowercased()
-            let hasPrimary = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)",
-                                               arguments: [customerID]) ?? false
-            try db.execute(sql: """
-                INSERT INTO contacts (id, customer_id, first_name, last_name, email, phone, is_primary, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, customerID, first, last, email, phone, !hasPrimary, now, now])
+            contactByKey[key] = ContactRow(id: existing[0], first: existing[1], last: existing[2], phone: existing[3])
+            return try contact(db, customerID: customerID, name: name, email: email, phone: phone)
         }
-        contactByKey[key] = id
+        let id = TimeOrderedID.make()
+        let hasPrimary = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)"),
+                                           arguments: [customerID]) ?? false
+        try db.cachedStatement(sql: """
+            INSERT INTO contacts (id, customer_id, first_name, last_name, email, phone, is_primary, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [id, customerID, first, last, email, phone, !hasPrimary, now, now])
+        contactByKey[key] = ContactRow(id: id, first: first, last: last, phone: phone)
         return id
     }
 
     private func recordConflict(_ db: Database, odooID: Int, edit: (editID: Int, base: String?, status: String),
                                 view: borrowing RecordView, remoteWriteDate: String?) throws {
-        let leadID = try String.fetchOne(db, sql: "SELECT id FROM leads WHERE odoo_id = ?", arguments: [odooID]) ?? ""
-        let local = try String.fetchOne(db, sql: "SELECT changes FROM local_edits WHERE id = ?", arguments: [edit.editID]) ?? "{}"
+        let leadID = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM leads WHERE odoo_id = ?"), arguments: [odooID]) ?? ""
+        let local = try String.fetchOne(db.cachedStatement(sql: "SELECT changes FROM local_edits WHERE id = ?"), arguments: [edit.editID]) ?? "{}"
         let remote = String(decoding: view.rawBytes, as: UTF8.self)
         let inserted = try Conflicts.open(db, leadID: leadID, editID: edit.editID, odooID: odooID, localChanges: local,
                                           remoteData: remote, baseWriteDate: edit.base, remoteWriteDate: remoteWriteDate,
@@ -268,14 +294,12 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
 
 enum Customers {
     static func upsert(_ db: Database, odooPartnerID: Int, name: String, now: String) throws -> String {
-        if let id = try String.fetchOne(db, sql: "SELECT id FROM customers WHERE odoo_partner_id = ?", arguments: [odooPartnerID]) {
-            try db.execute(sql: "UPDATE customers SET name = ?, updated_at = ? WHERE id = ? AND name IS NOT ?",
-                           arguments: [name, now, id, name])
+        if let id = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM customers WHERE odoo_partner_id = ?"), arguments: [odooPartnerID]) {
+            try db.cachedStatement(sql: "UPDATE customers SET name = ?, updated_at = ? WHERE id = ? AND name IS NOT ?").execute(arguments: [name, now, id, name])
             return id
         }
-        let id = UUID().uuidString.lowercased()
-        try db.execute(sql: "INSERT INTO customers (id, name, odoo_partner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [id, name, odooPartnerID, now, now])
+        let id = TimeOrderedID.make()
+        try db.cachedStatement(sql: "INSERT INTO customers (id, name, odoo_partner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)").execute(arguments: [id, name, odooPartnerID, now, now])
         return id
     }
 }
@@ -296,13 +320,13 @@ enum Conflicts {
     static func open(_ db: Database, leadID: String, editID: Int, odooID: Int, localChanges: String, remoteData: String,
                      baseWriteDate: String?, remoteWriteDate: String?, runID: String?) throws -> Bool {
         let now = Timestamp.iso(Date())
-        try db.execute(sql: "UPDATE local_edits SET status = 'conflict', updated_at = ? WHERE id = ?", arguments: [now, editID])
-        try db.execute(sql: """
+        try db.cachedStatement(sql: "UPDATE local_edits SET status = 'conflict', updated_at = ? WHERE id = ?").execute(arguments: [now, editID])
+        try db.cachedStatement(sql: """
             INSERT INTO conflicts (entity, entity_id, edit_id, odoo_model, odoo_id, local_data, remote_data, base_write_date,
                                    remote_write_date, created_at)
             VALUES ('lead', ?, ?, 'crm.lead', ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO UPDATE SET remote_data = excluded.remote_data, remote_write_date = excluded.remote_write_date
-            """, arguments: [leadID, editID, odooID, localChanges, remoteData, baseWriteDate, remoteWriteDate, now])
+            """).execute(arguments: [leadID, editID, odooID, localChanges, remoteData, baseWriteDate, remoteWriteDate, now])
         let inserted = db.changesCount > 0
         try Mirror.appendEvent(db, runID: runID, level: .warn, type: "conflict",
                                message: "lead odoo_crm_\(odooID) was changed in Odoo and locally; settle it with `odoosync conflicts resolve`",
@@ -312,19 +336,60 @@ enum Conflicts {
     }
 }
 
-/// Odoo's html fields as plain text for the ERP's `description` column.
+/// Odoo's html fields as plain text for the ERP's `description` column: tags dropped, block
+/// ends turned into line breaks, the common entities decoded. One pass, no regular expressions
+/// (it runs for every pulled lead).
 enum HTMLText {
     static func plain(_ html: String) -> String? {
-        guard html.contains("<") || html.contains("&") else { return html.isEmpty ? nil : html }
-        var text = html
-        for tag in ["<br>", "<br/>", "<br />", "</p>", "</div>", "</li>"] {
-            text = text.replacingOccurrences(of: tag, with: "\n", options: .caseInsensitive)
+        guard html.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) else {
+            let trimmed = html.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? nil : trimmed
         }
-        text = text.replacingOccurrences(of: "<[^>]*>", with: "", options: .regularExpression)
-        for (entity, value) in [("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
-            text = text.replacingOccurrences(of: entity, with: value)
+        var out = ""
+        out.reserveCapacity(html.utf8.count)
+        var tag = ""
+        var inTag = false
+        var entity = ""
+        var inEntity = false
+        for c in html {
+            if inTag {
+                if c == ">" {
+                    inTag = false
+                    let name = tag.lowercased().split(separator: " ").first.map(String.init) ?? ""
+                    if ["br", "br/", "/p", "/div", "/li", "/h1", "/h2", "/h3", "/tr"].contains(name) { out.append("\n") }
+                    tag = ""
+                } else {
+                    tag.append(c)
+                }
+                continue
+            }
+            if inEntity {
+                if c == ";" {
+                    inEntity = false
+                    switch entity {
+                    case "nbsp": out.append(" ")
+                    case "lt": out.append("<")
+                    case "gt": out.append(">")
+                    case "quot": out.append("\"")
+                    case "#39", "apos": out.append("'")
+                    case "amp": out.append("&")
+                    default: out.append("&" + entity + ";")
+                    }
+                    entity = ""
+                } else if entity.count < 8 {
+                    entity.append(c)
+                } else {
+                    inEntity = false
+                    out.append("&" + entity)
+                    out.append(c)
+                    entity = ""
+                }
+                continue
+            }
+            if c == "<" { inTag = true } else if c == "&" { inEntity = true } else { out.append(c) }
         }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if inEntity { out.append("&" + entity) }
+        let trimmed = out.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
     }
 }

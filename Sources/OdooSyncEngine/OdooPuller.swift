@@ -38,6 +38,9 @@ public final class OdooPuller: @unchecked Sendable {
 
     public func pull(full: Bool) async throws -> PullReport {
         let started = Date()
+        // Fewer, larger WAL checkpoints while pages stream in: a page rewritten by several
+        // commits is copied into the database once. The last checkpoint runs at close.
+        try mirror.write { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384") }
         var report = PullReport(runID: runID)
         let connection = try await client.connect()
         report.api = connection.api.rawValue
@@ -47,20 +50,28 @@ public final class OdooPuller: @unchecked Sendable {
             let stats = try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored }
             report.models.append((spec.name, stats))
         }
-        let leadStats = try await pullModel(.lead, full: full, restrictTo: nil, participant: projector) { db, view, change in
-            try projector.project(db, view, change: change)
+        // Partners come with the lead pages that first point to them; afterwards the partner
+        // pass reads those that changed.
+        let partnerLinker = PartnerLinker(runID: runID, projector: projector)
+        let partnerApplier = PageApplier(spec: .partner)
+        let knownPartners = try mirror.read { db in
+            try Set(Int.fetchAll(db, sql: "SELECT odoo_id FROM odoo_records WHERE model = 'res.partner' AND deleted = 0"))
+        }
+        let partners = Companion(spec: .partner, applier: partnerApplier, referenceField: LeadFields.partner, known: knownPartners) {
+            db, view, change in try partnerLinker.link(db, view, change: change)
+        }
+        let leadStats = try await pullModel(.lead, full: full, restrictTo: nil, participant: projector, companion: partners) {
+            db, view, change in try projector.project(db, view, change: change)
         }
         report.models.append((ModelSpec.lead.name, leadStats))
 
-        // Partners: only those leads point to. New references are read whatever their
-        // write_date; known ones only when they changed.
         let referenced = try mirror.read { db in
             try Int.fetchAll(db, sql: "SELECT DISTINCT odoo_partner_id FROM leads WHERE odoo_partner_id IS NOT NULL ORDER BY 1")
         }
-        let partnerLinker = PartnerLinker(runID: runID)
-        let partnerStats = try await pullModel(.partner, full: full, restrictTo: referenced) { db, view, change in
-            try partnerLinker.link(db, view, change: change)
+        var partnerStats = try await pullModel(.partner, full: full, restrictTo: referenced, applier: partnerApplier) {
+            db, view, change in try partnerLinker.link(db, view, change: change)
         }
+        partnerStats.add(partners.stats)
         report.models.append((ModelSpec.partner.name, partnerStats))
 
         report.unmappedStages = projector.unmappedStages.sorted()
@@ -80,6 +91,7 @@ public final class OdooPuller: @unchecked Sendable {
     /// changed record inside the page's transaction.
     func pullModel(
         _ spec: ModelSpec, full: Bool, restrictTo ids: [Int]?, participant: PageParticipant? = nil,
+        companion: Companion? = nil, applier given: PageApplier? = nil,
         handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
     ) async throws -> ModelStats {
         let modelStarted = Date()
@@ -89,13 +101,51 @@ public final class OdooPuller: @unchecked Sendable {
             return stats
         }
         let cursor = try loadCursor(spec.name)
-        let applier = PageApplier(spec: spec)
+        let applier = given ?? PageApplier(spec: spec)
         applier.participant = participant
         var restriction: [JSONValue] = []
         if let ids { restriction = [["id", "in", .array(ids.map(JSONValue.int))]] }
 
+        // A first or --full pull reads by id: inserts then land in id order, which keeps every
+        // id-keyed index append-only (by write_date they would touch a random page each).
+        // A killed full pass resumes at its last committed id.
+        var lowerBound: String? = nil
+        var didFullPass = false
+        if full || cursor?.writeDate == nil || cursor?.fullLastID != nil {
+            var since = cursor?.fullSince
+            var lastID = cursor?.fullLastID ?? 0
+            if cursor?.fullLastID == nil {
+                since = try await latestWriteDate(spec, restriction: restriction)
+                lastID = 0
+                try mirror.write { db in try OdooPuller.storeFullPass(db, model: spec.name, lastID: 0, since: since) }
+            }
+            let total = try await count(spec, restriction: restriction, since: nil)
+            var done = 0
+            while true {
+                let page = try await fetchPage(spec, applier: applier, domain: restriction + [["id", ">", .int(lastID)]],
+                                               order: "id asc", limit: pageSize, stats: &stats,
+                                               cursorAfter: nil, fullPassSince: since, companion: companion, handle: handle)
+                done += page.count
+                progress?.progress(model: spec.name, done: min(done, total ?? done), total: total)
+                guard page.count == pageSize, let last = page.last else { break }
+                lastID = last.id
+            }
+            try mirror.write { db in try OdooPuller.finishFullPass(db, model: spec.name, since: since) }
+            didFullPass = true
+            lowerBound = since.flatMap { Timestamp.odoo($0, plusSeconds: -overlapSeconds) }
+            if since == nil {
+                // The model was empty when the pass began; nothing more to catch up on.
+                progress?.finished(model: spec.name)
+                stats.deleted = try await detectDeletions(spec, restrictTo: ids)
+                try finishModel(spec, stats: stats, started: modelStarted, full: true)
+                return stats
+            }
+        } else if let stored = cursor?.writeDate {
+            lowerBound = Timestamp.odoo(stored, plusSeconds: -overlapSeconds) ?? stored
+        }
+
         // Records never seen before are read regardless of write_date (partners newly referenced).
-        if let ids, !full, cursor != nil {
+        if let ids, !didFullPass {
             let known = try mirror.read { db in
                 try Set(Int.fetchAll(db, sql: "SELECT odoo_id FROM odoo_records WHERE model = ?", arguments: [spec.name]))
             }
@@ -106,10 +156,6 @@ public final class OdooPuller: @unchecked Sendable {
             }
         }
 
-        var lowerBound: String? = nil
-        if !full, let stored = cursor?.writeDate {
-            lowerBound = Timestamp.odoo(stored, plusSeconds: -overlapSeconds) ?? stored
-        }
         let total = try await count(spec, restriction: restriction, since: lowerBound)
         var done = 0
         var second: String? = nil  // phase A's second when set
@@ -120,7 +166,7 @@ public final class OdooPuller: @unchecked Sendable {
                 let domain: [JSONValue] = restriction + [["write_date", ">=", .string(s)], ["write_date", "<", .string(next)],
                                                          ["id", ">", .int(lastID)]]
                 let page = try await fetchPage(spec, applier: applier, domain: domain, order: "id asc", limit: pageSize, stats: &stats,
-                                               cursorAfter: { last in (s, last.id) }, handle: handle)
+                                               cursorAfter: { last in (s, last.id) }, companion: companion, handle: handle)
                 done += page.count
                 progress?.progress(model: spec.name, done: min(done, total ?? done), total: total)
                 if page.count == pageSize, let last = page.last {
@@ -133,7 +179,8 @@ public final class OdooPuller: @unchecked Sendable {
                 var domain = restriction
                 if let lowerBound { domain.append(["write_date", ">=", .string(lowerBound)]) }
                 let page = try await fetchPage(spec, applier: applier, domain: domain, order: "write_date asc, id asc", limit: pageSize,
-                                               stats: &stats, cursorAfter: { last in (last.writeDate, 0) }, handle: handle)
+                                               stats: &stats, cursorAfter: { last in (last.writeDate, 0) }, companion: companion,
+                                               handle: handle)
                 done += page.count
                 progress?.progress(model: spec.name, done: min(done, total ?? done), total: total)
                 guard page.count == pageSize, let last = page.last else { break }
@@ -146,63 +193,154 @@ public final class OdooPuller: @unchecked Sendable {
         progress?.finished(model: spec.name)
 
         stats.deleted = try await detectDeletions(spec, restrictTo: ids)
-        try finishModel(spec, stats: stats, started: modelStarted, full: full)
+        try finishModel(spec, stats: stats, started: modelStarted, full: didFullPass)
         return stats
+    }
+
+    /// The newest write_date of the model now: where incremental pulls continue after a full pass.
+    private func latestWriteDate(_ spec: ModelSpec, restriction: [JSONValue]) async throws -> String? {
+        let value = try await client.call(OdooCall(model: spec.name, method: "search_read", args: [("domain", .array(restriction))],
+                                                   kwargs: [("fields", ["write_date"]), ("order", "write_date desc, id desc"), ("limit", 1)],
+                                                   context: context))
+        return value.arrayValue?.first?["write_date"]?.stringValue
+    }
+
+    static func storeFullPass(_ db: Database, model: String, lastID: Int, since: String?) throws {
+        try db.execute(sql: """
+            INSERT INTO pull_cursors (source, model, full_last_id, full_since) VALUES ('odoo', ?, ?, ?)
+            ON CONFLICT (source, model) DO UPDATE SET full_last_id = excluded.full_last_id, full_since = excluded.full_since
+            """, arguments: [model, lastID, since])
+    }
+
+    static func finishFullPass(_ db: Database, model: String, since: String?) throws {
+        try db.execute(sql: "UPDATE pull_cursors SET full_last_id = NULL, full_since = NULL WHERE source = 'odoo' AND model = ?",
+                       arguments: [model])
+        if let since { try storeCursor(db, model: model, writeDate: since, lastID: 0) }
     }
 
     struct PageRecord { let id: Int; let writeDate: String }
 
-    /// Fetches one page and applies it, with its cursor and events, in one transaction.
-    private func fetchPage(
-        _ spec: ModelSpec, applier: PageApplier, domain: [JSONValue], order: String, limit: Int?, stats: inout ModelStats,
-        cursorAfter: (@Sendable (PageRecord) -> (String, Int))?,
-        handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
-    ) async throws -> [PageRecord] {
+    /// A downloaded page, already checked to be complete JSON.
+    struct RawPage: Sendable {
+        let body: Data
+        let api: OdooAPI
+        /// Ids of the companion model the records point to (partners of leads).
+        let references: [Int]
+    }
+
+    /// Records of another model that a page's records point to, fetched with the page and
+    /// applied first in its transaction: leads' partners, so that each lead's customer is
+    /// right the first time it is written.
+    final class Companion: @unchecked Sendable {
+        let spec: ModelSpec
+        let applier: PageApplier
+        let referenceField: Int
+        let handle: @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
+        var known: Set<Int>
+        var stats = ModelStats()
+
+        init(spec: ModelSpec, applier: PageApplier, referenceField: Int, known: Set<Int>,
+             handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome) {
+            self.spec = spec
+            self.applier = applier
+            self.referenceField = referenceField
+            self.known = known
+            self.handle = handle
+        }
+    }
+
+    /// Fetches a page and scans it once without writing: a truncated body fails here, inside
+    /// the client's retry loop, before any transaction starts.
+    private func download(_ spec: ModelSpec, scanner: RecordScanner, domain: [JSONValue], order: String, limit: Int?,
+                          referenceField: Int?) async throws -> RawPage {
         var kwargs: [(String, JSONValue)] = [("fields", .array(spec.fields.map(JSONValue.string))), ("order", .string(order))]
         if let limit { kwargs.append(("limit", .int(limit))) }
         let call = OdooCall(model: spec.name, method: "search_read", args: [("domain", .array(domain))], kwargs: kwargs,
                             context: context)
-        let mirror = self.mirror
         let client = self.client
-        let runID = self.runID
-        let result = try await client.callRaw(call) { response, api in
-            try mirror.write { db -> (ModelStats, [PageRecord]) in
-                applier.beginAttempt()
-                var pageStats = ModelStats()
-                var records: [PageRecord] = []
-                let outcome = try response.body.withUnsafeBytes { body in
-                    try applier.scanner.scan(body, envelope: api == .json2 ? .json2 : .jsonRPC) { view in
-                        let record = try applier.apply(db, view, stats: &pageStats, handle: handle)
-                        records.append(record)
-                    }
+        return try await client.callRaw(call) { response, api in
+            var references: [Int] = []
+            let outcome = try response.body.withUnsafeBytes { body in
+                try scanner.scan(body, envelope: api == .json2 ? .json2 : .jsonRPC) { view in
+                    if let field = referenceField, let id = view.many2oneID(field) { references.append(id) }
                 }
-                switch outcome {
-                case .records: break
-                case .error(let range): throw client.rpcError(in: response.body, range: range, model: spec.name)
-                case .otherResult:
-                    throw OdooError.badResponse(server: client.settings.url.absoluteString,
-                                                detail: "search_read on \(spec.name) did not return a list", attempts: 1)
-                }
-                if let cursorAfter, let last = records.last {
-                    let (writeDate, lastID) = cursorAfter(last)
-                    try OdooPuller.storeCursor(db, model: spec.name, writeDate: writeDate, lastID: lastID)
-                }
-                if !records.isEmpty {
-                    try Mirror.appendEvent(db, runID: runID, level: .debug, type: "pull_page",
-                                           message: "\(spec.name): page of \(records.count) records applied",
-                                           metadata: ["model": .string(spec.name), "stats": pageStats.json])
-                }
-                return (pageStats, records)
+            }
+            switch outcome {
+            case .records: break
+            case .error(let range): throw client.rpcError(in: response.body, range: range, model: spec.name)
+            case .otherResult:
+                throw OdooError.badResponse(server: client.settings.url.absoluteString,
+                                            detail: "search_read on \(spec.name) did not return a list", attempts: 1)
+            }
+            return RawPage(body: response.body, api: api, references: references)
+        }
+    }
+
+    /// Applies a downloaded page inside the caller's transaction.
+    private static func apply(
+        _ page: RawPage, applier: PageApplier, db: Database, stats: inout ModelStats,
+        handle: (Database, borrowing RecordView, Change) throws -> Outcome
+    ) throws -> [PageRecord] {
+        var records: [PageRecord] = []
+        _ = try page.body.withUnsafeBytes { body in
+            try applier.scanner.scan(body, envelope: page.api == .json2 ? .json2 : .jsonRPC) { view in
+                records.append(try applier.apply(db, view, stats: &stats, handle: handle))
             }
         }
+        return records
+    }
+
+    /// Fetches one page (and the companion records it points to) and applies them, with the
+    /// cursor and events, in one transaction.
+    private func fetchPage(
+        _ spec: ModelSpec, applier: PageApplier, domain: [JSONValue], order: String, limit: Int?, stats: inout ModelStats,
+        cursorAfter: (@Sendable (PageRecord) -> (String, Int))?, fullPassSince: String? = nil, companion: Companion? = nil,
+        handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
+    ) async throws -> [PageRecord] {
+        let page = try await download(spec, scanner: applier.scanner, domain: domain, order: order, limit: limit,
+                                      referenceField: companion?.referenceField)
+        var companionPage: RawPage? = nil
+        if let companion {
+            let missing = Set(page.references).subtracting(companion.known).sorted()
+            if !missing.isEmpty {
+                companionPage = try await download(companion.spec, scanner: companion.applier.scanner,
+                                                   domain: [["id", "in", .array(missing.map(JSONValue.int))]],
+                                                   order: "id asc", limit: nil, referenceField: nil)
+            }
+        }
+        let runID = self.runID
+        let (pageStats, companionStats, records) = try mirror.write { db -> (ModelStats, ModelStats, [PageRecord]) in
+            var companionStats = ModelStats()
+            if let companion, let companionPage {
+                companion.applier.beginAttempt()
+                _ = try OdooPuller.apply(companionPage, applier: companion.applier, db: db, stats: &companionStats,
+                                         handle: companion.handle)
+            }
+            applier.beginAttempt()
+            var pageStats = ModelStats()
+            let records = try OdooPuller.apply(page, applier: applier, db: db, stats: &pageStats, handle: handle)
+            if let cursorAfter, let last = records.last {
+                let (writeDate, lastID) = cursorAfter(last)
+                try OdooPuller.storeCursor(db, model: spec.name, writeDate: writeDate, lastID: lastID)
+            }
+            if let since = fullPassSince, let last = records.last {
+                try OdooPuller.storeFullPass(db, model: spec.name, lastID: last.id, since: since)
+            }
+            if !records.isEmpty {
+                try Mirror.appendEvent(db, runID: runID, level: .debug, type: "pull_page",
+                                       message: "\(spec.name): page of \(records.count) records applied",
+                                       metadata: ["model": .string(spec.name), "stats": pageStats.json])
+            }
+            return (pageStats, companionStats, records)
+        }
+        if let companion, companionPage != nil {
+            companion.applier.commit()
+            companion.known.formUnion(page.references)
+            companion.stats.add(companionStats)
+        }
         applier.commit()
-        stats.created += result.0.created
-        stats.updated += result.0.updated
-        stats.unchanged += result.0.unchanged
-        stats.skipped += result.0.skipped
-        stats.archived += result.0.archived
-        stats.errors += result.0.errors
-        return result.1
+        stats.add(pageStats)
+        return records
     }
 
     private func count(_ spec: ModelSpec, restriction: [JSONValue], since: String?) async throws -> Int? {
@@ -267,15 +405,12 @@ public final class OdooPuller: @unchecked Sendable {
         }
     }
 
-    struct Cursor { var writeDate: String?; var lastID: Int }
+    struct Cursor { var writeDate: String?; var fullLastID: Int?; var fullSince: String? }
 
     private func loadCursor(_ model: String) throws -> Cursor? {
         try mirror.read { db in
-            try Row.fetchOne(db, sql: "SELECT write_date, last_id FROM pull_cursors WHERE source = 'odoo' AND model = ?",
-                             arguments: [model]).flatMap { row in
-                let wd: String? = row[0]
-                return wd == nil ? nil : Cursor(writeDate: wd, lastID: row[1])
-            }
+            try Row.fetchOne(db, sql: "SELECT write_date, full_last_id, full_since FROM pull_cursors WHERE source = 'odoo' AND model = ?",
+                             arguments: [model]).map { row in Cursor(writeDate: row[0], fullLastID: row[1], fullSince: row[2]) }
         }
     }
 

@@ -71,21 +71,27 @@ final class PageApplier: @unchecked Sendable {
         }
         let change: OdooPuller.Change = !found ? .created : (wasActive && !active ? .archived : .updated)
 
-        let upsert = try FastStatement(db, """
-            INSERT INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
-            VALUES (?, ?, ?, ?, 0, ?, ?, ?)
-            ON CONFLICT (model, odoo_id) DO UPDATE SET write_date = excluded.write_date, active = excluded.active,
-                deleted = 0, data = excluded.data, data_hash = excluded.data_hash, pulled_at = excluded.pulled_at
-            """)
-        upsert.bind(1, spec.name)
-        upsert.bind(2, id)
-        upsert.bind(3, writeDate.isEmpty ? nil : writeDate)
-        upsert.bind(4, active ? 1 : 0)
-        upsert.bind(5, raw: view.rawBytes)
-        upsert.bind(6, hash)
-        upsert.bind(7, now)
-        try upsert.step()
-        upsert.reset()
+        // A plain INSERT or UPDATE rather than an upsert: SQLite keeps a statement journal
+        // (a copy of every page touched) for upserts inside a transaction, and this runs for
+        // every record.
+        let store = try FastStatement(db, found
+            ? """
+              UPDATE odoo_records SET write_date = ?3, active = ?4, deleted = 0, data = ?5, data_hash = ?6, pulled_at = ?7
+              WHERE model = ?1 AND odoo_id = ?2
+              """
+            : """
+              INSERT INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
+              VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)
+              """)
+        store.bind(1, spec.name)
+        store.bind(2, id)
+        store.bind(3, writeDate.isEmpty ? nil : writeDate)
+        store.bind(4, active ? 1 : 0)
+        store.bind(5, raw: view.rawBytes)
+        store.bind(6, hash)
+        store.bind(7, now)
+        try store.step()
+        store.reset()
 
         let outcome: OdooPuller.Outcome
         do {
@@ -141,6 +147,25 @@ final class PageApplier: @unchecked Sendable {
 protocol PageParticipant: AnyObject {
     func beginAttempt()
     func commit()
+}
+
+/// A cache of rows written in page transactions: what an attempt added is forgotten when the
+/// attempt rolls back, and kept once its transaction commits.
+struct TransactionalCache<Key: Hashable, Value> {
+    private var committed: [Key: Value] = [:]
+    private var pending: [Key: Value] = [:]
+
+    subscript(key: Key) -> Value? {
+        get { pending[key] ?? committed[key] }
+        set { pending[key] = newValue }
+    }
+
+    mutating func rollback() { pending.removeAll(keepingCapacity: true) }
+
+    mutating func commit() {
+        committed.merge(pending) { $1 }
+        pending.removeAll(keepingCapacity: true)
+    }
 }
 
 extension UInt64 {

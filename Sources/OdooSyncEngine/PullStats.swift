@@ -18,6 +18,16 @@ public struct ModelStats: Sendable, Equatable {
     }
 
     public var touched: Int { created + updated + archived + deleted }
+
+    mutating func add(_ other: ModelStats) {
+        created += other.created
+        updated += other.updated
+        unchanged += other.unchanged
+        skipped += other.skipped
+        archived += other.archived
+        deleted += other.deleted
+        errors += other.errors
+    }
 }
 
 public struct PullReport: Sendable {

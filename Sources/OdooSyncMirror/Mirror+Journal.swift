@@ -12,7 +12,7 @@ extension Mirror {
 
     /// Starts an `ops.runs`-shaped row and returns its id.
     public func startRun(job: String, system: String = "odoo", metadata: JSONValue = [:]) throws -> String {
-        let id = UUID().uuidString.lowercased()
+        let id = TimeOrderedID.make()
         try write { db in
             try db.execute(
                 sql: "INSERT INTO runs (id, system, job_name, status, started_at, metadata) VALUES (?, ?, ?, 'running', ?, ?)",
@@ -45,7 +45,7 @@ extension Mirror {
                                     metadata, duration_ms, timestamp, created_at)
                 VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM events), ?, ?, ?, ?, ?, 'odoo', ?, ?, ?, ?, ?)
                 """,
-            arguments: [UUID().uuidString.lowercased(), runID, level.rawValue, category, type, message, component,
+            arguments: [TimeOrderedID.make(), runID, level.rawValue, category, type, message, component,
                         metadata.serialized, durationMs, now, now])
     }
 
@@ -61,7 +61,7 @@ extension Mirror {
                                       error_message, source_data, target_data, duration_ms, created_at)
                 VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM sync_log), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [UUID().uuidString.lowercased(), runID, sourceSystem, sourceID, targetID, operation, success,
+            arguments: [TimeOrderedID.make(), runID, sourceSystem, sourceID, targetID, operation, success,
                         error, sourceData?.serialized, targetData?.serialized, durationMs, Timestamp.iso(Date())])
     }
 

@@ -173,6 +173,7 @@ CREATE TABLE contacts (
     updated_at      TEXT NOT NULL
 );
 CREATE UNIQUE INDEX contacts_email ON contacts (customer_id, lower(email)) WHERE email IS NOT NULL;
+CREATE INDEX contacts_customer ON contacts (customer_id, is_primary);
 
 CREATE TABLE leads (
     id                  TEXT PRIMARY KEY,                 -- uuid
@@ -206,6 +207,7 @@ CREATE TABLE leads (
 CREATE INDEX leads_stage ON leads (stage);
 CREATE INDEX leads_salesperson ON leads (salesperson);
 CREATE INDEX leads_partner ON leads (odoo_partner_id);
+CREATE INDEX leads_customer ON leads (customer_id);
 
 -- ---------------------------------------------------------------------------
 -- Remote snapshots: the last-seen copy of every pulled record, and per-model cursors.
@@ -240,6 +242,8 @@ CREATE TABLE pull_cursors (
     model        TEXT NOT NULL,
     write_date   TEXT,                                    -- newest remote timestamp fully read
     last_id      INTEGER NOT NULL DEFAULT 0,
+    full_last_id INTEGER,                                 -- set while a full pass (by id) is under way
+    full_since   TEXT,                                    -- newest write_date when that pass began
     last_run_at  TEXT,
     last_full_at TEXT,
     PRIMARY KEY (source, model)
