@@ -23,6 +23,8 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
     private var customerByName = TransactionalCache<String, String>()
     /// Contact key -> the contact row as last written, so an unchanged contact costs no write.
     private var contactByKey = TransactionalCache<String, ContactRow>()
+    /// Customers known to have a primary contact already.
+    private var hasPrimaryContact = TransactionalCache<String, Bool>()
 
     struct ContactRow: Equatable {
         var id: String
@@ -85,6 +87,7 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         customerByPartner.rollback()
         customerByName.rollback()
         contactByKey.rollback()
+        hasPrimaryContact.rollback()
         unmappedInAttempt.removeAll()
         conflictsInAttempt = 0
     }
@@ -93,6 +96,7 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         customerByPartner.commit()
         customerByName.commit()
         contactByKey.commit()
+        hasPrimaryContact.commit()
         unmappedStages.formUnion(unmappedInAttempt)
         conflicts += conflictsInAttempt
         unmappedInAttempt.removeAll()
@@ -269,8 +273,10 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
             return try contact(db, customerID: customerID, name: name, email: email, phone: phone)
         }
         let id = TimeOrderedID.make()
-        let hasPrimary = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)"),
-                                           arguments: [customerID]) ?? false
+        let hasPrimary = try hasPrimaryContact[customerID]
+            ?? Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)"),
+                             arguments: [customerID]) ?? false
+        hasPrimaryContact[customerID] = true
         try db.cachedStatement(sql: """
             INSERT INTO contacts (id, customer_id, first_name, last_name, email, phone, is_primary, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -120,15 +120,34 @@ public final class OdooPuller: @unchecked Sendable {
                 try mirror.write { db in try OdooPuller.storeFullPass(db, model: spec.name, lastID: 0, since: since) }
             }
             let total = try await count(spec, restriction: restriction, since: nil)
+            applier.newAbove = try mirror.read { db in
+                try Int.fetchOne(db, sql: "SELECT coalesce(max(odoo_id), 0) FROM odoo_records WHERE model = ?", arguments: [spec.name])
+            }
+            defer { applier.newAbove = nil }
             var done = 0
+            // The next page's query needs only this page's last id, so it is fetched while this
+            // page is written: the server's work and ours overlap.
+            let referenceField = companion?.referenceField
+            let scanner = applier.scanner
+            let filter = restriction
+            let size = pageSize
+            func request(after id: Int) -> Task<RawPage, Error> {
+                Task { [self, filter, spec, scanner, referenceField, size] in
+                    try await download(spec, scanner: scanner, domain: filter + [["id", ">", .int(id)]], order: "id asc",
+                                       limit: size, referenceField: referenceField)
+                }
+            }
+            var next = request(after: lastID)
             while true {
-                let page = try await fetchPage(spec, applier: applier, domain: restriction + [["id", ">", .int(lastID)]],
-                                               order: "id asc", limit: pageSize, stats: &stats,
-                                               cursorAfter: nil, fullPassSince: since, companion: companion, handle: handle)
+                let raw = try await next.value
+                let lastInPage = raw.lastID
+                let more = raw.count == pageSize && lastInPage != nil
+                if more, let lastInPage { next = request(after: lastInPage) }
+                let page = try await applyPage(raw, spec: spec, applier: applier, stats: &stats, cursorAfter: nil,
+                                               fullPassSince: since, companion: companion, handle: handle)
                 done += page.count
                 progress?.progress(model: spec.name, done: min(done, total ?? done), total: total)
-                guard page.count == pageSize, let last = page.last else { break }
-                lastID = last.id
+                guard more else { break }
             }
             try mirror.write { db in try OdooPuller.finishFullPass(db, model: spec.name, since: since) }
             didFullPass = true
@@ -226,6 +245,8 @@ public final class OdooPuller: @unchecked Sendable {
         let api: OdooAPI
         /// Ids of the companion model the records point to (partners of leads).
         let references: [Int]
+        let count: Int
+        let lastID: Int?
     }
 
     /// Records of another model that a page's records point to, fetched with the page and
@@ -260,8 +281,13 @@ public final class OdooPuller: @unchecked Sendable {
         let client = self.client
         return try await client.callRaw(call) { response, api in
             var references: [Int] = []
+            var count = 0
+            var lastID: Int? = nil
+            let idIndex = scanner.fields.firstIndex(of: "id") ?? 0
             let outcome = try response.body.withUnsafeBytes { body in
                 try scanner.scan(body, envelope: api == .json2 ? .json2 : .jsonRPC) { view in
+                    count += 1
+                    lastID = view.int(idIndex)
                     if let field = referenceField, let id = view.many2oneID(field) { references.append(id) }
                 }
             }
@@ -272,7 +298,7 @@ public final class OdooPuller: @unchecked Sendable {
                 throw OdooError.badResponse(server: client.settings.url.absoluteString,
                                             detail: "search_read on \(spec.name) did not return a list", attempts: 1)
             }
-            return RawPage(body: response.body, api: api, references: references)
+            return RawPage(body: response.body, api: api, references: references, count: count, lastID: lastID)
         }
     }
 
@@ -299,6 +325,17 @@ public final class OdooPuller: @unchecked Sendable {
     ) async throws -> [PageRecord] {
         let page = try await download(spec, scanner: applier.scanner, domain: domain, order: order, limit: limit,
                                       referenceField: companion?.referenceField)
+        return try await applyPage(page, spec: spec, applier: applier, stats: &stats, cursorAfter: cursorAfter,
+                                   fullPassSince: fullPassSince, companion: companion, handle: handle)
+    }
+
+    /// Applies a downloaded page, after fetching the companion records it points to, with the
+    /// cursor and events, in one transaction.
+    private func applyPage(
+        _ page: RawPage, spec: ModelSpec, applier: PageApplier, stats: inout ModelStats,
+        cursorAfter: (@Sendable (PageRecord) -> (String, Int))?, fullPassSince: String?, companion: Companion?,
+        handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
+    ) async throws -> [PageRecord] {
         var companionPage: RawPage? = nil
         if let companion {
             let missing = Set(page.references).subtracting(companion.known).sorted()

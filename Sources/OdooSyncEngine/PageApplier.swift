@@ -19,6 +19,9 @@ final class PageApplier: @unchecked Sendable {
     private var seenInAttempt = Set<Int>()
     /// The projection, whose caches must follow the page transaction's fate.
     var participant: PageParticipant?
+    /// Ids above this have no snapshot yet (a full pass reads by ascending id past the largest
+    /// id the mirror knows), so their lookup is skipped.
+    var newAbove: Int?
 
     /// Called at the start of each attempt at a page: a retried page starts from what the
     /// last committed page left, because the failed attempt's transaction was rolled back.
@@ -56,14 +59,22 @@ final class PageApplier: @unchecked Sendable {
         if let activeIndex, let value = view.bool(activeIndex) { active = value }
         let hash = PageApplier.hash(view.rawBytes)
 
-        let lookup = try FastStatement(db, "SELECT data_hash, active, deleted FROM odoo_records WHERE model = ? AND odoo_id = ?")
-        lookup.bind(1, spec.name)
-        lookup.bind(2, id)
-        let found = try lookup.step()
-        let oldHash = found ? lookup.columnInt(0) : 0
-        let wasActive = found ? lookup.columnInt(1) != 0 : true
-        let wasDeleted = found ? lookup.columnInt(2) != 0 : false
-        lookup.reset()
+        var found = false
+        var oldHash = 0
+        var wasActive = true
+        var wasDeleted = false
+        if newAbove.map({ id <= $0 }) ?? true {
+            let lookup = try FastStatement(db, "SELECT data_hash, active, deleted FROM odoo_records WHERE model = ? AND odoo_id = ?")
+            lookup.bind(1, spec.name)
+            lookup.bind(2, id)
+            found = try lookup.step()
+            if found {
+                oldHash = lookup.columnInt(0)
+                wasActive = lookup.columnInt(1) != 0
+                wasDeleted = lookup.columnInt(2) != 0
+            }
+            lookup.reset()
+        }
 
         if found && oldHash == hash && !wasDeleted {
             stats.unchanged += 1

@@ -210,8 +210,6 @@ CREATE TABLE leads (
     deleted_at          TEXT,                             -- set when the lead vanished from Odoo
     tags                TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags))
 );
-CREATE INDEX leads_stage ON leads (stage);
-CREATE INDEX leads_salesperson ON leads (salesperson);
 CREATE INDEX leads_partner ON leads (odoo_partner_id);
 CREATE INDEX leads_customer ON leads (customer_id);
 
