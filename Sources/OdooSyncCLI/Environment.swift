@@ -71,6 +71,33 @@ struct AppEnvironment {
         try RunLock(path: databasePath, timeout: busyTimeout)
     }
 
+    /// What a command that talks to Odoo and changes the mirror needs, in the order that
+    /// reports problems best: settings first (exit 2), then the mirror (exit 4).
+    func prepareRemoteRun() throws -> (settings: OdooSettings, mirror: Mirror, lock: RunLock) {
+        let settings = try odooSettings()
+        let mirror = try openMirror()
+        return (settings, mirror, try lockMirror())
+    }
+
+    /// Runs `body` as one `runs` row: success or failure, with an event when it fails.
+    func recordRun<T>(
+        mirror: Mirror, job: String,
+        _ body: (String) async throws -> (result: T, processed: Int, failed: Int, metadata: JSONValue)
+    ) async throws -> T {
+        let runID = try mirror.startRun(job: job)
+        do {
+            let outcome = try await body(runID)
+            try mirror.finishRun(id: runID, status: outcome.failed > 0 ? "failed" : "success", processed: outcome.processed,
+                                 failed: outcome.failed, metadata: outcome.metadata)
+            return outcome.result
+        } catch {
+            let message = Redactor.shared.redact("\(error)")
+            try? mirror.appendEvent(runID: runID, level: .error, type: "run_failed", message: "\(job) failed: \(message)")
+            try? mirror.finishRun(id: runID, status: "failed", processed: 0, failed: 0, metadata: ["error": .string(message)])
+            throw error
+        }
+    }
+
     func odooSettings() throws -> OdooSettings {
         try OdooSettings.resolve(environment: environment, file: configFile)
     }

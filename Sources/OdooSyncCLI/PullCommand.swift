@@ -26,9 +26,7 @@ struct PullCommand: AsyncParsableCommand {
 
     func run() async throws {
         let env = try AppEnvironment(global)
-        let settings = try env.odooSettings()
-        let mirror = try env.openMirror()
-        let lock = try env.lockMirror()
+        let (settings, mirror, lock) = try env.prepareRemoteRun()
         defer { withExtendedLifetime(lock) {} }
         let report = try await PullCommand.pull(env: env, settings: settings, mirror: mirror, full: full,
                                                 progress: json ? nil : TerminalProgress.makeIfTerminal())
@@ -44,20 +42,12 @@ struct PullCommand: AsyncParsableCommand {
     static func pull(env: AppEnvironment, settings: OdooSettings, mirror: Mirror, full: Bool,
                      progress: ProgressReporter?) async throws -> PullReport {
         let client = OdooClient(settings: settings, logger: env.logger)
-        let runID = try mirror.startRun(job: full ? "pull odoo --full" : "pull odoo")
-        do {
+        return try await env.recordRun(mirror: mirror, job: full ? "pull odoo --full" : "pull odoo") { runID in
             let puller = try OdooPuller(mirror: mirror, client: client, runID: runID, logger: env.logger, progress: progress)
             let report = try await puller.pull(full: full)
             let processed = report.models.reduce(0) { $0 + $1.stats.created + $1.stats.updated + $1.stats.unchanged + $1.stats.archived }
             let failed = report.models.reduce(0) { $0 + $1.stats.errors }
-            try mirror.finishRun(id: runID, status: failed > 0 ? "failed" : "success", processed: processed, failed: failed,
-                                 metadata: report.json)
-            return report
-        } catch {
-            let message = Redactor.shared.redact("\(error)")
-            try? mirror.appendEvent(runID: runID, level: .error, type: "pull_failed", message: "pull failed: \(message)")
-            try? mirror.finishRun(id: runID, status: "failed", processed: 0, failed: 0, metadata: ["error": .string(message)])
-            throw error
+            return (report, processed, failed, report.json)
         }
     }
 

@@ -20,9 +20,7 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         let env = try AppEnvironment(global)
-        let settings = try env.odooSettings()
-        let mirror = try env.openMirror()
-        let lock = try env.lockMirror()
+        let (settings, mirror, lock) = try env.prepareRemoteRun()
         defer { withExtendedLifetime(lock) {} }
         let report = try await PushCommand.push(env: env, settings: settings, mirror: mirror, dryRun: dryRun)
         if json {
@@ -38,17 +36,9 @@ struct PushCommand: AsyncParsableCommand {
         if dryRun {
             return try await Pusher(mirror: mirror, client: client, runID: "", logger: env.logger).push(dryRun: true)
         }
-        let runID = try mirror.startRun(job: "push odoo")
-        do {
+        return try await env.recordRun(mirror: mirror, job: "push odoo") { runID in
             let report = try await Pusher(mirror: mirror, client: client, runID: runID, logger: env.logger).push(dryRun: false)
-            try mirror.finishRun(id: runID, status: report.failed > 0 ? "failed" : "success", processed: report.pushed,
-                                 failed: report.failed, metadata: report.json)
-            return report
-        } catch {
-            let message = Redactor.shared.redact("\(error)")
-            try? mirror.appendEvent(runID: runID, level: .error, type: "push_failed", message: "push failed: \(message)")
-            try? mirror.finishRun(id: runID, status: "failed", processed: 0, failed: 0, metadata: ["error": .string(message)])
-            throw error
+            return (report, report.pushed, report.failed, report.json)
         }
     }
 
