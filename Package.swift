@@ -39,7 +39,6 @@ let package = Package(
         .target(
             name: "OdooEmulator",
             dependencies: [
-                "OdooSyncCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
