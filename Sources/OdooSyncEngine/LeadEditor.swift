@@ -48,7 +48,7 @@ public struct LeadEditor: Sendable {
         if let odooID = Int(ref) ?? (ref.hasPrefix("odoo_crm_") ? Int(ref.dropFirst(9)) : nil) {
             return try Row.fetchOne(db, sql: "SELECT * FROM leads WHERE odoo_id = ?", arguments: [odooID])
         }
-        return try Row.fetchOne(db, sql: "SELECT * FROM leads WHERE id = ? OR source_email_id = ?", arguments: [ref.lowercased(), ref])
+        return try Row.fetchOne(db, sql: "SELECT * FROM leads WHERE id = ?", arguments: [ref.lowercased()])
     }
 
     /// Records an edit: the lead row changes at once (so offline views show it) and the change

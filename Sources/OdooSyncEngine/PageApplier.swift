@@ -161,10 +161,12 @@ protocol PageParticipant: AnyObject {
 }
 
 /// A cache of rows written in page transactions: what an attempt added is forgotten when the
-/// attempt rolls back, and kept once its transaction commits.
+/// attempt rolls back, and kept once its transaction commits. It starts over past `limit`
+/// entries, so that a 100,000-lead pull's memory stays flat.
 struct TransactionalCache<Key: Hashable, Value> {
     private var committed: [Key: Value] = [:]
     private var pending: [Key: Value] = [:]
+    var limit = 65536
 
     subscript(key: Key) -> Value? {
         get { pending[key] ?? committed[key] }
@@ -174,6 +176,7 @@ struct TransactionalCache<Key: Hashable, Value> {
     mutating func rollback() { pending.removeAll(keepingCapacity: true) }
 
     mutating func commit() {
+        if committed.count + pending.count > limit { committed.removeAll() }
         committed.merge(pending) { $1 }
         pending.removeAll(keepingCapacity: true)
     }

@@ -181,7 +181,7 @@ CREATE TABLE leads (
     description         TEXT,
     stage               TEXT,                             -- pipeline slug; NULL while the Odoo stage is unmapped
     source              TEXT,
-    source_email_id     TEXT UNIQUE,                      -- "odoo_crm_<id>" for synced leads
+    source_email_id     TEXT,                             -- "odoo_crm_<id>": unique through odoo_id (see CHECK)
     priority            TEXT CHECK (priority IS NULL OR priority IN ('high', 'medium', 'low')),
     expected_close_date TEXT,                             -- YYYY-MM-DD
     probability         REAL,
@@ -202,7 +202,10 @@ CREATE TABLE leads (
     lead_type           TEXT,
     active              INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     deleted_at          TEXT,                             -- set when the lead vanished from Odoo
-    tags                TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags))
+    tags                TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),
+    -- The ERP's dedup key follows from the Odoo id, so odoo_id's unique index keeps it unique
+    -- without a second index on every insert.
+    CHECK (odoo_id IS NULL OR source_email_id = 'odoo_crm_' || odoo_id)
 );
 CREATE INDEX leads_partner ON leads (odoo_partner_id);
 CREATE INDEX leads_customer ON leads (customer_id);
