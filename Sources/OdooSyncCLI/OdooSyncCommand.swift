@@ -53,7 +53,12 @@ public struct OdooSyncCommand: AsyncParsableCommand {
             return ExitStatus.usage.rawValue
         } catch {
             let code = exitCode(for: error)
-            if code == .success { return 0 }
+            if code == .success {
+                // `help <command>` ends by throwing a clean exit that carries the help text.
+                let message = fullMessage(for: error)
+                if !message.isEmpty { Output.print(message) }
+                return 0
+            }
             Output.printError("error: \(fullMessage(for: error))")
             return code == .validationFailure ? ExitStatus.usage.rawValue : 1
         }

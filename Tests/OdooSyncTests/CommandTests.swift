@@ -6,6 +6,17 @@ import Testing
 
 /// The smaller commands, through the real binary.
 @Suite(.serialized) struct CommandTests {
+    @Test func helpAndUsageErrors() async throws {
+        let help = try await CLI.run(["--help"])
+        #expect(help.status == 0 && help.stdout.contains("SUBCOMMANDS") && help.stdout.contains("pull"), "\(help.output)")
+        let sub = try await CLI.run(["help", "leads"])
+        #expect(sub.status == 0 && sub.stdout.contains("odoosync leads"), "\(sub.output)")
+        let typo = try await CLI.run(["pul"])
+        #expect(typo.status == 2 && typo.stderr.contains("pul"), "\(typo.output)")
+        let badSource = try await CLI.run(["pull", "plane2"])
+        #expect(badSource.status == 2, "\(badSource.output)")
+    }
+
     @Test func sqlResolvesSupabaseNamesAndStaysReadOnly() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
