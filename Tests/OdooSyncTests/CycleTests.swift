@@ -116,6 +116,52 @@ import Testing
         #expect(record["probability"] as? Double == 35)
     }
 
+    /// The write reaches Odoo but its answer is lost: the retry must neither fail nor see our own
+    /// write as a colleague's change.
+    @Test(arguments: ["json2", "jsonrpc"])
+    func aLostAnswerToAWriteIsRetriedSafely(_ choice: String) async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"], protocol: choice).status == 0)
+        let target = try #require(try h.emulatorLeads().filter { $0.value.1 }.keys.sorted().dropFirst(5).first)
+        #expect(try await h.run(["leads", "edit", String(target), "--revenue", "77000"], protocol: choice).status == 0)
+        let path = choice == "json2" ? "/json/2/crm.lead/write" : "/jsonrpc"
+        // jsonrpc: the login, the read and then the write are requests 1-3 on /jsonrpc.
+        h.emulator.setFaults(.once(.dropAfterApply, afterRequests: choice == "json2" ? 0 : 2, onlyPaths: [path]))
+        let push = try await h.run(["push", "--json"], protocol: choice)
+        #expect(push.status == 0, "\(push.output)")
+        let report = try JSONValue.parse(push.stdout)
+        #expect(report["pushed"]?.intValue == 1)
+        #expect(report["conflicts"]?.intValue == 0)
+        let writes = h.emulator.writes().filter { $0.method == "write" && $0.ids == [target] }
+        #expect(writes.count == 2, "the first write was applied, its answer lost, and it was sent again")
+        #expect(try h.emulatorRecord("crm.lead", target)?["expected_revenue"] as? Double == 77000)
+        let open = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM conflicts") }
+        #expect(open == 0)
+    }
+
+    /// A push that dies after Odoo applied its write (here: the answer is lost and no retry is
+    /// allowed) leaves the edit pending; the next push finds Odoo already holds it.
+    @Test func aPushThatDiedAfterTheWriteIsCompletedNextTime() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let target = try #require(try h.emulatorLeads().filter { $0.value.1 }.keys.sorted().dropFirst(7).first)
+        #expect(try await h.run(["leads", "edit", String(target), "--probability", "66"]).status == 0)
+        h.emulator.setFaults(.once(.dropAfterApply, onlyPaths: ["/json/2/crm.lead/write"]))
+        let first = try await h.run(["push"], extra: ["ODOOSYNC_RETRIES": "1"])
+        #expect(first.status == 3, "\(first.output)")
+        #expect(try h.emulatorRecord("crm.lead", target)?["probability"] as? Double == 66)
+        let pending = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM local_edits WHERE status = 'pending'") }
+        #expect(pending == 1)
+
+        let second = try await h.run(["push", "--json"])
+        #expect(second.status == 0, "\(second.output)")
+        let report = try JSONValue.parse(second.stdout)
+        #expect(report["pushed"]?.intValue == 1 && report["already_applied"]?.intValue == 1 && report["conflicts"]?.intValue == 0)
+        #expect(h.emulator.writes().filter { $0.method == "write" }.count == 1, "nothing is written twice")
+    }
+
     @Test func keepOdooDropsTheLocalEdit() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
