@@ -25,7 +25,7 @@ import Testing
         // Small pages and some latency make each pull long enough to be killed part-way.
         _ = try await h.run(["init"])
         _ = try await h.run(["config", "set", "pull.page_size", "200"])
-        h.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 15)], seed: 1))
+        h.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 40)], seed: 1))
         var generator = SystemRandomNumberGenerator()
         var killed = 0
         for trial in 0..<10 {
@@ -42,7 +42,9 @@ import Testing
                 if let last = try h.emulatorLeads().keys.max() { h.emulator.delete(model: "crm.lead", id: last) }
             }
         }
-        #expect(killed >= 5, "most trials should have been killed mid-run")
+        // Early trials die inside the first full pass; once it is done, later pulls are short
+        // incremental ones that may finish before the kill.
+        #expect(killed >= 3, "trials should have been killed mid-run")
         h.emulator.setFaults(FaultPlan(rate: 0, kinds: [], seed: 1))
         let final = try await h.run(["pull", "odoo"])
         #expect(final.status == 0, "\(final.output)")
