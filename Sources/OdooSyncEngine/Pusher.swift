@@ -26,6 +26,8 @@ public struct PushReport: Sendable {
 /// edit becomes a conflict (unless Odoo already holds exactly our values: a retry after a lost
 /// answer); otherwise write, read the record back, and store it, the edit's completion and the
 /// log in one transaction. Writing the same values twice is harmless, so a retry is safe.
+/// Odoo has no conditional write, so a change that lands between that read and the write (one
+/// round trip) is still overwritten; the read narrows the window, it cannot close it.
 public final class Pusher: @unchecked Sendable {
     let mirror: Mirror
     let client: OdooClient
