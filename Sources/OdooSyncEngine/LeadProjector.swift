@@ -61,9 +61,7 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
                 .map { ($0[0] as String, $0[1] as String) })
             let company = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'leads.company_id'") ?? ""
             companyID = company.isEmpty ? nil : company
-            for row in try Row.fetchAll(db, sql: "SELECT id, odoo_id, base_write_date, status FROM local_edits WHERE status IN ('pending', 'conflict')") {
-                openEdits[row[1]] = (row[0], row[2], row[3])
-            }
+            openEdits = try LeadProjector.openEdits(db, forgetting: [])
             for row in try Row.fetchAll(db, sql: """
                 SELECT odoo_id, json_extract(data, '$.commercial_partner_id[0]'), json_extract(data, '$.commercial_partner_id[1]')
                 FROM odoo_records WHERE model = 'res.partner' AND json_type(data, '$.commercial_partner_id') = 'array'
@@ -82,7 +80,10 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         commercial = maps.commercial
     }
 
-    func beginAttempt() {
+    func beginAttempt(_ db: Database) throws {
+        // An edit made with `leads edit` while this pull runs must be protected from the next
+        // page on, so the (small) set of open edits is read again in each page's transaction.
+        openEdits = try LeadProjector.openEdits(db, forgetting: forgotten)
         // Rows these caches point to may have been rolled back with a failed attempt.
         customerByPartner.rollback()
         customerByName.rollback()
@@ -109,7 +110,21 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
     }
 
     /// Lets `push` store the record it just wrote although the edit was open when this began.
-    func forget(odooID: Int) { openEdits[odooID] = nil }
+    func forget(odooID: Int) {
+        forgotten.insert(odooID)
+        openEdits[odooID] = nil
+    }
+
+    private var forgotten: Set<Int> = []
+
+    static func openEdits(_ db: Database, forgetting: Set<Int>) throws -> [Int: (editID: Int, base: String?, status: String)] {
+        var edits: [Int: (editID: Int, base: String?, status: String)] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, odoo_id, base_write_date, status FROM local_edits WHERE status IN ('pending', 'conflict')")) {
+            let odooID: Int = row[1]
+            if !forgetting.contains(odooID) { edits[odooID] = (row[0], row[2], row[3]) }
+        }
+        return edits
+    }
 
     func project(_ db: Database, _ view: borrowing RecordView, change: OdooPuller.Change) throws -> OdooPuller.Outcome {
         guard let odooID = view.int(F.id) else { return .failed }

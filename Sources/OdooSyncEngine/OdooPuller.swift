@@ -349,11 +349,11 @@ public final class OdooPuller: @unchecked Sendable {
         let (pageStats, companionStats, records) = try mirror.write { db -> (ModelStats, ModelStats, [PageRecord]) in
             var companionStats = ModelStats()
             if let companion, let companionPage {
-                companion.applier.beginAttempt()
+                try companion.applier.beginAttempt(db)
                 _ = try OdooPuller.apply(companionPage, applier: companion.applier, db: db, stats: &companionStats,
                                          handle: companion.handle)
             }
-            applier.beginAttempt()
+            try applier.beginAttempt(db)
             var pageStats = ModelStats()
             let records = try OdooPuller.apply(page, applier: applier, db: db, stats: &pageStats, handle: handle)
             if let cursorAfter, let last = records.last {

@@ -25,9 +25,9 @@ final class PageApplier: @unchecked Sendable {
 
     /// Called at the start of each attempt at a page: a retried page starts from what the
     /// last committed page left, because the failed attempt's transaction was rolled back.
-    func beginAttempt() {
+    func beginAttempt(_ db: Database) throws {
         seenInAttempt.removeAll(keepingCapacity: true)
-        participant?.beginAttempt()
+        try participant?.beginAttempt(db)
     }
 
     /// Called once the page's transaction has committed.
@@ -156,7 +156,8 @@ final class PageApplier: @unchecked Sendable {
 /// State kept across the records of a page that must be dropped when the page's transaction
 /// rolls back (caches of rows the transaction created, counters of what it did).
 protocol PageParticipant: AnyObject {
-    func beginAttempt()
+    /// Called inside the page's transaction, before its first record.
+    func beginAttempt(_ db: Database) throws
     func commit()
 }
 

@@ -183,7 +183,7 @@ public final class Pusher: @unchecked Sendable {
         applier.participant = projector
         try await client.callRaw(call) { response, api in
             try mirror.write { db in
-                applier.beginAttempt()
+                try applier.beginAttempt(db)
                 let now = Timestamp.iso(Date())
                 try db.execute(sql: "UPDATE local_edits SET status = 'pushed', pushed_at = ?, updated_at = ?, last_error = NULL WHERE id = ?",
                                arguments: [now, now, edit.id])

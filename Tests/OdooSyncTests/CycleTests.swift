@@ -162,6 +162,35 @@ import Testing
         #expect(h.emulator.writes().filter { $0.method == "write" }.count == 1, "nothing is written twice")
     }
 
+    /// `leads edit` does not wait for a running pull; the pull must still leave that edit alone.
+    @Test func anEditMadeDuringAPullIsNotOverwritten() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        h.emulator.generateLeads(count: 3000, seed: 3)
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        #expect(try await h.run(["config", "set", "pull.page_size", "100"]).status == 0)
+        // Odoo changes many leads; the target last, so the next pull reaches it last.
+        let ids = try h.emulatorLeads().filter { $0.value.1 }.keys.sorted()
+        let target = try #require(ids.last)
+        try await Task.sleep(nanoseconds: 1_100_000_000)
+        for id in ids.prefix(2000) { h.emulator.modify(model: "crm.lead", id: id, values: ["color": 3]) }
+        h.emulator.modify(model: "crm.lead", id: target, values: ["probability": 91.0])
+        h.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 40)], seed: 1))
+
+        let pull = try CLI.start(["pull", "odoo"], environment: h.environment(), in: h.directory)
+        try await Task.sleep(nanoseconds: 400_000_000)
+        let edit = try await h.run(["leads", "edit", String(target), "--probability", "13"])
+        #expect(edit.status == 0, "\(edit.output)")
+        let result = await pull.finish()
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stdout.contains("changed both here and in Odoo"), "the pull should have reached the lead after the edit: \(result.stdout)")
+
+        let local = try h.query { db in try Double.fetchOne(db, sql: "SELECT probability FROM leads WHERE odoo_id = ?", arguments: [target]) }
+        #expect(local == 13)
+        let conflicts = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM conflicts WHERE status = 'open'") }
+        #expect(conflicts == 1)
+    }
+
     @Test func keepOdooDropsTheLocalEdit() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
