@@ -223,6 +223,16 @@ import Testing
         #expect(report["models"]?["crm.lead"]?["created"]?.intValue == (try h.emulatorLeads().count))
     }
 
+    @Test func autoFallsBackToJSONRPCBeforeOdoo19() async throws {
+        let h = try await EmulatorHarness.start { $0.serverVersion = "17.0" }
+        defer { Task { await h.stop() } }
+        let auto = try await h.run(["pull", "odoo", "--json"])
+        #expect(auto.status == 0, "\(auto.output)")
+        #expect(try JSONValue.parse(auto.stdout)["api"]?.stringValue == "jsonrpc")
+        let forced = try await h.run(["pull", "odoo"], protocol: "json2")
+        #expect(forced.status == 3 && forced.stderr.contains("JSON-2 needs Odoo 19"), "\(forced.output)")
+    }
+
     @Test(arguments: ["json2", "jsonrpc", "session"])
     func wrongCredentialsExit3AndWriteNothing(_ choice: String) async throws {
         let h = try await EmulatorHarness.start()
