@@ -60,9 +60,14 @@ public final class Pusher: @unchecked Sendable {
         }
         guard !edits.isEmpty else { return report }
         let stages = try stageIDs()
+        // One projection for the whole run: building it reads the maps and every partner
+        // snapshot, work that need not be repeated per edit.
+        let projector = try LeadProjector(mirror: mirror, runID: runID)
+        let applier = PageApplier(spec: .lead)
+        applier.participant = projector
         for edit in edits {
             do {
-                try await pushOne(edit, stages: stages, dryRun: dryRun, report: &report)
+                try await pushOne(edit, stages: stages, dryRun: dryRun, readBack: (projector, applier), report: &report)
             } catch let error as OdooError where error.exitStatus != .remote {
                 report.failed += 1
                 report.errors.append("odoo_crm_\(edit.odooID): \(error)")
@@ -108,7 +113,8 @@ public final class Pusher: @unchecked Sendable {
 
     static let readFields = ["write_date", "stage_id", "probability", "expected_revenue", "date_deadline"]
 
-    private func pushOne(_ edit: PendingEdit, stages: [String: [Int]], dryRun: Bool, report: inout PushReport) async throws {
+    private func pushOne(_ edit: PendingEdit, stages: [String: [Int]], dryRun: Bool,
+                         readBack: (LeadProjector, PageApplier), report: inout PushReport) async throws {
         let read = OdooCall(model: "crm.lead", method: "read", ids: [edit.odooID],
                             args: [("fields", .array(Pusher.readFields.map(JSONValue.string)))], context: ["active_test": false])
         let current = try await client.call(read).arrayValue?.first
@@ -128,7 +134,7 @@ public final class Pusher: @unchecked Sendable {
             if vals.isEmpty {
                 // Odoo already holds our values: an earlier push wrote them and its answer was lost.
                 report.alreadyApplied += 1
-                try await complete(edit, wrote: false)
+                try await complete(edit, wrote: false, readBack: readBack)
                 report.pushed += 1
                 return
             }
@@ -141,7 +147,7 @@ public final class Pusher: @unchecked Sendable {
             _ = try await client.call(write)
             logger.info("pushed lead", metadata: ["odoo.id": "\(edit.odooID)", "ms": "\(Int(Date().timeIntervalSince(started) * 1000))"])
         }
-        try await complete(edit, wrote: !vals.isEmpty, sent: .object(vals))
+        try await complete(edit, wrote: !vals.isEmpty, sent: .object(vals), readBack: readBack)
         report.pushed += 1
     }
 
@@ -170,17 +176,16 @@ public final class Pusher: @unchecked Sendable {
     }
 
     /// Reads the lead back and stores it, with the edit marked pushed, in one transaction.
-    private func complete(_ edit: PendingEdit, wrote: Bool, sent: JSONValue = [:]) async throws {
+    private func complete(_ edit: PendingEdit, wrote: Bool, sent: JSONValue = [:],
+                          readBack: (projector: LeadProjector, applier: PageApplier)) async throws {
         let spec = ModelSpec.lead
         let call = OdooCall(model: spec.name, method: "search_read", args: [("domain", [["id", "=", .int(edit.odooID)]])],
                             kwargs: [("fields", .array(spec.fields.map(JSONValue.string)))], context: ["active_test": false])
         let mirror = self.mirror
         let runID = self.runID
         let client = self.client
-        let projector = try LeadProjector(mirror: mirror, runID: runID)
+        let (projector, applier) = readBack
         projector.forget(odooID: edit.odooID)
-        let applier = PageApplier(spec: spec)
-        applier.participant = projector
         try await client.callRaw(call) { response, api in
             try mirror.write { db in
                 try applier.beginAttempt(db)
@@ -203,6 +208,7 @@ public final class Pusher: @unchecked Sendable {
                                        metadata: ["odoo_id": .int(edit.odooID), "vals": sent])
             }
         }
+        applier.commit()
     }
 
     private func openConflict(_ edit: PendingEdit, remote: String, remoteWriteDate: String?, report: inout PushReport, reason: String) throws {
