@@ -112,11 +112,11 @@ public final class OdooPuller: @unchecked Sendable {
         var lowerBound: String? = nil
         var didFullPass = false
         if full || cursor?.writeDate == nil || cursor?.fullLastID != nil {
-            var since = cursor?.fullSince
-            var lastID = cursor?.fullLastID ?? 0
-            if cursor?.fullLastID == nil {
+            let since: String?
+            if let resumed = cursor, resumed.fullLastID != nil {
+                since = resumed.fullSince
+            } else {
                 since = try await latestWriteDate(spec, restriction: restriction)
-                lastID = 0
                 try mirror.write { db in try OdooPuller.storeFullPass(db, model: spec.name, lastID: 0, since: since) }
             }
             let total = try await count(spec, restriction: restriction, since: nil)
@@ -137,7 +137,7 @@ public final class OdooPuller: @unchecked Sendable {
                                        limit: size, referenceField: referenceField)
                 }
             }
-            var next = request(after: lastID)
+            var next = request(after: cursor?.fullLastID ?? 0)
             while true {
                 let raw = try await next.value
                 let lastInPage = raw.lastID
@@ -185,7 +185,7 @@ public final class OdooPuller: @unchecked Sendable {
                 let domain: [JSONValue] = restriction + [["write_date", ">=", .string(s)], ["write_date", "<", .string(next)],
                                                          ["id", ">", .int(lastID)]]
                 let page = try await fetchPage(spec, applier: applier, domain: domain, order: "id asc", limit: pageSize, stats: &stats,
-                                               cursorAfter: { last in (s, last.id) }, companion: companion, handle: handle)
+                                               cursorAfter: { _ in s }, companion: companion, handle: handle)
                 done += page.count
                 progress?.progress(model: spec.name, done: min(done, total ?? done), total: total)
                 if page.count == pageSize, let last = page.last {
@@ -198,7 +198,7 @@ public final class OdooPuller: @unchecked Sendable {
                 var domain = restriction
                 if let lowerBound { domain.append(["write_date", ">=", .string(lowerBound)]) }
                 let page = try await fetchPage(spec, applier: applier, domain: domain, order: "write_date asc, id asc", limit: pageSize,
-                                               stats: &stats, cursorAfter: { last in (last.writeDate, 0) }, companion: companion,
+                                               stats: &stats, cursorAfter: { last in last.writeDate }, companion: companion,
                                                handle: handle)
                 done += page.count
                 progress?.progress(model: spec.name, done: min(done, total ?? done), total: total)
@@ -234,7 +234,7 @@ public final class OdooPuller: @unchecked Sendable {
     static func finishFullPass(_ db: Database, model: String, since: String?) throws {
         try db.execute(sql: "UPDATE pull_cursors SET full_last_id = NULL, full_since = NULL WHERE source = 'odoo' AND model = ?",
                        arguments: [model])
-        if let since { try storeCursor(db, model: model, writeDate: since, lastID: 0) }
+        if let since { try storeCursor(db, model: model, writeDate: since) }
     }
 
     struct PageRecord { let id: Int; let writeDate: String }
@@ -320,7 +320,7 @@ public final class OdooPuller: @unchecked Sendable {
     /// cursor and events, in one transaction.
     private func fetchPage(
         _ spec: ModelSpec, applier: PageApplier, domain: [JSONValue], order: String, limit: Int?, stats: inout ModelStats,
-        cursorAfter: (@Sendable (PageRecord) -> (String, Int))?, fullPassSince: String? = nil, companion: Companion? = nil,
+        cursorAfter: (@Sendable (PageRecord) -> String)?, fullPassSince: String? = nil, companion: Companion? = nil,
         handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
     ) async throws -> [PageRecord] {
         let page = try await download(spec, scanner: applier.scanner, domain: domain, order: order, limit: limit,
@@ -333,7 +333,7 @@ public final class OdooPuller: @unchecked Sendable {
     /// cursor and events, in one transaction.
     private func applyPage(
         _ page: RawPage, spec: ModelSpec, applier: PageApplier, stats: inout ModelStats,
-        cursorAfter: (@Sendable (PageRecord) -> (String, Int))?, fullPassSince: String?, companion: Companion?,
+        cursorAfter: (@Sendable (PageRecord) -> String)?, fullPassSince: String?, companion: Companion?,
         handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
     ) async throws -> [PageRecord] {
         var companionPage: RawPage? = nil
@@ -357,8 +357,7 @@ public final class OdooPuller: @unchecked Sendable {
             var pageStats = ModelStats()
             let records = try OdooPuller.apply(page, applier: applier, db: db, stats: &pageStats, handle: handle)
             if let cursorAfter, let last = records.last {
-                let (writeDate, lastID) = cursorAfter(last)
-                try OdooPuller.storeCursor(db, model: spec.name, writeDate: writeDate, lastID: lastID)
+                try OdooPuller.storeCursor(db, model: spec.name, writeDate: cursorAfter(last))
             }
             if let since = fullPassSince, let last = records.last {
                 try OdooPuller.storeFullPass(db, model: spec.name, lastID: last.id, since: since)
@@ -451,13 +450,13 @@ public final class OdooPuller: @unchecked Sendable {
         }
     }
 
-    static func storeCursor(_ db: Database, model: String, writeDate: String, lastID: Int) throws {
-        // The cursor only moves forward: an overlap re-read must not move it back.
+    /// Every record written before `writeDate` is in the mirror. The cursor only moves forward:
+    /// an overlap re-read must not move it back.
+    static func storeCursor(_ db: Database, model: String, writeDate: String) throws {
         try db.execute(sql: """
-            INSERT INTO pull_cursors (source, model, write_date, last_id) VALUES ('odoo', ?, ?, ?)
-            ON CONFLICT (source, model) DO UPDATE SET write_date = excluded.write_date, last_id = excluded.last_id
+            INSERT INTO pull_cursors (source, model, write_date) VALUES ('odoo', ?, ?)
+            ON CONFLICT (source, model) DO UPDATE SET write_date = excluded.write_date
             WHERE pull_cursors.write_date IS NULL OR excluded.write_date > pull_cursors.write_date
-               OR (excluded.write_date = pull_cursors.write_date AND excluded.last_id > pull_cursors.last_id)
-            """, arguments: [model, writeDate, lastID])
+            """, arguments: [model, writeDate])
     }
 }

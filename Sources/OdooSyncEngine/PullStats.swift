@@ -17,8 +17,6 @@ public struct ModelStats: Sendable, Equatable {
          "archived": .int(archived), "deleted": .int(deleted), "errors": .int(errors)]
     }
 
-    public var touched: Int { created + updated + archived + deleted }
-
     mutating func add(_ other: ModelStats) {
         created += other.created
         updated += other.updated

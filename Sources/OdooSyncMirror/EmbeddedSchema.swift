@@ -247,8 +247,7 @@ CREATE TABLE plane_records (
 CREATE TABLE pull_cursors (
     source       TEXT NOT NULL,                           -- odoo | plane
     model        TEXT NOT NULL,
-    write_date   TEXT,                                    -- newest remote timestamp fully read
-    last_id      INTEGER NOT NULL DEFAULT 0,
+    write_date   TEXT,                                    -- every record written before it is in the mirror
     full_last_id INTEGER,                                 -- set while a full pass (by id) is under way
     full_since   TEXT,                                    -- newest write_date when that pass began
     last_run_at  TEXT,
