@@ -388,22 +388,66 @@ public final class OdooPuller: @unchecked Sendable {
         return value.intValue
     }
 
-    /// Deletes leave no trace in Odoo: compare the ids the server still has with ours.
+    /// Deletes leave no trace in Odoo: compare the ids the server still has with ours. The ids
+    /// are walked in bounded slices so a model of any size never holds its whole id list (the
+    /// full list of 100k leads, decoded, cost more memory than the rest of the pull).
     private func detectDeletions(_ spec: ModelSpec, restrictTo ids: [Int]?) async throws -> Int {
-        var domain: [JSONValue] = []
-        if let ids { domain = [["id", "in", .array(ids.map(JSONValue.int))]] }
+        let slice = pageSize * 20
+        var gone = 0
+        if let ids {
+            let sorted = ids.sorted()
+            for start in stride(from: 0, to: sorted.count, by: slice) {
+                let chunk = Array(sorted[start..<min(start + slice, sorted.count)])
+                let remote = try await searchIDs(spec, domain: [["id", "in", .array(chunk.map(JSONValue.int))]], limit: nil)
+                gone += try markGone(spec, candidates: .listed(chunk), remote: Set(remote))
+            }
+            return gone
+        }
+        var after = 0
+        while true {
+            let remote = try await searchIDs(spec, domain: [["id", ">", .int(after)]], limit: slice)
+            // A full slice ends at its last id; a short one is the end, so everything above is ours to check.
+            let upper = remote.count == slice ? remote.last : nil
+            gone += try markGone(spec, candidates: .range(after: after, through: upper), remote: Set(remote))
+            guard let upper else { return gone }
+            after = upper
+        }
+    }
+
+    private enum Candidates {
+        case listed([Int])
+        case range(after: Int, through: Int?)
+    }
+
+    private func searchIDs(_ spec: ModelSpec, domain: [JSONValue], limit: Int?) async throws -> [Int] {
+        var kwargs: [(String, JSONValue)] = [("order", "id asc")]
+        if let limit { kwargs.append(("limit", .int(limit))) }
         let value = try await client.call(OdooCall(model: spec.name, method: "search", args: [("domain", .array(domain))],
-                                                   kwargs: [("order", "id asc")], context: context))
+                                                   kwargs: kwargs, context: context))
         guard let list = value.arrayValue else {
             throw OdooError.badResponse(server: client.settings.url.absoluteString, detail: "search did not return ids", attempts: 1)
         }
-        let remote = Set(list.compactMap(\.intValue))
+        return list.compactMap(\.intValue)
+    }
+
+    /// Marks the mirror's live records among `candidates` that Odoo no longer has, in one transaction.
+    private func markGone(_ spec: ModelSpec, candidates: Candidates, remote: Set<Int>) throws -> Int {
         let runID = self.runID
         return try mirror.write { db in
             var sql = "SELECT odoo_id FROM odoo_records WHERE model = ? AND deleted = 0"
-            if ids != nil { sql += " AND odoo_id IN (SELECT value FROM json_each(?))" }
             var arguments: StatementArguments = [spec.name]
-            if let ids { arguments += [JSONValue.array(ids.map(JSONValue.int)).serialized] }
+            switch candidates {
+            case .listed(let ids):
+                sql += " AND odoo_id IN (SELECT value FROM json_each(?))"
+                arguments += [JSONValue.array(ids.map(JSONValue.int)).serialized]
+            case .range(let after, let through):
+                sql += " AND odoo_id > ?"
+                arguments += [after]
+                if let through {
+                    sql += " AND odoo_id <= ?"
+                    arguments += [through]
+                }
+            }
             let local = try Int.fetchAll(db, sql: sql, arguments: arguments)
             let gone = local.filter { !remote.contains($0) }
             let now = Timestamp.iso(Date())

@@ -36,10 +36,11 @@ public final class Mirror: Sendable {
         config.label = "mirror"
         config.prepareDatabase { db in
             // WAL with synchronous=NORMAL stays consistent through a crash or kill -9 (a power
-            // loss may drop the last commits, never corrupt); an 8 MB cache holds a 100k-lead
-            // pull's hot index pages; statement journals in memory spare a temporary file that
-            // took a gigabyte of writes per 20k-lead pull.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY")
+            // loss may drop the last commits, never corrupt); a 4 MB cache keeps a 100k-lead pull
+            // under 64 MB resident (8 MB saved ~8% of the pull's CPU in re-reads but cost 5 MB);
+            // statement journals in memory spare a temporary file that took a gigabyte of
+            // writes per 20k-lead pull.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -4096; PRAGMA temp_store = MEMORY")
         }
         do {
             db = try DatabaseQueue(path: path, configuration: config)

@@ -191,6 +191,29 @@ import Testing
         #expect(conflicts == 1)
     }
 
+    /// Deletion detection walks the ids in slices (20 pages' worth); deletes on either side of
+    /// a slice boundary, and after the last full slice, must all be found.
+    @Test func deletesAreFoundAcrossIDSlices() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["config", "set", "pull.page_size", "5"]).status == 0)  // slices of 100 ids
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let ids = try h.emulatorLeads().keys.sorted()
+        try #require(ids.count > 250)
+        let doomed = [ids[0], ids[99], ids[100], ids[101], ids[199], ids[ids.count - 1]]
+        for id in doomed { #expect(h.emulator.delete(model: "crm.lead", id: id)) }
+
+        let pull = try await h.run(["pull", "odoo", "--json"])
+        #expect(pull.status == 0, "\(pull.output)")
+        let leads = try JSONValue.parse(pull.stdout)["models"]?["crm.lead"]
+        #expect(leads?["deleted"]?.intValue == doomed.count, "\(pull.stdout)")
+        #expect(Set(try h.mirrorLeads().keys) == Set(try h.emulatorLeads().keys))
+        let marked = try h.query { db in
+            try Int.fetchAll(db, sql: "SELECT odoo_id FROM leads WHERE deleted_at IS NOT NULL ORDER BY odoo_id")
+        }
+        #expect(marked == doomed.sorted())
+    }
+
     @Test func keepOdooDropsTheLocalEdit() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
