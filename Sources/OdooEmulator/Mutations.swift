@@ -305,6 +305,7 @@ extension EmulatorCore {
         switch spec.name {
         case "write": payload = args["vals"]
         case "create": payload = args["vals_list"]
+        case "load": payload = .object([("fields", args["fields"]), ("data", args["data"])])
         default: payload = .null
         }
         var entry = RecordedWrite(
@@ -336,6 +337,10 @@ extension EmulatorCore {
             case "unlink":
                 try tx.unlink(&state, model: call.model, ids: ids)
                 return .value(true)
+            case "load":
+                let answer = try tx.load(&state, model: call.model, fields: args["fields"], data: args["data"])
+                entry.createdIDs = answer["ids"]?.arrayValue?.compactMap(\.intValue) ?? []
+                return .value(answer)
             case "action_archive", "action_unarchive":
                 try tx.setActive(&state, model: call.model, ids: ids, active: spec.name == "action_unarchive")
                 return .none

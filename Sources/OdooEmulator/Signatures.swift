@@ -63,6 +63,9 @@ struct MethodSpec: Sendable {
                 name: "unlink", qualname: "BaseModel.unlink", isModelMethod: false, params: [],
                 acceptsExtraKeywords: false, mutates: true),
             MethodSpec(
+                name: "load", qualname: "BaseModel.load", isModelMethod: true, params: [param("fields"), param("data")],
+                acceptsExtraKeywords: false, mutates: true),
+            MethodSpec(
                 name: "action_archive", qualname: "BaseModel.action_archive", isModelMethod: false, params: [],
                 acceptsExtraKeywords: false, mutates: true),
             MethodSpec(

@@ -211,6 +211,8 @@ struct StoreState: Sendable {
     var displayEpoch: UInt64 = 0
     /// Last transaction timestamp handed out; keeps write_date strictly increasing.
     var lastTransactionMicros: Int64 = 0
+    /// External identifiers ("module.name") that `load` recorded, as ir.model.data keeps them.
+    var externalIDs: [String: ExternalRef] = [:]
 
     mutating func nextVersion() -> UInt64 {
         versionCounter += 1

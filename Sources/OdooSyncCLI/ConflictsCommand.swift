@@ -41,12 +41,14 @@ struct ConflictsList: ParsableCommand {
             Output.print(all ? "No conflicts." : "No open conflicts.")
             return
         }
-        Output.print(Output.table(["id", "lead", "title", "local changes", "pulled at", "odoo changed at", "status"],
+        Output.print(Output.table(["id", "record", "title", "local changes", "pulled at", "odoo changed at", "status"],
                                   rows.map { r in
-                                      [SQLCommand.text(r[0]), "odoo_crm_" + SQLCommand.text(r[2]), Output.truncate(SQLCommand.text(r[3]), 30),
+                                      [SQLCommand.text(r[0]),
+                                       SQLCommand.text(r[1]) == "lead" ? "odoo_crm_" + SQLCommand.text(r[2]) : SQLCommand.text(r[1]) + " " + SQLCommand.text(r[2]),
+                                       Output.truncate(SQLCommand.text(r[3]), 30),
                                        SQLCommand.text(r[4]), SQLCommand.text(r[5]), SQLCommand.text(r[6]), SQLCommand.text(r[7])]
                                   }, rightAligned: [0]))
-        Output.print("Settle one with `odoosync conflicts resolve <id> --keep local|odoo`.")
+        Output.print("Settle one with `odoosync conflicts resolve <id> --keep local|odoo` (a lead) or `--keep plane|odoo` (a Plane sync item).")
     }
 }
 
@@ -77,20 +79,25 @@ struct ConflictsShow: ParsableCommand {
 struct ConflictsResolve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resolve",
-        abstract: "Settle a conflict: --keep local re-queues your edit over Odoo's; --keep odoo drops your edit.")
+        abstract: "Settle a conflict: for a lead, --keep local re-queues your edit over Odoo's and --keep odoo drops it; for a Plane <-> Odoo item, --keep plane or --keep odoo picks the side the next sync writes to the other.")
 
-    enum Keep: String, ExpressibleByArgument, CaseIterable { case local, odoo }
+    enum Keep: String, ExpressibleByArgument, CaseIterable { case local, odoo, plane }
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The conflict id.") var id: Int
-    @Option(help: "Which side wins: local or odoo.") var keep: Keep
+    @Option(help: "Which side wins: local or odoo (leads), plane or odoo (Plane sync).") var keep: Keep
 
     func run() throws {
         let env = try AppEnvironment(global)
         let mirror = try env.openMirror(create: false)
         let lock = try env.lockMirror()
         defer { withExtendedLifetime(lock) {} }
-        try ConflictResolver(mirror: mirror).resolve(conflictID: id, keep: keep == .local ? .local : .odoo)
+        let entity = try mirror.read { db in try String.fetchOne(db, sql: "SELECT entity FROM conflicts WHERE id = ?", arguments: [id]) }
+        try ConflictResolver(mirror: mirror).resolve(conflictID: id, keep: ConflictResolver.Keep(rawValue: keep.rawValue) ?? .odoo)
+        if let entity, entity != "lead" {
+            Output.print("Conflict \(id) resolved: \(keep == .plane ? "Plane" : "Odoo")'s values win; `odoosync sync` writes them to the other side.")
+            return
+        }
         Output.print(keep == .local
             ? "Conflict \(id) resolved: your edit is queued again; `odoosync push` writes it over Odoo's change."
             : "Conflict \(id) resolved: your edit was dropped and the lead shows Odoo's version.")

@@ -58,6 +58,9 @@ struct PullCommand: AsyncParsableCommand {
         }
         Output.print(Output.table(["model", "created", "updated", "unchanged", "skipped", "archived", "deleted", "errors"], rows,
                                   rightAligned: Set(1...7)))
+        if !report.skippedModels.isEmpty {
+            Output.print("Not on this Odoo (module not installed): \(report.skippedModels.joined(separator: ", ")).")
+        }
         for stage in report.unmappedStages {
             Output.print("Unmapped Odoo stage \"\(stage)\": its leads have no pipeline stage. Map it with `odoosync config set stage \"\(stage)\" <slug>`.")
         }

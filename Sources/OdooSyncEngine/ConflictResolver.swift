@@ -10,7 +10,7 @@ public struct ConflictResolver: Sendable {
 
     public init(mirror: Mirror) { self.mirror = mirror }
 
-    public enum Keep: String, Sendable, CaseIterable { case local, odoo }
+    public enum Keep: String, Sendable, CaseIterable { case local, odoo, plane }
 
     public struct ResolveError: UserFacingError {
         public let description: String
@@ -30,6 +30,13 @@ public struct ConflictResolver: Sendable {
                 throw ResolveError(description: "Conflict \(conflictID) was already resolved (\(row["resolution"] as String? ?? "")).")
             }
             let now = Timestamp.iso(Date())
+            let entity: String = row["entity"]
+            if entity != "lead" {
+                try resolveSync(db, row: row, keep: keep)
+            } else {
+            guard keep != .plane else {
+                throw ResolveError(description: "Conflict \(conflictID) is about a lead: keep `local` (your edit) or `odoo`.")
+            }
             let editID: Int? = row["edit_id"]
             let odooID: Int? = row["odoo_id"]
             switch keep {
@@ -41,6 +48,8 @@ public struct ConflictResolver: Sendable {
             case .odoo:
                 try db.execute(sql: "UPDATE local_edits SET status = 'discarded', updated_at = ? WHERE id = ?", arguments: [now, editID])
                 if let odooID { try ConflictResolver.reprojectLead(db, odooID: odooID) }
+            case .plane: break
+            }
             }
             try db.execute(sql: "UPDATE conflicts SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id = ?",
                            arguments: ["keep_\(keep.rawValue)", now, conflictID])
@@ -48,6 +57,30 @@ public struct ConflictResolver: Sendable {
                                    message: "conflict \(conflictID) resolved: kept \(keep.rawValue)",
                                    metadata: ["conflict_id": .int(conflictID), "keep": .string(keep.rawValue)])
         }
+    }
+
+    /// A Plane <-> Odoo conflict: the winner's side stays "changed" in the pair's memory and the
+    /// loser's is marked as seen, so the next `odoosync sync` writes the winner over the loser.
+    private func resolveSync(_ db: Database, row: Row, keep: Keep) throws {
+        let id: Int = row["id"]
+        guard keep != .local else {
+            throw ResolveError(description: "Conflict \(id) is between Plane and Odoo: keep `plane` or `odoo`.")
+        }
+        let mappingID: String = row["entity_id"]
+        let plane = (try? JSONValue.parse(row["local_data"] as String))?["plane"]?.objectValue ?? []
+        let odoo = (try? JSONValue.parse(row["remote_data"] as String))?["odoo"]?.objectValue ?? []
+        guard let memory = try Row.fetchOne(db, sql: "SELECT plane_fields, odoo_fields FROM sync_pairs WHERE mapping_id = ?", arguments: [mappingID]) else {
+            throw ResolveError(description: "Conflict \(id) points to a mapping that no longer exists; nothing to resolve.")
+        }
+        var planeMemory = SyncEngine.fieldsDict(memory[0])
+        var odooMemory = SyncEngine.fieldsDict(memory[1])
+        if keep == .plane {
+            for (key, value) in odoo { odooMemory[key] = value }
+        } else {
+            for (key, value) in plane { planeMemory[key] = value }
+        }
+        try db.execute(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ? WHERE mapping_id = ?",
+                       arguments: [SyncEngine.fieldsJSON(planeMemory).serialized, SyncEngine.fieldsJSON(odooMemory).serialized, mappingID])
     }
 
     /// Rebuilds a lead row from its stored Odoo snapshot (after dropping a local edit, or when

@@ -1,9 +1,13 @@
+import OdooSyncCore
+
 /// Which fields of each Odoo model the pull asks for: only those the mirror uses.
 struct ModelSpec: Sendable {
     let name: String
     let fields: [String]
     /// crm.stage has no `active` field; asking for it would be an error on a real server.
     let hasActive: Bool
+    /// Records outside this domain are not the mirror's business (e.g. vendor bills).
+    var domain: [JSONValue] = []
 
     func index(_ field: String) -> Int {
         guard let i = fields.firstIndex(of: field) else { preconditionFailure("\(field) is not pulled for \(name)") }
@@ -25,6 +29,45 @@ struct ModelSpec: Sendable {
         fields: ["id", "name", "display_name", "is_company", "parent_id", "commercial_partner_id", "email", "phone",
                  "city", "country_id", "active", "create_date", "write_date"],
         hasActive: true)
+
+    // The project side, for the Plane sync: snapshots only, no projection.
+    static let taskStage = ModelSpec(
+        name: "project.task.type",
+        fields: ["id", "name", "sequence", "fold", "project_ids", "active", "create_date", "write_date"],
+        hasActive: true)
+
+    static let project = ModelSpec(
+        name: "project.project",
+        fields: ["id", "name", "description", "active", "partner_id", "user_id", "date_start", "date", "sequence",
+                 "create_date", "write_date"],
+        hasActive: true)
+
+    static let task = ModelSpec(
+        name: "project.task",
+        fields: ["id", "name", "description", "project_id", "stage_id", "priority", "state", "user_ids", "date_deadline",
+                 "milestone_id", "parent_id", "allocated_hours", "active", "create_date", "write_date"],
+        hasActive: true)
+
+    static let milestone = ModelSpec(
+        name: "project.milestone",
+        fields: ["id", "name", "project_id", "deadline", "is_reached", "create_date", "write_date"],
+        hasActive: false)
+
+    static let saleOrder = ModelSpec(
+        name: "sale.order",
+        fields: ["id", "name", "state", "partner_id", "amount_total", "currency_id", "date_order", "user_id",
+                 "invoice_status", "create_date", "write_date"],
+        hasActive: false)
+
+    /// Customer invoices and credit notes: what a visibility issue is about.
+    static let invoice = ModelSpec(
+        name: "account.move",
+        fields: ["id", "name", "move_type", "state", "partner_id", "amount_total", "amount_residual", "currency_id",
+                 "payment_state", "invoice_date", "invoice_date_due", "create_date", "write_date"],
+        hasActive: false,
+        domain: [["move_type", "in", ["out_invoice", "out_refund"]]])
+
+    static let projectSide: [ModelSpec] = [taskStage, project, milestone, task, saleOrder, invoice]
 
     static let lead = ModelSpec(
         name: "crm.lead",

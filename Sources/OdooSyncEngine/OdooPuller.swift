@@ -36,7 +36,7 @@ public final class OdooPuller: @unchecked Sendable {
         overlapSeconds = Int(try mirror.setting("pull.overlap_seconds") ?? "") ?? 300
     }
 
-    public func pull(full: Bool) async throws -> PullReport {
+    public func pull(full: Bool, projects: Bool = true) async throws -> PullReport {
         let started = Date()
         // Fewer, larger WAL checkpoints while pages stream in: a page rewritten by several
         // commits is copied into the database once. The last checkpoint runs at close.
@@ -73,6 +73,7 @@ public final class OdooPuller: @unchecked Sendable {
         }
         partnerStats.add(partners.stats)
         report.models.append((ModelSpec.partner.name, partnerStats))
+        if projects { try await pullProjectSide(full: full, into: &report) }
 
         report.unmappedStages = projector.unmappedStages.sorted()
         report.conflicts = projector.conflicts
@@ -80,6 +81,23 @@ public final class OdooPuller: @unchecked Sendable {
         report.requests = await client.requestCount
         report.retries = await client.retryCount
         return report
+    }
+
+    /// The project-side models, as snapshots for the Plane sync. A model the server does not
+    /// have (its module is not installed) is skipped and named in `skippedModels`.
+    func pullProjectSide(full: Bool, into report: inout PullReport) async throws {
+        for spec in ModelSpec.projectSide {
+            do {
+                let stats = try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored }
+                report.models.append((spec.name, stats))
+            } catch OdooError.unknownModel {
+                report.skippedModels.append(spec.name)
+            } catch OdooError.invalidField(let message) {
+                // Odoo 16-18 lack a field or two of 19 (project.milestone itself arrived in 16).
+                logger.warning("\(spec.name) skipped: \(message)")
+                report.skippedModels.append(spec.name)
+            }
+        }
     }
 
     /// What a record handler did with a record whose snapshot changed.
@@ -103,8 +121,8 @@ public final class OdooPuller: @unchecked Sendable {
         let cursor = try loadCursor(spec.name)
         let applier = given ?? PageApplier(spec: spec)
         applier.participant = participant
-        var restriction: [JSONValue] = []
-        if let ids { restriction = [["id", "in", .array(ids.map(JSONValue.int))]] }
+        var restriction: [JSONValue] = spec.domain
+        if let ids { restriction.append(["id", "in", .array(ids.map(JSONValue.int))]) }
 
         // A first or --full pull reads by id: inserts then land in id order, which keeps every
         // id-keyed index append-only (by write_date they would touch a random page each).
@@ -422,7 +440,7 @@ public final class OdooPuller: @unchecked Sendable {
     private func searchIDs(_ spec: ModelSpec, domain: [JSONValue], limit: Int?) async throws -> [Int] {
         var kwargs: [(String, JSONValue)] = [("order", "id asc")]
         if let limit { kwargs.append(("limit", .int(limit))) }
-        let value = try await client.call(OdooCall(model: spec.name, method: "search", args: [("domain", .array(domain))],
+        let value = try await client.call(OdooCall(model: spec.name, method: "search", args: [("domain", .array(spec.domain + domain))],
                                                    kwargs: kwargs, context: context))
         guard let list = value.arrayValue else {
             throw OdooError.badResponse(server: client.settings.url.absoluteString, detail: "search did not return ids", attempts: 1)

@@ -32,6 +32,8 @@ public struct PullReport: Sendable {
     public var runID: String
     public var models: [(name: String, stats: ModelStats)] = []
     public var unmappedStages: [String] = []
+    /// Models the server does not have (module not installed), left out of the pull.
+    public var skippedModels: [String] = []
     public var conflicts = 0
     public var seconds: Double = 0
     public var api: String = ""
@@ -49,6 +51,7 @@ public struct PullReport: Sendable {
             ("retries", .int(retries)),
             ("models", .object(models.map { ($0.name, $0.stats.json) })),
             ("unmapped_stages", .array(unmappedStages.map(JSONValue.string))),
+            ("skipped_models", .array(skippedModels.map(JSONValue.string))),
             ("conflicts", .int(conflicts)),
         ])
     }

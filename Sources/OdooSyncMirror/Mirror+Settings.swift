@@ -52,6 +52,9 @@ extension Mirror {
         "pull.overlap_seconds": "seconds re-read before the last cursor on each incremental pull (default 300)",
         "pull.page_size": "records per search_read page (default 1000, 1..10000)",
         "leads.company_id": "ERP company uuid written into leads.company_id (empty for none)",
+        "sync.retry_base_seconds": "first retry delay of a failed sync queue item; it doubles per attempt (default 60)",
+        "sync.max_attempts": "attempts before a sync queue item is marked failed (default 3)",
+        "sync.on_delete": "what a delete on one side does to the other: archive (default) or ignore",
     ]
 
     public func setting(_ key: String) throws -> String? {
@@ -73,6 +76,14 @@ extension Mirror {
             guard let n = Int(value), n >= 0 else { throw ConfigurationError("pull.overlap_seconds must be a whole number of seconds ≥ 0.") }
         case "pull.page_size":
             guard let n = Int(value), (1...10_000).contains(n) else { throw ConfigurationError("pull.page_size must be a whole number from 1 to 10000.") }
+        case "sync.retry_base_seconds":
+            guard let n = Double(value), n >= 0 else { throw ConfigurationError("sync.retry_base_seconds must be a number of seconds ≥ 0.") }
+        case "sync.max_attempts":
+            guard let n = Int(value), n >= 1 else { throw ConfigurationError("sync.max_attempts must be a whole number ≥ 1.") }
+        case "sync.on_delete":
+            guard ["archive", "ignore"].contains(value) else {
+                throw ConfigurationError("sync.on_delete must be one of: archive, ignore (got `\(value)`).")
+            }
         default: break
         }
         try write { db in

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import Testing
-@testable import OdooSyncMirror
+@testable import OdooSyncEngine
+import OdooSyncMirror
 @testable import OdooSyncCore
 
 @Suite struct MirrorTests {
@@ -17,11 +18,14 @@ import Testing
         let tables = try mirror.read { db in try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table','view')")) }
         for name in ["sync_mappings", "sync_queue", "sync_config", "sync_log", "events", "runs", "leads", "customers", "contacts",
                      "odoo_records", "plane_records", "pull_cursors", "local_edits", "conflicts", "webhook_deliveries",
-                     "export_watermarks", "v_active_syncs", "v_pending_queue", "v_sync_stats"] {
+                     "export_watermarks", "v_active_syncs", "v_pending_queue", "v_sync_stats", "sync_pairs", "state_map"] {
             #expect(tables.contains(name), "missing \(name)")
         }
-        let configRows = try mirror.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_config") }
-        #expect(configRows == 2)
+        // The two rows of the Supabase setup plus the design's other four entity types.
+        let entities = try mirror.read { db in
+            try Set(String.fetchAll(db, sql: "SELECT plane_type || ':' || odoo_model FROM sync_config"))
+        }
+        #expect(entities == Set(SyncEntities.all))
     }
 
     @Test func upgradesAnOlderFileInPlace() throws {

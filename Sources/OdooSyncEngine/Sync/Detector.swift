@@ -1,0 +1,471 @@
+import Foundation
+import GRDB
+import OdooSyncCore
+import OdooSyncMirror
+
+/// Change detection for one sync run, inside the detection transaction.
+struct Detector {
+    let engine: SyncEngine
+    let db: Database
+    let translation: Translation
+    let archiveOnDelete: Bool
+    var considered = 0
+
+    init(engine: SyncEngine, db: Database, translation: Translation, archiveOnDelete: Bool) {
+        self.engine = engine
+        self.db = db
+        self.translation = translation
+        self.archiveOnDelete = archiveOnDelete
+    }
+
+    typealias Fields = [String: JSONValue]
+    typealias PlaneRec = SyncEngine.PlaneRec
+    typealias OdooRec = SyncEngine.OdooRec
+
+    static let priorities = ["project:project.project": 30, "module:project.project": 20, "cycle:project.milestone": 20,
+                             "issue:project.task": 10, "issue:sale.order": 5, "issue:account.move": 5]
+
+    // MARK: projects
+
+    /// Pairs Plane and Odoo projects; returns plane project id -> odoo project id for the pairs
+    /// that are active (the scope of every other entity).
+    mutating func projects(_ config: EntityConfig?) throws -> [String: Int] {
+        let entity = "project:project.project"
+        let modules = Set(try Int.fetchAll(db, sql: "SELECT odoo_id FROM sync_pairs WHERE entity = 'module:project.project'"))
+        let planeAll = try SyncEngine.planeRecords(db, kind: "project")
+        let odooAll = try SyncEngine.odooRecords(db, model: "project.project").filter { !modules.contains($0.id) }
+        let planeIn = planeAll.filter { !$0.deleted && inPlaneScope($0) }
+        let odooIn = odooAll.filter { !$0.deleted && $0.active && inOdooScope($0) }
+        var pairs = try SyncEngine.pairs(db, entity: entity)
+        var result: [String: Int] = [:]
+        guard let config, config.enabled else {
+            for pair in pairs where pair.status == "active" { result[pair.planeID] = pair.odooID }
+            return result
+        }
+        let mappings = config.fieldMappings
+        let planeByID = Dictionary(planeAll.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let odooByID = Dictionary(odooAll.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var pairedPlane = Set(pairs.map(\.planeID))
+        var pairedOdoo = Set(pairs.map(\.odooID))
+
+        for pair in pairs where pair.status == "active" {
+            considered += 1
+            let p = planeByID[pair.planeID]
+            let o = odooByID[pair.odooID]
+            if try handleDeletes(entity: entity, config: config, pair: pair, plane: p, odoo: o, planeGone: p?.deleted == true,
+                                 odooGone: o.map { $0.deleted || !$0.active } ?? false) { continue }
+            result[pair.planeID] = pair.odooID
+            guard let p, let o else { continue }
+            try reconcile(entity: entity, config: config, pair: pair,
+                          plane: translation.planeCanonical(p.data, mappings: mappings, plainDescription: true), planeTime: p.updatedAt,
+                          odoo: translation.odooCanonical(o.data, mappings: mappings, plainDescription: true), odooTime: o.writeDate)
+        }
+        // First sync: same name pairs; the rest is created on the other side.
+        var odooByName: [String: OdooRec] = [:]
+        for o in odooIn where !pairedOdoo.contains(o.id) {
+            let name = o.data["name"]?.stringValue ?? ""
+            if odooByName[name] == nil { odooByName[name] = o }
+        }
+        for p in planeIn where !pairedPlane.contains(p.id) {
+            considered += 1
+            let name = p.data["name"]?.stringValue ?? ""
+            if let o = odooByName[name] {
+                odooByName[name] = nil
+                let pair = try makePair(entity: entity, config: config, plane: p, odoo: o, mappings: mappings, plain: true)
+                pairs.append(pair)
+                pairedPlane.insert(p.id)
+                pairedOdoo.insert(o.id)
+                result[p.id] = o.id
+                engine.bump(entity) { $0.paired += 1 }
+            } else if config.planeToOdoo {
+                try queue(SyncEngine.QueueItem(
+                    entity: entity, operation: "create", sourceSystem: "plane", sourceType: "project", sourceID: p.id,
+                    target: "odoo", targetType: "project.project", key: Detector.xmlID("plane_project", p.id),
+                    fields: translation.planeCanonical(p.data, mappings: mappings, plainDescription: true),
+                    sourceValues: translation.planeCanonical(p.data, mappings: mappings, plainDescription: true),
+                    priority: Detector.priorities[entity] ?? 0))
+            }
+        }
+        if config.odooToPlane {
+            for o in odooIn where !pairedOdoo.contains(o.id) {
+                considered += 1
+                let values = translation.odooCanonical(o.data, mappings: mappings, plainDescription: true)
+                try queue(SyncEngine.QueueItem(
+                    entity: entity, operation: "create", sourceSystem: "odoo", sourceType: "project.project", sourceID: String(o.id),
+                    target: "plane", targetType: "project", key: "project.project:\(o.id)", fields: values, sourceValues: values,
+                    priority: Detector.priorities[entity] ?? 0))
+            }
+        }
+        return result
+    }
+
+    // MARK: issues <-> tasks
+
+    mutating func issues(_ config: EntityConfig?, projectPairs: [String: Int]) throws {
+        let entity = "issue:project.task"
+        guard let config, config.enabled else { return }
+        let mappings = config.fieldMappings
+        let odooProjects = Set(projectPairs.values)
+        let planeToOdooProject = projectPairs
+        let odooToPlaneProject = Dictionary(projectPairs.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+        let planeAll = try SyncEngine.planeRecords(db, kind: "issue").filter { !Detector.isVisibilityIssue($0.data) }
+        let odooAll = try SyncEngine.odooRecords(db, model: "project.task")
+        let planeByID = Dictionary(planeAll.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let odooByID = Dictionary(odooAll.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let pairs = try SyncEngine.pairs(db, entity: entity)
+        var pairedPlane = Set(pairs.map(\.planeID))
+        var pairedOdoo = Set(pairs.map(\.odooID))
+
+        for pair in pairs where pair.status == "active" {
+            considered += 1
+            let p = planeByID[pair.planeID]
+            let o = odooByID[pair.odooID]
+            if try handleDeletes(entity: entity, config: config, pair: pair, plane: p, odoo: o, planeGone: p?.deleted == true,
+                                 odooGone: o.map { $0.deleted || !$0.active } ?? false) { continue }
+            guard let p, let o else { continue }
+            try reconcile(entity: entity, config: config, pair: pair,
+                          plane: translation.planeCanonical(p.data, mappings: mappings), planeTime: p.updatedAt,
+                          odoo: translation.odooCanonical(o.data, mappings: mappings), odooTime: o.writeDate)
+        }
+        // Issues we created from tasks carry the task in their external id: a crash before our
+        // bookkeeping left them unpaired; pair them instead of creating a twin.
+        for p in planeAll where !p.deleted && !pairedPlane.contains(p.id) {
+            guard let project = p.project ?? p.data["project"]?.stringValue, planeToOdooProject[project] != nil else { continue }
+            considered += 1
+            if p.data["external_source"]?.stringValue == SyncEngine.externalSource,
+               let ext = p.data["external_id"]?.stringValue, ext.hasPrefix("project.task:"),
+               let taskID = Int(ext.dropFirst("project.task:".count)), let o = odooByID[taskID], !pairedOdoo.contains(taskID), !o.deleted {
+                _ = try makePair(entity: entity, config: config, plane: p, odoo: o, mappings: mappings, plain: false)
+                pairedPlane.insert(p.id)
+                pairedOdoo.insert(taskID)
+                engine.bump(entity) { $0.paired += 1 }
+                continue
+            }
+            guard config.planeToOdoo else { continue }
+            let values = translation.planeCanonical(p.data, mappings: mappings)
+            try queue(SyncEngine.QueueItem(
+                entity: entity, operation: "create", sourceSystem: "plane", sourceType: "issue", sourceID: p.id, target: "odoo",
+                targetType: "project.task", planeProject: project, odooProject: planeToOdooProject[project],
+                key: Detector.xmlID("plane_issue", p.id), fields: values, sourceValues: values, priority: Detector.priorities[entity] ?? 0))
+        }
+        guard config.odooToPlane else { return }
+        for o in odooAll where !o.deleted && o.active && !pairedOdoo.contains(o.id) {
+            guard let project = o.data["project_id"]?.many2one?.id, odooProjects.contains(project), let planeProject = odooToPlaneProject[project] else { continue }
+            considered += 1
+            let values = translation.odooCanonical(o.data, mappings: mappings)
+            try queue(SyncEngine.QueueItem(
+                entity: entity, operation: "create", sourceSystem: "odoo", sourceType: "project.task", sourceID: String(o.id), target: "plane",
+                targetType: "issue", planeProject: planeProject, odooProject: project, key: "project.task:\(o.id)", fields: values,
+                sourceValues: values, priority: Detector.priorities[entity] ?? 0))
+        }
+    }
+
+    // MARK: cycles and modules (Plane -> Odoo)
+
+    mutating func cycles(_ config: EntityConfig?, projectPairs: [String: Int]) throws {
+        try oneWayFromPlane(config, kind: "cycle", entity: "cycle:project.milestone", model: "project.milestone", projectPairs: projectPairs)
+    }
+
+    mutating func modules(_ config: EntityConfig?, projectPairs: [String: Int]) throws {
+        try oneWayFromPlane(config, kind: "module", entity: "module:project.project", model: "project.project", projectPairs: projectPairs)
+    }
+
+    private mutating func oneWayFromPlane(_ config: EntityConfig?, kind: String, entity: String, model: String, projectPairs: [String: Int]) throws {
+        guard let config, config.planeToOdoo else { return }
+        let mappings = config.fieldMappings
+        let planeAll = try SyncEngine.planeRecords(db, kind: kind)
+        let planeByID = Dictionary(planeAll.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let pairs = try SyncEngine.pairs(db, entity: entity)
+        let paired = Set(pairs.map(\.planeID))
+        for pair in pairs where pair.status == "active" {
+            considered += 1
+            let p = planeByID[pair.planeID]
+            if p?.deleted == true {
+                if archiveOnDelete {
+                    try queue(SyncEngine.QueueItem(entity: entity, operation: "archive", sourceSystem: "plane", sourceType: kind, sourceID: pair.planeID,
+                                                   target: "odoo", targetType: model, targetID: String(pair.odooID), mappingID: pair.mappingID,
+                                                   planeProject: pair.planeProject, priority: Detector.priorities[entity] ?? 0))
+                }
+                continue
+            }
+            guard let p else { continue }
+            let now = translation.planeCanonical(p.data, mappings: mappings)
+            let changed = now.filter { pair.planeFields[$0.key] != $0.value }
+            if !changed.isEmpty {
+                try queue(SyncEngine.QueueItem(entity: entity, operation: "update", sourceSystem: "plane", sourceType: kind, sourceID: p.id,
+                                               target: "odoo", targetType: model, targetID: String(pair.odooID), mappingID: pair.mappingID,
+                                               planeProject: pair.planeProject, fields: changed, sourceValues: changed,
+                                               priority: Detector.priorities[entity] ?? 0))
+            }
+        }
+        for p in planeAll where !p.deleted && !paired.contains(p.id) {
+            guard let project = p.project ?? p.data["project"]?.stringValue, let odooProject = projectPairs[project] else { continue }
+            considered += 1
+            let values = translation.planeCanonical(p.data, mappings: mappings)
+            try queue(SyncEngine.QueueItem(entity: entity, operation: "create", sourceSystem: "plane", sourceType: kind, sourceID: p.id,
+                                           target: "odoo", targetType: model, planeProject: project, odooProject: odooProject,
+                                           key: Detector.xmlID("plane_\(kind)", p.id), fields: values, sourceValues: values,
+                                           priority: Detector.priorities[entity] ?? 0))
+        }
+    }
+
+    // MARK: visibility issues (Odoo -> Plane)
+
+    mutating func visibility(_ config: EntityConfig?, model: String) throws {
+        let entity = "issue:\(model)"
+        guard let config, config.odooToPlane, let wanted = engine.scope.visibilityProject else { return }
+        let projects = try SyncEngine.planeRecords(db, kind: "project").filter { !$0.deleted }
+        guard let target = projects.first(where: { $0.id == wanted || $0.data["identifier"]?.stringValue?.uppercased() == wanted.uppercased()
+            || $0.data["name"]?.stringValue == wanted }) else {
+            try Mirror.appendEvent(db, runID: engine.runID, level: .warn, category: SyncEngine.category, type: "visibility_project_missing",
+                                   message: "PLANE_VISIBILITY_PROJECT \(wanted) is not a Plane project the mirror knows; run `odoosync pull plane` or fix the setting")
+            return
+        }
+        let issues = try SyncEngine.planeRecords(db, kind: "issue").filter { !$0.deleted && ($0.project ?? $0.data["project"]?.stringValue) == target.id }
+        var byExternal: [String: PlaneRec] = [:]
+        for issue in issues where issue.data["external_source"]?.stringValue == SyncEngine.externalSource {
+            if let ext = issue.data["external_id"]?.stringValue { byExternal[ext] = issue }
+        }
+        let pairs = try SyncEngine.pairs(db, entity: entity)
+        let paired = Set(pairs.map(\.odooID))
+        let records = try SyncEngine.odooRecords(db, model: model)
+        let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let priority = Detector.priorities[entity] ?? 0
+        for pair in pairs where pair.status == "active" {
+            considered += 1
+            guard let o = byID[pair.odooID] else { continue }
+            if o.deleted {
+                if archiveOnDelete {
+                    try queue(SyncEngine.QueueItem(entity: entity, operation: "archive", sourceSystem: "odoo", sourceType: model, sourceID: String(o.id),
+                                                   target: "plane", targetType: "issue", targetID: pair.planeID, mappingID: pair.mappingID,
+                                                   planeProject: pair.planeProject, priority: priority))
+                }
+                continue
+            }
+            let now = Visibility.canonical(model: model, record: o.data)
+            let changed = now.filter { pair.odooFields[$0.key] != $0.value }
+            if !changed.isEmpty {
+                try queue(SyncEngine.QueueItem(entity: entity, operation: "update", sourceSystem: "odoo", sourceType: model, sourceID: String(o.id),
+                                               target: "plane", targetType: "issue", targetID: pair.planeID, mappingID: pair.mappingID,
+                                               planeProject: pair.planeProject, fields: changed, sourceValues: changed, priority: priority))
+            }
+        }
+        for o in records where !o.deleted && !paired.contains(o.id) {
+            considered += 1
+            let values = Visibility.canonical(model: model, record: o.data)
+            let key = "\(model):\(o.id)"
+            if let existing = byExternal[key] {
+                // Created before a crash cut off our bookkeeping.
+                let planeFields = translation.planeCanonical(existing.data, mappings: SyncEngine.visibilityMappings)
+                try insertPair(entity: entity, sourceSystem: "odoo", sourceType: model, sourceID: String(o.id), targetID: existing.id,
+                               targetType: "issue", planeID: existing.id, planeProject: target.id, odooID: o.id,
+                               planeFields: planeFields, odooFields: values, direction: config.direction.rawValue)
+                engine.bump(entity) { $0.paired += 1 }
+                continue
+            }
+            try queue(SyncEngine.QueueItem(entity: entity, operation: "create", sourceSystem: "odoo", sourceType: model, sourceID: String(o.id),
+                                           target: "plane", targetType: "issue", planeProject: target.id, key: key, fields: values,
+                                           sourceValues: values, priority: priority))
+        }
+    }
+
+    // MARK: shared
+
+    /// A pair whose record is gone on one side: archive the other side (or just end the pair).
+    /// Returns true when the pair is done with.
+    private mutating func handleDeletes(entity: String, config: EntityConfig, pair: SyncEngine.Pair, plane: PlaneRec?, odoo: OdooRec?,
+                                        planeGone: Bool, odooGone: Bool) throws -> Bool {
+        guard planeGone || odooGone else { return false }
+        let parts = entity.split(separator: ":").map(String.init)
+        let priority = Detector.priorities[entity] ?? 0
+        if planeGone && odooGone {
+            try endPair(pair)
+            return true
+        }
+        if planeGone {
+            if archiveOnDelete && config.planeToOdoo {
+                try queue(SyncEngine.QueueItem(entity: entity, operation: "archive", sourceSystem: "plane", sourceType: parts[0], sourceID: pair.planeID,
+                                               target: "odoo", targetType: parts[1], targetID: String(pair.odooID), mappingID: pair.mappingID,
+                                               planeProject: pair.planeProject, priority: priority))
+            } else {
+                try endPair(pair)
+            }
+        } else {
+            if archiveOnDelete && config.odooToPlane {
+                try queue(SyncEngine.QueueItem(entity: entity, operation: "archive", sourceSystem: "odoo", sourceType: parts[1], sourceID: String(pair.odooID),
+                                               target: "plane", targetType: parts[0], targetID: pair.planeID, mappingID: pair.mappingID,
+                                               planeProject: pair.planeProject, priority: priority))
+            } else {
+                try endPair(pair)
+            }
+        }
+        return true
+    }
+
+    private func endPair(_ pair: SyncEngine.Pair) throws {
+        try db.execute(sql: "UPDATE sync_mappings SET status = 'archived', updated_at = ? WHERE id = ?", arguments: [Timestamp.iso(Date()), pair.mappingID])
+    }
+
+    /// Field-by-field three-way comparison of a pair; queues the winners' values.
+    private mutating func reconcile(entity: String, config: EntityConfig, pair: SyncEngine.Pair, plane: Fields, planeTime: String?,
+                                    odoo: Fields, odooTime: String?) throws {
+        let open = try Int.fetchOne(db, sql: "SELECT id FROM conflicts WHERE entity = ? AND entity_id = ? AND status = 'open'",
+                                    arguments: [entity, pair.mappingID])
+        if open != nil { return }  // waits for `conflicts resolve`
+        let planeChanged = Set(plane.keys.filter { pair.planeFields[$0] != plane[$0] })
+        let odooChanged = Set(odoo.keys.filter { pair.odooFields[$0] != odoo[$0] })
+        guard !planeChanged.isEmpty || !odooChanged.isEmpty else { return }
+        var toOdoo: Fields = [:]
+        var toPlane: Fields = [:]
+        var clashes: [String] = []
+        for key in planeChanged.union(odooChanged).sorted() {
+            let p = plane[key] ?? .null
+            let o = odoo[key] ?? .null
+            if planeChanged.contains(key) && odooChanged.contains(key) {
+                if p == o { continue }  // both made the same change
+                clashes.append(key)
+            } else if planeChanged.contains(key) {
+                if p != o { toOdoo[key] = p }
+            } else if p != o {
+                toPlane[key] = o
+            }
+        }
+        if !clashes.isEmpty {
+            var winner = config.strategy
+            if winner == .latestWins {
+                let planeDate = Translation.parseTime(planeTime) ?? .distantPast
+                let odooDate = Translation.parseTime(odooTime) ?? .distantPast
+                winner = odooDate > planeDate ? .odooWins : .planeWins
+            }
+            switch winner {
+            case .manual:
+                try openConflict(entity: entity, pair: pair, plane: plane.filter { clashes.contains($0.key) },
+                                 odoo: odoo.filter { clashes.contains($0.key) }, planeTime: planeTime, odooTime: odooTime)
+                return
+            case .planeWins:
+                for key in clashes { toOdoo[key] = plane[key] ?? .null }
+            default:
+                for key in clashes { toPlane[key] = odoo[key] ?? .null }
+            }
+            engine.bump(entity) { $0.conflicts += 1 }
+            try Mirror.appendEvent(db, runID: engine.runID, level: .info, category: SyncEngine.category, type: "conflict_resolved",
+                                   message: "\(entity) \(pair.mappingID): \(clashes.joined(separator: ", ")) changed on both sides; \(config.strategy.rawValue) kept \(winner == .planeWins ? "Plane" : "Odoo")'s",
+                                   component: entity, metadata: ["mapping_id": .string(pair.mappingID), "fields": .array(clashes.map(JSONValue.string))])
+        }
+        let parts = entity.split(separator: ":").map(String.init)
+        let priority = Detector.priorities[entity] ?? 0
+        // A side whose change does not travel (one-way entity) is remembered as seen.
+        var absorbPlane = planeChanged.filter { toOdoo[$0] == nil }
+        var absorbOdoo = odooChanged.filter { toPlane[$0] == nil }
+        if !toOdoo.isEmpty && !config.planeToOdoo { absorbPlane.formUnion(toOdoo.keys); toOdoo = [:] }
+        if !toPlane.isEmpty && !config.odooToPlane { absorbOdoo.formUnion(toPlane.keys); toPlane = [:] }
+        if !toOdoo.isEmpty {
+            try queue(SyncEngine.QueueItem(entity: entity, operation: "update", sourceSystem: "plane", sourceType: parts[0], sourceID: pair.planeID,
+                                           target: "odoo", targetType: parts[1], targetID: String(pair.odooID), mappingID: pair.mappingID,
+                                           planeProject: pair.planeProject, fields: toOdoo,
+                                           sourceValues: plane.filter { toOdoo[$0.key] != nil }, priority: priority))
+        }
+        if !toPlane.isEmpty {
+            try queue(SyncEngine.QueueItem(entity: entity, operation: "update", sourceSystem: "odoo", sourceType: parts[1], sourceID: String(pair.odooID),
+                                           target: "plane", targetType: parts[0], targetID: pair.planeID, mappingID: pair.mappingID,
+                                           planeProject: pair.planeProject, fields: toPlane,
+                                           sourceValues: odoo.filter { toPlane[$0.key] != nil }, priority: priority))
+        }
+        // Fields that ended equal on both sides, or whose change does not travel, are now the
+        // memory; the others change memory when their queue item completes.
+        if !absorbPlane.isEmpty || !absorbOdoo.isEmpty {
+            var planeMemory = pair.planeFields
+            var odooMemory = pair.odooFields
+            for key in absorbPlane where toPlane[key] == nil { planeMemory[key] = plane[key] ?? .null }
+            for key in absorbOdoo where toOdoo[key] == nil { odooMemory[key] = odoo[key] ?? .null }
+            try db.execute(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ? WHERE mapping_id = ?",
+                           arguments: [SyncEngine.fieldsJSON(planeMemory).serialized, SyncEngine.fieldsJSON(odooMemory).serialized, pair.mappingID])
+        }
+    }
+
+    private mutating func openConflict(entity: String, pair: SyncEngine.Pair, plane: Fields, odoo: Fields, planeTime: String?, odooTime: String?) throws {
+        try db.execute(sql: """
+            INSERT INTO conflicts (entity, entity_id, odoo_model, odoo_id, local_data, remote_data, base_write_date, remote_write_date, status, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
+            """, arguments: [entity, pair.mappingID, String(entity.split(separator: ":")[1]), pair.odooID,
+                             JSONValue.object([("plane", SyncEngine.fieldsJSON(plane)), ("plane_id", .string(pair.planeID)), ("updated_at", planeTime.map(JSONValue.string) ?? .null)]).serialized,
+                             JSONValue.object([("odoo", SyncEngine.fieldsJSON(odoo)), ("odoo_id", .int(pair.odooID)), ("write_date", odooTime.map(JSONValue.string) ?? .null)]).serialized,
+                             nil, odooTime, Timestamp.iso(Date())])
+        engine.bump(entity) { $0.conflicts += 1 }
+        try Mirror.appendEvent(db, runID: engine.runID, level: .warn, category: SyncEngine.category, type: "conflict_opened",
+                               message: "\(entity): \(plane.keys.sorted().joined(separator: ", ")) changed in both Plane and Odoo; settle it with `odoosync conflicts resolve`",
+                               component: entity, metadata: ["mapping_id": .string(pair.mappingID)])
+    }
+
+    private mutating func makePair(entity: String, config: EntityConfig, plane: PlaneRec, odoo: OdooRec, mappings: [(plane: String, odoo: String)],
+                                   plain: Bool) throws -> SyncEngine.Pair {
+        let planeFields = translation.planeCanonical(plane.data, mappings: mappings, plainDescription: plain)
+        let odooFields = translation.odooCanonical(odoo.data, mappings: mappings, plainDescription: plain)
+        let parts = entity.split(separator: ":").map(String.init)
+        let planeProject = parts[0] == "project" ? plane.id : (plane.project ?? plane.data["project"]?.stringValue)
+        let id = try insertPair(entity: entity, sourceSystem: "plane", sourceType: parts[0], sourceID: plane.id, targetID: String(odoo.id),
+                                targetType: parts[1], planeID: plane.id, planeProject: planeProject, odooID: odoo.id,
+                                planeFields: planeFields, odooFields: odooFields, direction: config.direction.rawValue)
+        return SyncEngine.Pair(mappingID: id, planeID: plane.id, planeProject: planeProject, odooID: odoo.id,
+                               planeFields: planeFields, odooFields: odooFields, status: "active")
+    }
+
+    @discardableResult
+    private func insertPair(entity: String, sourceSystem: String, sourceType: String, sourceID: String, targetID: String, targetType: String,
+                            planeID: String, planeProject: String?, odooID: Int, planeFields: Fields, odooFields: Fields,
+                            direction: String) throws -> String {
+        let id = TimeOrderedID.make()
+        let now = Timestamp.iso(Date())
+        try db.execute(sql: """
+            INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at, sync_version,
+                                       sync_direction, status, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 'active', ?, ?)
+            """, arguments: [id, sourceSystem, sourceID, sourceType, targetID, targetType, now, direction, now, now])
+        try db.execute(sql: """
+            INSERT INTO sync_pairs (mapping_id, entity, plane_id, plane_project, odoo_id, plane_fields, odoo_fields)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, entity, planeID, planeProject, odooID, SyncEngine.fieldsJSON(planeFields).serialized,
+                             SyncEngine.fieldsJSON(odooFields).serialized])
+        try Mirror.appendSyncLog(db, runID: engine.runID, sourceSystem: sourceSystem, sourceID: sourceID, targetID: targetID, operation: "update",
+                                 success: true, sourceData: SyncEngine.fieldsJSON(sourceSystem == "plane" ? planeFields : odooFields),
+                                 targetData: SyncEngine.fieldsJSON(sourceSystem == "plane" ? odooFields : planeFields), durationMs: 0)
+        try Mirror.appendEvent(db, runID: engine.runID, level: .info, category: SyncEngine.category, type: "paired",
+                               message: "paired Plane \(entity.split(separator: ":")[0]) \(planeID) with Odoo \(entity.split(separator: ":")[1]) \(odooID)",
+                               component: entity, metadata: ["mapping_id": .string(id)])
+        return id
+    }
+
+    private mutating func queue(_ item: SyncEngine.QueueItem) throws {
+        if try SyncEngine.enqueue(db, item) {
+            engine.bump(item.entity) { $0.queued += 1 }
+        }
+    }
+
+    private func inPlaneScope(_ record: PlaneRec) -> Bool {
+        guard let wanted = engine.scope.planeProjects else { return true }
+        let identifier = record.data["identifier"]?.stringValue?.uppercased()
+        return wanted.contains { $0 == record.id || $0.uppercased() == identifier }
+    }
+
+    private func inOdooScope(_ record: OdooRec) -> Bool {
+        guard let wanted = engine.scope.odooProjects else { return true }
+        let name = record.data["name"]?.stringValue
+        return wanted.contains { $0 == String(record.id) || $0 == name }
+    }
+
+    static func isVisibilityIssue(_ data: JSONValue) -> Bool {
+        guard data["external_source"]?.stringValue == SyncEngine.externalSource, let ext = data["external_id"]?.stringValue else { return false }
+        return ext.hasPrefix("sale.order:") || ext.hasPrefix("account.move:")
+    }
+
+    /// An Odoo external identifier for a Plane record: "odoosync.<prefix>_<uuid hex>".
+    static func xmlID(_ prefix: String, _ planeID: String) -> String {
+        "odoosync.\(prefix)_\(planeID.lowercased().filter { $0.isLetter || $0.isNumber })"
+    }
+}
+
+extension SyncEngine {
+    func bump(_ entity: String, _ change: (inout EntityStats) -> Void) {
+        report.bump(entity, change)
+    }
+}

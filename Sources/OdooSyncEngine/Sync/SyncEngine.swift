@@ -1,0 +1,794 @@
+import Foundation
+import GRDB
+import Logging
+import OdooClient
+import OdooSyncCore
+import OdooSyncMirror
+
+/// What one entity type did in a sync run.
+public struct EntityStats: Sendable, Equatable {
+    public var created = 0
+    public var updated = 0
+    public var archived = 0
+    public var paired = 0
+    public var conflicts = 0
+    public var failed = 0
+    public var queued = 0
+
+    public init() {}
+
+    public var json: JSONValue {
+        ["created": .int(created), "updated": .int(updated), "archived": .int(archived), "paired": .int(paired),
+         "conflicts": .int(conflicts), "failed": .int(failed), "queued": .int(queued)]
+    }
+}
+
+public struct SyncReport: Sendable {
+    public var entities: [String: EntityStats] = [:]
+    public var calls: [String] = []
+    public var errors: [String] = []
+    /// Seconds spent in detection and local bookkeeping, remote calls excluded.
+    public var engineSeconds: Double = 0
+    public var remoteSeconds: Double = 0
+    public var itemsConsidered = 0
+
+    public init() {}
+
+    public var failed: Int { entities.values.reduce(0) { $0 + $1.failed } }
+    public var conflicts: Int { entities.values.reduce(0) { $0 + $1.conflicts } }
+    public var written: Int { entities.values.reduce(0) { $0 + $1.created + $1.updated + $1.archived } }
+
+    mutating func bump(_ entity: String, _ change: (inout EntityStats) -> Void) {
+        var stats = entities[entity] ?? EntityStats()
+        change(&stats)
+        entities[entity] = stats
+    }
+
+    public var json: JSONValue {
+        .object([
+            ("entities", .object(SyncEntities.all.compactMap { key in entities[key].map { (key, $0.json) } })),
+            ("written", .int(written)), ("conflicts", .int(conflicts)), ("failed", .int(failed)),
+            ("items_considered", .int(itemsConsidered)),
+            ("engine_seconds", .double((engineSeconds * 1000).rounded() / 1000)),
+            ("remote_seconds", .double((remoteSeconds * 1000).rounded() / 1000)),
+            ("calls", .array(calls.map(JSONValue.string))), ("errors", .array(errors.map(JSONValue.string))),
+        ])
+    }
+}
+
+/// A queue item that could not be carried out; the item is retried later or marked failed.
+public struct SyncItemError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The Plane <-> Odoo sync: change detection on the mirror's snapshots, the queue, and push.
+///
+/// Detection compares each side of each pair with what that side held at the last sync
+/// (`sync_pairs`), field by field, in one vocabulary (`Translation`). A field changed on one side
+/// is queued for the other; a field changed on both sides to different values goes through the
+/// entity's strategy. Push carries out queue items: the remote write first, then, in one local
+/// transaction, the item's completion, the mapping, the pair's new memory, `sync_log` and
+/// `events`. Creates are idempotent on the remote (Odoo: `load` with an external identifier;
+/// Plane: external_id/external_source), so a crash between the two only repeats a harmless write.
+public final class SyncEngine: @unchecked Sendable {
+    let mirror: Mirror
+    let odoo: OdooClient?
+    let plane: PlaneWriting?
+    let runID: String
+    let logger: Logger
+    let scope: SyncScope
+    public internal(set) var report = SyncReport()
+    private var priorityKeys: [String]?
+    private var fetchedStates: [String: [JSONValue]] = [:]
+
+    public static let category = "plane-sync"
+    static let externalSource = "odoo"
+
+    public init(mirror: Mirror, odoo: OdooClient?, plane: PlaneWriting?, runID: String, scope: SyncScope, logger: Logger) {
+        self.mirror = mirror
+        self.odoo = odoo
+        self.plane = plane
+        self.runID = runID
+        self.scope = scope
+        self.logger = logger
+    }
+
+    // MARK: - Snapshots
+
+    struct PlaneRec {
+        let id: String
+        let project: String?
+        let updatedAt: String?
+        let deleted: Bool
+        let data: JSONValue
+    }
+
+    struct OdooRec {
+        let id: Int
+        let writeDate: String?
+        let active: Bool
+        let deleted: Bool
+        let data: JSONValue
+    }
+
+    struct Pair {
+        let mappingID: String
+        let planeID: String
+        let planeProject: String?
+        let odooID: Int
+        var planeFields: [String: JSONValue]
+        var odooFields: [String: JSONValue]
+        let status: String
+    }
+
+    static func planeRecords(_ db: Database, kind: String) throws -> [PlaneRec] {
+        try Row.fetchAll(db, sql: "SELECT plane_id, project_id, updated_at, deleted, data FROM plane_records WHERE kind = ? ORDER BY plane_id", arguments: [kind])
+            .map { PlaneRec(id: $0[0], project: $0[1], updatedAt: $0[2], deleted: $0[3], data: (try? JSONValue.parse($0[4] as String)) ?? .null) }
+    }
+
+    static func odooRecords(_ db: Database, model: String) throws -> [OdooRec] {
+        try Row.fetchAll(db, sql: "SELECT odoo_id, write_date, active, deleted, data FROM odoo_records WHERE model = ? ORDER BY odoo_id", arguments: [model])
+            .map { OdooRec(id: $0[0], writeDate: $0[1], active: $0[2], deleted: $0[3], data: (try? JSONValue.parse($0[4] as String)) ?? .null) }
+    }
+
+    static func pairs(_ db: Database, entity: String) throws -> [Pair] {
+        try Row.fetchAll(db, sql: """
+            SELECT p.mapping_id, p.plane_id, p.plane_project, p.odoo_id, p.plane_fields, p.odoo_fields, m.status
+            FROM sync_pairs p JOIN sync_mappings m ON m.id = p.mapping_id WHERE p.entity = ?
+            """, arguments: [entity]).map { row in
+            Pair(mappingID: row[0], planeID: row[1], planeProject: row[2], odooID: row[3],
+                 planeFields: fieldsDict(row[4]), odooFields: fieldsDict(row[5]), status: row[6])
+        }
+    }
+
+    static func fieldsDict(_ text: String?) -> [String: JSONValue] {
+        guard let text, let object = (try? JSONValue.parse(text))?.objectValue else { return [:] }
+        return Dictionary(object, uniquingKeysWith: { _, last in last })
+    }
+
+    static func fieldsJSON(_ fields: [String: JSONValue]) -> JSONValue {
+        .object(fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
+
+    func translation(_ db: Database) throws -> Translation {
+        let map = Dictionary(try Row.fetchAll(db, sql: "SELECT plane_state, odoo_stage FROM state_map").map { ($0[0] as String, $0[1] as String) },
+                             uniquingKeysWith: { a, _ in a })
+        var states: [String: (name: String, group: String, project: String?)] = [:]
+        for record in try SyncEngine.planeRecords(db, kind: "state") where !record.deleted {
+            states[record.id] = ((record.data["name"]?.stringValue ?? "").lowercased(), record.data["group"]?.stringValue ?? "",
+                                 record.project ?? record.data["project"]?.stringValue)
+        }
+        for (project, list) in fetchedStates {
+            for state in list {
+                guard let id = state["id"]?.stringValue, states[id] == nil else { continue }
+                states[id] = ((state["name"]?.stringValue ?? "").lowercased(), state["group"]?.stringValue ?? "", project)
+            }
+        }
+        var stages: [String: Int] = [:]
+        for record in try SyncEngine.odooRecords(db, model: "project.task.type") where !record.deleted && record.active {
+            let name = (record.data["name"]?.stringValue ?? "").lowercased()
+            if stages[name] == nil { stages[name] = record.id }
+        }
+        return Translation(stateMap: map, planeStates: states, odooStages: stages)
+    }
+
+    // MARK: - Detection
+
+    /// Compares every pair and every unpaired record in scope with the last sync and queues what
+    /// must be written; opens conflicts for the manual strategy. One transaction.
+    public func detect() throws {
+        let started = Date()
+        defer { report.engineSeconds += Date().timeIntervalSince(started) }
+        try mirror.write { db in
+            let configs = try SyncEntities.load(db)
+            let translation = try translation(db)
+            let onDelete = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'sync.on_delete'") ?? "archive"
+            var detector = Detector(engine: self, db: db, translation: translation, archiveOnDelete: onDelete == "archive")
+            let projectPairs = try detector.projects(configs["project:project.project"])
+            try detector.modules(configs["module:project.project"], projectPairs: projectPairs)
+            try detector.cycles(configs["cycle:project.milestone"], projectPairs: projectPairs)
+            try detector.issues(configs["issue:project.task"], projectPairs: projectPairs)
+            for model in ["sale.order", "account.move"] {
+                try detector.visibility(configs["issue:\(model)"], model: model)
+            }
+            report.itemsConsidered += detector.considered
+        }
+    }
+
+    // MARK: - Queue
+
+    struct QueueItem {
+        var entity: String
+        var operation: String          // create | update | archive
+        var sourceSystem: String       // where the change came from
+        var sourceType: String
+        var sourceID: String
+        var target: String             // plane | odoo
+        var targetType: String
+        var targetID: String?
+        var mappingID: String?
+        var planeProject: String?
+        var odooProject: Int?
+        var key: String?               // external id (Plane) or external identifier (Odoo)
+        var fields: [String: JSONValue]
+        var sourceValues: [String: JSONValue]
+        var priority: Int
+
+        var payload: JSONValue {
+            .object([
+                ("entity", .string(entity)), ("target", .string(target)), ("target_type", .string(targetType)),
+                ("target_id", targetID.map(JSONValue.string) ?? .null), ("mapping_id", mappingID.map(JSONValue.string) ?? .null),
+                ("plane_project", planeProject.map(JSONValue.string) ?? .null), ("odoo_project", odooProject.map(JSONValue.int) ?? .null),
+                ("key", key.map(JSONValue.string) ?? .null), ("fields", SyncEngine.fieldsJSON(fields)),
+                ("source_values", SyncEngine.fieldsJSON(sourceValues)),
+            ])
+        }
+
+        init(entity: String, operation: String, sourceSystem: String, sourceType: String, sourceID: String, target: String,
+             targetType: String, targetID: String? = nil, mappingID: String? = nil, planeProject: String? = nil,
+             odooProject: Int? = nil, key: String? = nil, fields: [String: JSONValue] = [:],
+             sourceValues: [String: JSONValue] = [:], priority: Int) {
+            self.entity = entity
+            self.operation = operation
+            self.sourceSystem = sourceSystem
+            self.sourceType = sourceType
+            self.sourceID = sourceID
+            self.target = target
+            self.targetType = targetType
+            self.targetID = targetID
+            self.mappingID = mappingID
+            self.planeProject = planeProject
+            self.odooProject = odooProject
+            self.key = key
+            self.fields = fields
+            self.sourceValues = sourceValues
+            self.priority = priority
+        }
+
+        init?(row: Row) {
+            let payload = (try? JSONValue.parse(row["payload"] as String)) ?? .null
+            guard let entity = payload["entity"]?.stringValue, let target = payload["target"]?.stringValue,
+                  let targetType = payload["target_type"]?.stringValue else { return nil }
+            self.entity = entity
+            operation = row["operation"]
+            sourceSystem = row["source_system"]
+            sourceType = row["source_type"]
+            sourceID = row["source_id"]
+            self.target = target
+            self.targetType = targetType
+            targetID = payload["target_id"]?.stringValue
+            mappingID = payload["mapping_id"]?.stringValue
+            planeProject = payload["plane_project"]?.stringValue
+            odooProject = payload["odoo_project"]?.intValue
+            key = payload["key"]?.stringValue
+            fields = SyncEngine.fieldsDict(payload["fields"]?.serialized)
+            sourceValues = SyncEngine.fieldsDict(payload["source_values"]?.serialized)
+            priority = row["priority"]
+        }
+    }
+
+    /// Queues an item, or folds it into the open item for the same source record and target.
+    /// Returns false when nothing new was queued.
+    @discardableResult
+    static func enqueue(_ db: Database, _ item: QueueItem) throws -> Bool {
+        let open = try Row.fetchAll(db, sql: """
+            SELECT id, status, payload, operation FROM sync_queue
+            WHERE source_system = ? AND source_type = ? AND source_id = ? AND status IN ('pending', 'processing', 'failed')
+            """, arguments: [item.sourceSystem, item.sourceType, item.sourceID])
+        for row in open {
+            let payload = (try? JSONValue.parse(row[2] as String)) ?? .null
+            guard payload["target"]?.stringValue == item.target, payload["entity"]?.stringValue == item.entity else { continue }
+            var merged = item
+            let operation: String = row[3]
+            if operation == "create" && item.operation == "update" { merged.operation = "create" }
+            var fields = fieldsDict(payload["fields"]?.serialized)
+            var source = fieldsDict(payload["source_values"]?.serialized)
+            fields.merge(item.fields) { _, new in new }
+            source.merge(item.sourceValues) { _, new in new }
+            merged.fields = fields
+            merged.sourceValues = source
+            if merged.payload == payload && merged.operation == operation { return false }
+            try db.execute(sql: "UPDATE sync_queue SET payload = ?, operation = ? WHERE id = ?",
+                           arguments: [merged.payload.serialized, merged.operation, row[0] as String])
+            return true
+        }
+        let now = Timestamp.iso(Date())
+        let maxAttempts = Int(try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'sync.max_attempts'") ?? "") ?? 3
+        try db.execute(sql: """
+            INSERT INTO sync_queue (id, source_system, source_id, source_type, operation, payload, status, priority,
+                                    attempts, max_attempts, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)
+            """, arguments: [TimeOrderedID.make(), item.sourceSystem, item.sourceID, item.sourceType, item.operation,
+                             item.payload.serialized, item.priority, maxAttempts, now, now])
+        return true
+    }
+
+    // MARK: - Push
+
+    /// Carries out the due queue items, highest priority first. With `dryRun`, prints the calls
+    /// and changes nothing, here or remotely.
+    public func push(dryRun: Bool, includeNotDue: Bool = false) async throws {
+        if !dryRun {
+            // One process holds the run lock, so an item left "processing" was cut off by a crash.
+            try mirror.write { db in
+                try db.execute(sql: "UPDATE sync_queue SET status = 'pending', worker_id = NULL, lock_until = NULL WHERE status = 'processing'")
+            }
+        }
+        let now = Timestamp.iso(Date())
+        let rows = try mirror.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM sync_queue WHERE status = 'pending' AND (? OR next_attempt_at IS NULL OR next_attempt_at <= ?)
+                ORDER BY priority DESC, created_at, id
+                """, arguments: [includeNotDue || dryRun, now])
+        }
+        for row in rows {
+            let queueID: String = row["id"]
+            guard let item = QueueItem(row: row) else { continue }
+            if dryRun {
+                report.calls.append(contentsOf: try describe(item))
+                continue
+            }
+            // An earlier item of this run may have created what this one needs (a project's pair).
+            guard let ready = try prepare(item) else { continue }
+            let started = Date()
+            do {
+                try mirror.write { db in
+                    try db.execute(sql: "UPDATE sync_queue SET status = 'processing', worker_id = ?, last_attempt_at = ? WHERE id = ?",
+                                   arguments: [runID, Timestamp.iso(Date()), queueID])
+                }
+                let result = try await perform(ready)
+                report.remoteSeconds += Date().timeIntervalSince(started)
+                let bookkeeping = Date()
+                try complete(queueID: queueID, item: ready, result: result, started: started)
+                report.engineSeconds += Date().timeIntervalSince(bookkeeping)
+            } catch let error as UserFacingError where error.exitStatus == .remote || error.exitStatus == .mirror {
+                // The remote is down or refuses us: the item is not at fault. Leave it for the next run.
+                try? mirror.write { db in
+                    try db.execute(sql: "UPDATE sync_queue SET status = 'pending', worker_id = NULL WHERE id = ?", arguments: [queueID])
+                }
+                throw error
+            } catch {
+                report.remoteSeconds += Date().timeIntervalSince(started)
+                try fail(queueID: queueID, item: ready, error: error, started: started)
+            }
+        }
+    }
+
+    /// Fills in what the item needs from pairs made since it was queued; nil when it cannot run yet.
+    func prepare(_ item: QueueItem) throws -> QueueItem? {
+        var item = item
+        if item.operation == "create", item.entity == "issue:project.task" || item.entity == "cycle:project.milestone" || item.entity == "module:project.project" {
+            if item.target == "odoo", item.odooProject == nil, let planeProject = item.planeProject {
+                item.odooProject = try mirror.read { db in
+                    try Int.fetchOne(db, sql: "SELECT odoo_id FROM sync_pairs WHERE entity = 'project:project.project' AND plane_id = ?", arguments: [planeProject])
+                }
+                if item.odooProject == nil { return nil }
+            }
+        }
+        return item
+    }
+
+    struct Outcome {
+        var targetID: String
+        /// The target's canonical values after the write, for the written keys.
+        var targetFields: [String: JSONValue]
+        var targetProject: String?
+        var created: Bool
+        var archived: Bool
+        var calls: [String]
+    }
+
+    func perform(_ item: QueueItem) async throws -> Outcome {
+        if item.target == "odoo" {
+            return try await performOdoo(item)
+        }
+        return try await performPlane(item)
+    }
+
+    // MARK: Odoo side
+
+    private func requireOdoo() throws -> OdooClient {
+        guard let odoo else { throw SyncItemError("Odoo is not configured (ODOO_URL, ODOO_DATABASE, ODOO_USERNAME and a key or password).") }
+        return odoo
+    }
+
+    private func odooPriorityKeys() async throws -> [String] {
+        if let priorityKeys { return priorityKeys }
+        let odoo = try requireOdoo()
+        let answer = try await odoo.call(OdooCall(model: "project.task", method: "fields_get", args: [("allfields", ["priority"])],
+                                                  kwargs: [("attributes", ["selection"])]))
+        let keys = answer["priority"]?["selection"]?.arrayValue?.compactMap { $0.arrayValue?.first?.stringValue } ?? ["0", "1"]
+        priorityKeys = keys.isEmpty ? ["0", "1"] : keys
+        return priorityKeys ?? ["0", "1"]
+    }
+
+    func odooValues(_ item: QueueItem, translation: Translation) async throws -> (values: [(String, JSONValue)], skipped: [String]) {
+        let mappings = try configMappings(item.entity)
+        let keys = item.targetType == "project.task" ? try await odooPriorityKeys() : ["0", "1", "2", "3"]
+        var fields = item.fields
+        if item.entity == "module:project.project", let name = fields["name"]?.stringValue, let project = item.planeProject {
+            let projectName = try mirror.read { db in
+                try String.fetchOne(db, sql: "SELECT json_extract(data, '$.name') FROM plane_records WHERE kind = 'project' AND plane_id = ?", arguments: [project])
+            }
+            fields["name"] = .string(projectName.map { "\($0) / \(name)" } ?? name)
+        }
+        return translation.odooValues(fields, mappings: mappings, priorityKeys: keys, plainDescription: item.entity == "project:project.project")
+    }
+
+    private func performOdoo(_ item: QueueItem) async throws -> Outcome {
+        let odoo = try requireOdoo()
+        let translation = try mirror.read { db in try self.translation(db) }
+        let model = item.targetType
+        var (values, skipped) = try await odooValues(item, translation: translation)
+        if !skipped.isEmpty {
+            logger.warning("\(item.entity) \(item.sourceID): no Odoo value for \(skipped.joined(separator: ", ")); left unchanged")
+        }
+        var calls: [String] = []
+        let id: Int
+        var created = false
+        switch item.operation {
+        case "create":
+            if let project = item.odooProject, model != "project.project" { values.append(("project_id", .int(project))) }
+            guard let key = item.key else { throw SyncItemError("queue item without an external identifier") }
+            let call = SyncEngine.loadCall(model: model, xmlID: key, values: values)
+            calls.append(SyncEngine.describe(call))
+            let answer = try await odoo.call(call)
+            guard let first = answer["ids"]?.arrayValue?.first?.intValue else {
+                let messages = answer["messages"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
+                throw SyncItemError("Odoo refused to create the \(model): \(messages.joined(separator: "; ").isEmpty ? "no reason given" : messages.joined(separator: "; "))")
+            }
+            id = first
+            created = true
+        case "archive":
+            guard let target = item.targetID.flatMap(Int.init) else { throw SyncItemError("archive without a target id") }
+            id = target
+            if model == "project.milestone" {
+                // Milestones cannot be archived; the pair simply ends.
+                return Outcome(targetID: String(id), targetFields: [:], created: false, archived: true, calls: [])
+            }
+            let call = OdooCall(model: model, method: "write", ids: [id], args: [("vals", ["active": false])])
+            calls.append(SyncEngine.describe(call))
+            _ = try await odoo.call(call)
+            return Outcome(targetID: String(id), targetFields: [:], created: false, archived: true, calls: calls)
+        default:
+            guard let target = item.targetID.flatMap(Int.init) else { throw SyncItemError("update without a target id") }
+            id = target
+            if !values.isEmpty {
+                let call = OdooCall(model: model, method: "write", ids: [id], args: [("vals", .object(values))])
+                calls.append(SyncEngine.describe(call))
+                _ = try await odoo.call(call)
+            }
+        }
+        // Read back: the memory of the Odoo side is what Odoo now holds, so our own write is not
+        // seen as a change next time.
+        let mappings = try configMappings(item.entity)
+        let fieldNames = Array(Set(mappings.map(\.odoo) + ["write_date"]))
+        let rows = try await odoo.call(OdooCall(model: model, method: "read", ids: [id], args: [("fields", .array(fieldNames.map(JSONValue.string)))]))
+        guard let record = rows.arrayValue?.first else { throw SyncItemError("\(model) \(id) vanished right after the write") }
+        let canonical = translation.odooCanonical(record, mappings: mappings, plainDescription: item.entity == "project:project.project")
+        let written = created ? canonical : canonical.filter { item.fields.keys.contains($0.key) }
+        return Outcome(targetID: String(id), targetFields: written, created: created, archived: false, calls: calls)
+    }
+
+    static func loadCall(model: String, xmlID: String, values: [(String, JSONValue)]) -> OdooCall {
+        var columns: [JSONValue] = ["id"]
+        var cells: [JSONValue] = [.string(xmlID)]
+        for (field, value) in values {
+            switch value {
+            case .int(let id) where ["project_id", "stage_id", "milestone_id", "parent_id"].contains(field):
+                columns.append(.string("\(field)/.id"))
+                cells.append(.string(String(id)))
+            case .bool(false), .null:
+                columns.append(.string(field))
+                cells.append("")
+            case .int(let n):
+                columns.append(.string(field))
+                cells.append(.string(String(n)))
+            case .double(let d):
+                columns.append(.string(field))
+                cells.append(.string(String(d)))
+            case .bool(true):
+                columns.append(.string(field))
+                cells.append("1")
+            case .string(let s):
+                columns.append(.string(field))
+                cells.append(.string(s))
+            default:
+                columns.append(.string(field))
+                cells.append(.string(value.serialized))
+            }
+        }
+        return OdooCall(model: model, method: "load", args: [("fields", .array(columns)), ("data", .array([.array(cells)]))])
+    }
+
+    static func describe(_ call: OdooCall) -> String {
+        var text = "odoo \(call.model).\(call.method)"
+        if let ids = call.ids { text += " ids=\(JSONValue.array(ids.map(JSONValue.int)).serialized)" }
+        for (name, value) in call.args { text += " \(name)=\(value.serialized)" }
+        return text
+    }
+
+    // MARK: Plane side
+
+    private func requirePlane() throws -> PlaneWriting {
+        guard let plane else { throw SyncItemError("Plane is not configured (PLANE_API_URL, PLANE_API_KEY, PLANE_WORKSPACE_SLUG).") }
+        return plane
+    }
+
+    private func statesFor(project: String?) async throws -> Translation {
+        var translation = try mirror.read { db in try self.translation(db) }
+        if let project, !translation.planeStates.values.contains(where: { $0.project == project }), fetchedStates[project] == nil {
+            fetchedStates[project] = try await requirePlane().states(projectID: project)
+            translation = try mirror.read { db in try self.translation(db) }
+        }
+        return translation
+    }
+
+    private func performPlane(_ item: QueueItem) async throws -> Outcome {
+        let plane = try requirePlane()
+        let project = item.planeProject
+        let translation = try await statesFor(project: project)
+        let plain = item.entity == "project:project.project"
+        let (values, skipped) = translation.planeValues(item.fields, project: project, plainDescription: plain)
+        if !skipped.isEmpty {
+            logger.warning("\(item.entity) \(item.sourceID): no Plane value for \(skipped.joined(separator: ", ")); left unchanged")
+        }
+        let mappings = try configMappings(item.entity)
+        var call = ""
+        let answer: JSONValue
+        var created = false
+        switch (item.entity, item.operation) {
+        case ("project:project.project", "create"):
+            var body = values
+            let name = item.fields["name"]?.stringValue ?? "Project"
+            body.append(("identifier", .string(try identifier(for: name))))
+            call = "plane POST projects/ \(JSONValue.object(body).serialized)"
+            answer = try await plane.createProject(fields: .object(body), externalID: item.key ?? "", externalSource: SyncEngine.externalSource)
+            created = true
+        case ("project:project.project", "archive"):
+            guard let id = item.targetID else { throw SyncItemError("archive without a target id") }
+            try await plane.archiveProject(projectID: id)
+            return Outcome(targetID: id, targetFields: [:], created: false, archived: true, calls: ["plane POST projects/\(id)/archive/"])
+        case ("project:project.project", _):
+            guard let id = item.targetID else { throw SyncItemError("update without a target id") }
+            call = "plane PATCH projects/\(id)/ \(JSONValue.object(values).serialized)"
+            answer = try await plane.updateProject(projectID: id, fields: .object(values))
+        case (_, "create"):
+            guard let project, let key = item.key else { throw SyncItemError("create without a project or an external id") }
+            call = "plane POST projects/\(project)/issues/ \(JSONValue.object(values + [("external_source", .string(SyncEngine.externalSource)), ("external_id", .string(key))]).serialized)"
+            answer = try await plane.createIssue(projectID: project, fields: .object(values), externalID: key, externalSource: SyncEngine.externalSource)
+            created = true
+        case (_, "archive"):
+            guard let project, let id = item.targetID else { throw SyncItemError("archive without a target") }
+            guard let cancelled = translation.cancelledState(project: project) else {
+                throw SyncItemError("the Plane project has no state in the cancelled group to archive the issue into")
+            }
+            let body: JSONValue = ["state": .string(cancelled)]
+            _ = try await plane.updateIssue(projectID: project, issueID: id, fields: body)
+            return Outcome(targetID: id, targetFields: [:], targetProject: project, created: false, archived: true,
+                           calls: ["plane PATCH projects/\(project)/issues/\(id)/ \(body.serialized)"])
+        default:
+            guard let project, let id = item.targetID else { throw SyncItemError("update without a target") }
+            call = "plane PATCH projects/\(project)/issues/\(id)/ \(JSONValue.object(values).serialized)"
+            answer = try await plane.updateIssue(projectID: project, issueID: id, fields: .object(values))
+        }
+        guard let id = answer["id"]?.stringValue ?? item.targetID else { throw SyncItemError("Plane answered without an id") }
+        let canonical = translation.planeCanonical(answer, mappings: item.entity.hasPrefix("issue:") && item.entity != "issue:project.task"
+                                                    ? SyncEngine.visibilityMappings : mappings, plainDescription: plain)
+        let written = created ? canonical : canonical.filter { item.fields.keys.contains($0.key) }
+        return Outcome(targetID: id, targetFields: written, targetProject: item.entity == "project:project.project" ? id : project,
+                       created: created, archived: false, calls: [call])
+    }
+
+    static let visibilityMappings: [(plane: String, odoo: String)] = [("name", "name"), ("description", "description")]
+
+    func configMappings(_ entity: String) throws -> [(plane: String, odoo: String)] {
+        if entity == "issue:sale.order" || entity == "issue:account.move" { return SyncEngine.visibilityMappings }
+        let configs = try mirror.read { db in try SyncEntities.load(db) }
+        return configs[entity]?.fieldMappings ?? []
+    }
+
+    /// A Plane project identifier from a name: initials, upper-cased, unique in the workspace.
+    func identifier(for name: String) throws -> String {
+        let taken = try mirror.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT upper(json_extract(data, '$.identifier')) FROM plane_records WHERE kind = 'project' AND json_extract(data, '$.identifier') IS NOT NULL"))
+        }
+        let words = name.uppercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)
+        var base = words.count > 1 ? String(words.compactMap(\.first).prefix(5)) : String((words.first ?? "PRJ").prefix(4))
+        base = String(base.unicodeScalars.filter { $0.isASCII && CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+        if base.count < 2 { base = "PRJ" }
+        var candidate = base
+        var n = 2
+        while taken.contains(candidate) {
+            candidate = "\(base)\(n)"
+            n += 1
+        }
+        return candidate
+    }
+
+    // MARK: Completion
+
+    private func complete(queueID: String, item: QueueItem, result: Outcome, started: Date) throws {
+        let duration = Int(Date().timeIntervalSince(started) * 1000)
+        try mirror.write { db in
+            let now = Timestamp.iso(Date())
+            var mappingID = item.mappingID
+            if result.created {
+                // The mapping is born with the queue item's completion, in the same transaction.
+                let planeID = item.target == "plane" ? result.targetID : item.sourceID
+                let odooID = item.target == "odoo" ? result.targetID : item.sourceID
+                let planeType = String(item.entity.split(separator: ":")[0])
+                let odooModel = String(item.entity.split(separator: ":")[1])
+                let existing = try String.fetchOne(db, sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND (plane_id = ? OR odoo_id = ?)",
+                                                   arguments: [item.entity, planeID, Int(odooID) ?? -1])
+                if let existing {
+                    mappingID = existing
+                } else {
+                    let id = TimeOrderedID.make()
+                    mappingID = id
+                    let direction = try String.fetchOne(db, sql: "SELECT direction FROM sync_config WHERE plane_type = ? AND odoo_model = ?",
+                                                        arguments: [planeType, odooModel]) ?? "bidirectional"
+                    try db.execute(sql: """
+                        INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at,
+                                                   sync_version, sync_direction, status, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 'active', ?, ?)
+                        """, arguments: [id, item.sourceSystem, item.sourceID, item.sourceType, result.targetID,
+                                         item.target == "plane" ? planeType : odooModel, now, direction, now, now])
+                    let planeFields = item.target == "plane" ? result.targetFields : item.sourceValues
+                    let odooFields = item.target == "odoo" ? result.targetFields : item.sourceValues
+                    let planeProject = item.target == "plane" ? result.targetProject : item.planeProject
+                    try db.execute(sql: """
+                        INSERT INTO sync_pairs (mapping_id, entity, plane_id, plane_project, odoo_id, plane_fields, odoo_fields)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [id, item.entity, planeID, planeProject, Int(odooID) ?? 0,
+                                         SyncEngine.fieldsJSON(planeFields).serialized, SyncEngine.fieldsJSON(odooFields).serialized])
+                }
+            }
+            if let mappingID, !result.created || item.mappingID != nil {
+                var pair = try Row.fetchOne(db, sql: "SELECT plane_fields, odoo_fields FROM sync_pairs WHERE mapping_id = ?", arguments: [mappingID])
+                    .map { (SyncEngine.fieldsDict($0[0]), SyncEngine.fieldsDict($0[1])) } ?? ([:], [:])
+                if item.target == "odoo" {
+                    pair.1.merge(result.targetFields) { _, new in new }
+                    pair.0.merge(item.sourceValues) { _, new in new }
+                } else {
+                    pair.0.merge(result.targetFields) { _, new in new }
+                    pair.1.merge(item.sourceValues) { _, new in new }
+                }
+                try db.execute(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ? WHERE mapping_id = ?",
+                               arguments: [SyncEngine.fieldsJSON(pair.0).serialized, SyncEngine.fieldsJSON(pair.1).serialized, mappingID])
+                try db.execute(sql: """
+                    UPDATE sync_mappings SET last_synced_at = ?, sync_version = sync_version + 1, updated_at = ?,
+                           status = CASE WHEN ? THEN 'archived' ELSE 'active' END, last_error = NULL WHERE id = ?
+                    """, arguments: [now, now, result.archived, mappingID])
+            }
+            try db.execute(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?",
+                           arguments: [now, queueID])
+            let operation = result.created ? "create" : item.operation
+            try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
+                                     operation: operation, success: true, sourceData: SyncEngine.fieldsJSON(item.sourceValues),
+                                     targetData: SyncEngine.fieldsJSON(result.targetFields), durationMs: duration)
+            if let mappingID {
+                try db.execute(sql: "UPDATE sync_log SET mapping_id = ? WHERE seq = (SELECT max(seq) FROM sync_log)", arguments: [mappingID])
+            }
+            try Mirror.appendEvent(db, runID: runID, level: .info, category: SyncEngine.category, type: "\(item.target)_\(operation)",
+                                   message: "\(operation) \(item.targetType) \(result.targetID) in \(item.target == "odoo" ? "Odoo" : "Plane") from \(item.sourceSystem) \(item.sourceType) \(item.sourceID)",
+                                   component: item.entity,
+                                   metadata: ["entity": .string(item.entity), "queue_id": .string(queueID), "fields": .array(item.fields.keys.sorted().map(JSONValue.string))],
+                                   durationMs: Double(duration))
+        }
+        report.calls.append(contentsOf: result.calls)
+        report.bump(item.entity) { stats in
+            if result.created { stats.created += 1 } else if result.archived { stats.archived += 1 } else { stats.updated += 1 }
+        }
+    }
+
+    private func fail(queueID: String, item: QueueItem, error: Error, started: Date) throws {
+        let message = String(describing: error)
+        let duration = Int(Date().timeIntervalSince(started) * 1000)
+        var gaveUp = false
+        try mirror.write { db in
+            let base = Double(try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'sync.retry_base_seconds'") ?? "") ?? 60
+            let row = try Row.fetchOne(db, sql: "SELECT attempts, max_attempts FROM sync_queue WHERE id = ?", arguments: [queueID])
+            let attempts = (row?[0] as Int? ?? 0) + 1
+            let maxAttempts = row?[1] as Int? ?? 3
+            gaveUp = attempts >= maxAttempts
+            let next = Timestamp.iso(Date().addingTimeInterval(base * pow(2, Double(attempts - 1))))
+            try db.execute(sql: """
+                UPDATE sync_queue SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ?, worker_id = NULL WHERE id = ?
+                """, arguments: [attempts, gaveUp ? "failed" : "pending", message, next, queueID])
+            if let mappingID = item.mappingID {
+                try db.execute(sql: "UPDATE sync_mappings SET last_error = ?, error_count = error_count + 1, status = CASE WHEN ? THEN 'error' ELSE status END, updated_at = ? WHERE id = ?",
+                               arguments: [message, gaveUp, Timestamp.iso(Date()), mappingID])
+            }
+            try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: item.targetID,
+                                     operation: item.operation, success: false, error: message,
+                                     sourceData: SyncEngine.fieldsJSON(item.sourceValues), durationMs: duration)
+            try Mirror.appendEvent(db, runID: runID, level: gaveUp ? .error : .warn, category: SyncEngine.category,
+                                   type: gaveUp ? "queue_item_failed" : "queue_item_retry",
+                                   message: "\(item.operation) of \(item.sourceSystem) \(item.sourceType) \(item.sourceID) in \(item.target == "odoo" ? "Odoo" : "Plane") failed (attempt \(attempts) of \(maxAttempts)): \(message)",
+                                   component: item.entity, metadata: ["queue_id": .string(queueID), "attempts": .int(attempts)])
+        }
+        report.errors.append("\(item.entity) \(item.sourceID): \(message)")
+        if gaveUp { report.bump(item.entity) { $0.failed += 1 } }
+    }
+
+    /// The calls an item would make, for `push --dry-run`.
+    func describe(_ item: QueueItem) throws -> [String] {
+        let translation = try mirror.read { db in try self.translation(db) }
+        if item.target == "odoo" {
+            let mappings = try configMappings(item.entity)
+            var values = translation.odooValues(item.fields, mappings: mappings, priorityKeys: ["0", "1", "2", "3"],
+                                                plainDescription: item.entity == "project:project.project").values
+            switch item.operation {
+            case "create":
+                if let project = item.odooProject { values.append(("project_id", .int(project))) }
+                return [SyncEngine.describe(SyncEngine.loadCall(model: item.targetType, xmlID: item.key ?? "", values: values))]
+            case "archive":
+                return [SyncEngine.describe(OdooCall(model: item.targetType, method: "write", ids: [Int(item.targetID ?? "") ?? 0], args: [("vals", ["active": false])]))]
+            default:
+                return [SyncEngine.describe(OdooCall(model: item.targetType, method: "write", ids: [Int(item.targetID ?? "") ?? 0], args: [("vals", .object(values))]))]
+            }
+        }
+        let values = translation.planeValues(item.fields, project: item.planeProject, plainDescription: item.entity == "project:project.project").values
+        let body = JSONValue.object(values).serialized
+        switch (item.entity, item.operation) {
+        case ("project:project.project", "create"): return ["plane POST projects/ \(body)"]
+        case ("project:project.project", "archive"): return ["plane POST projects/\(item.targetID ?? "?")/archive/"]
+        case ("project:project.project", _): return ["plane PATCH projects/\(item.targetID ?? "?")/ \(body)"]
+        case (_, "create"):
+            let withKey = JSONValue.object(values + [("external_source", .string(SyncEngine.externalSource)), ("external_id", .string(item.key ?? ""))])
+            return ["plane POST projects/\(item.planeProject ?? "?")/issues/ \(withKey.serialized)"]
+        case (_, "archive"):
+            return ["plane PATCH projects/\(item.planeProject ?? "?")/issues/\(item.targetID ?? "?")/ {\"state\":\"\(translation.cancelledState(project: item.planeProject) ?? "?")\"}"]
+        default: return ["plane PATCH projects/\(item.planeProject ?? "?")/issues/\(item.targetID ?? "?")/ \(body)"]
+        }
+    }
+}
+
+extension SyncEngine {
+    public struct PairError: UserFacingError {
+        public let description: String
+        public var exitStatus: ExitStatus { .usage }
+    }
+
+    /// `config pair-project <plane> <odoo>`: pairs two projects by hand (before or instead of
+    /// the name match of the first sync). Both must be in the mirror (pulled) and unpaired.
+    public static func pairProjects(mirror: Mirror, plane given: String, odoo wanted: String) throws -> (plane: String, odoo: Int) {
+        try mirror.write { db in
+            let entity = "project:project.project"
+            let planeAll = try planeRecords(db, kind: "project").filter { !$0.deleted }
+            guard let p = planeAll.first(where: { $0.id == given || $0.data["identifier"]?.stringValue?.uppercased() == given.uppercased() })
+                ?? planeAll.first(where: { $0.data["name"]?.stringValue == given }) else {
+                throw PairError(description: "No Plane project \(given) in the mirror (identifier, id or name). Known: \(planeAll.compactMap { $0.data["identifier"]?.stringValue }.sorted().joined(separator: ", ")). Run `odoosync pull plane` first if it is new.")
+            }
+            let odooAll = try odooRecords(db, model: "project.project").filter { !$0.deleted }
+            guard let o = odooAll.first(where: { String($0.id) == wanted }) ?? odooAll.first(where: { $0.data["name"]?.stringValue == wanted }) else {
+                throw PairError(description: "No Odoo project \(wanted) in the mirror (id or exact name). Run `odoosync pull odoo` first if it is new.")
+            }
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM sync_pairs WHERE entity = ? AND (plane_id = ? OR odoo_id = ?)", arguments: [entity, p.id, o.id]) != nil {
+                throw PairError(description: "One of the two projects is already paired; `odoosync sql \"select * from sync_pairs where entity = '\(entity)'\"` shows the pairs.")
+            }
+            let configs = try SyncEntities.load(db)
+            let mappings = configs[entity]?.fieldMappings ?? [("name", "name"), ("description", "description")]
+            let translation = Translation(stateMap: [:], planeStates: [:], odooStages: [:])
+            let planeFields = translation.planeCanonical(p.data, mappings: mappings, plainDescription: true)
+            let odooFields = translation.odooCanonical(o.data, mappings: mappings, plainDescription: true)
+            let id = TimeOrderedID.make()
+            let now = Timestamp.iso(Date())
+            try db.execute(sql: """
+                INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at, sync_version,
+                                           sync_direction, status, created_at, updated_at)
+                VALUES (?, 'plane', ?, 'project', ?, 'project.project', ?, 1, ?, 'active', ?, ?)
+                """, arguments: [id, p.id, String(o.id), now, configs[entity]?.direction.rawValue ?? "bidirectional", now, now])
+            try db.execute(sql: """
+                INSERT INTO sync_pairs (mapping_id, entity, plane_id, plane_project, odoo_id, plane_fields, odoo_fields)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, entity, p.id, p.id, o.id, fieldsJSON(planeFields).serialized, fieldsJSON(odooFields).serialized])
+            try Mirror.appendEvent(db, runID: nil, category: category, type: "paired",
+                                   message: "Plane project \(p.data["name"]?.stringValue ?? p.id) paired by hand with Odoo project \(o.id)",
+                                   component: entity, metadata: ["mapping_id": .string(id)])
+            return (p.data["name"]?.stringValue ?? p.id, o.id)
+        }
+    }
+}
