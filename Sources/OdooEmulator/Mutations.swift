@@ -177,6 +177,22 @@ struct Transaction {
                 set(name, value)
             }
         }
+        if schema.name == "project.task" {
+            // Odoo 19's defaults: a new task is in progress, low priority, in the project's first stage.
+            set("state", .text("01_in_progress"))
+            set("priority", .text("0"))
+            set("date_last_stage_update", .datetime(stamp))
+            if let stages = state.tables["project.task.type"], let sequence = stages.schema.fieldIndex["sequence"] {
+                let first = stages.idsAscending.compactMap(stages.record(id:)).min { a, b in
+                    OrderSpec.compare(a.values[sequence], b.values[sequence], ranks: nil, nullsFirst: false, descending: false) < 0
+                }
+                if let first { set("stage_id", .ref(first.id)) }
+            }
+        }
+        if schema.name == "project.project" {
+            set("privacy_visibility", .text("portal"))
+            set("last_update_status", .text("to_define"))
+        }
         return values
     }
 

@@ -83,6 +83,19 @@ public final class OdooPuller: @unchecked Sendable {
         return report
     }
 
+    /// `sync`'s Odoo half: the project-side models only.
+    public func pullProjects(full: Bool) async throws -> PullReport {
+        let started = Date()
+        var report = PullReport(runID: runID)
+        let connection = try await client.connect()
+        report.api = connection.api.rawValue
+        try await pullProjectSide(full: full, into: &report)
+        report.seconds = Date().timeIntervalSince(started)
+        report.requests = await client.requestCount
+        report.retries = await client.retryCount
+        return report
+    }
+
     /// The project-side models, as snapshots for the Plane sync. A model the server does not
     /// have (its module is not installed) is skipped and named in `skippedModels`.
     func pullProjectSide(full: Bool, into report: inout PullReport) async throws {

@@ -1141,4 +1141,30 @@ private final class ClockBox: @unchecked Sendable {
         b.generateLeads(count: 300, seed: 11)
         #expect(a.recordsJSON(model: "crm.lead") == b.recordsJSON(model: "crm.lead"))
     }
+
+    /// `load` with an external identifier is Odoo's idempotent import: the second call with the
+    /// same identifier updates the record the first one created; a bad value creates nothing.
+    @Test func loadWithAnExternalIdentifierCreatesOnce() async throws {
+        try await withEmulator { emulator, client in
+            let before = try EmulatorJSON.parse(emulator.recordsJSON(model: "project.task")).arrayValue?.count ?? 0
+            let fields: EmulatorJSON = ["id", "name", "project_id/.id", "priority", "description"]
+            let first = try await client.json2("project.task", "load", ["fields": fields, "data": [["odoosync.plane_issue_abc", "Wire the kiosk", "1", "2", "<p>x</p>"]]])
+            let created = try #require(first.json?["ids"]?.arrayValue?.first?.intValue, "\(first.text)")
+            #expect(first.json?["messages"] == .array([]))
+            // JSON-RPC, same identifier: an update of the same record.
+            let again = try await client.executeKw("project.task", "load", [fields, [["odoosync.plane_issue_abc", "Wire the kiosk v2", "1", "3", ""]]])
+            #expect(result(again)?["ids"]?.arrayValue?.first?.intValue == created)
+            let rows = try EmulatorJSON.parse(emulator.recordsJSON(model: "project.task")).arrayValue ?? []
+            #expect(rows.count == before + 1)
+            let task = rows.first { $0["id"]?.intValue == created }
+            #expect(task?["name"]?.stringValue == "Wire the kiosk v2")
+            #expect(task?["priority"]?.stringValue == "3")
+            #expect(task?["description"] == false)
+
+            let bad = try await client.json2("project.task", "load", ["fields": ["id", "name", "priority"], "data": [["odoosync.plane_issue_def", "Bad", "9"]]])
+            #expect(bad.json?["ids"] == false)
+            #expect(bad.json?["messages"]?.arrayValue?.first?["type"]?.stringValue == "error")
+            #expect((try EmulatorJSON.parse(emulator.recordsJSON(model: "project.task")).arrayValue?.count ?? 0) == before + 1)
+        }
+    }
 }

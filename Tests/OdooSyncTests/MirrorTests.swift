@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import Testing
-@testable import OdooSyncEngine
-import OdooSyncMirror
+import OdooSyncEngine
+@testable import OdooSyncMirror
 @testable import OdooSyncCore
 
 @Suite struct MirrorTests {
