@@ -52,6 +52,8 @@ extension Mirror {
         "pull.overlap_seconds": "seconds re-read before the last cursor on each incremental pull (default 300)",
         "pull.page_size": "records per search_read page (default 1000, 1..10000)",
         "leads.company_id": "ERP company uuid written into leads.company_id (empty for none)",
+        "plane.page_size": "Plane records per list page (default 1000, Plane's maximum; 1..1000)",
+        "plane.overlap_seconds": "seconds of Plane issue changes re-read before the last cursor (default 300)",
     ]
 
     public func setting(_ key: String) throws -> String? {
@@ -69,8 +71,10 @@ extension Mirror {
             throw ConfigurationError("`\(key)` is not a setting. Known settings: \(Mirror.knownSettings.keys.sorted().joined(separator: ", ")).")
         }
         switch key {
-        case "pull.overlap_seconds":
-            guard let n = Int(value), n >= 0 else { throw ConfigurationError("pull.overlap_seconds must be a whole number of seconds ≥ 0.") }
+        case "plane.page_size":
+            guard let n = Int(value), (1...1000).contains(n) else { throw ConfigurationError("plane.page_size must be a whole number from 1 to 1000 (Plane refuses more).") }
+        case "pull.overlap_seconds", "plane.overlap_seconds":
+            guard let n = Int(value), n >= 0 else { throw ConfigurationError("\(key) must be a whole number of seconds ≥ 0.") }
         case "pull.page_size":
             guard let n = Int(value), (1...10_000).contains(n) else { throw ConfigurationError("pull.page_size must be a whole number from 1 to 10000.") }
         default: break
