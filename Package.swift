@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "odoosync", targets: ["odoosync"]),
         .library(name: "OdooEmulator", targets: ["OdooEmulator"]),
+        .library(name: "PlaneEmulator", targets: ["PlaneEmulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -44,11 +45,28 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The Plane REST client: X-API-Key, pagination, the rate limit, typed errors, idempotent creates.
+        // It sends through OdooClient's HTTP transport.
+        .target(
+            name: "PlaneClient",
+            dependencies: ["OdooSyncCore", "OdooClient", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // A Plane CE stand-in over real HTTP for tests, benchmarks, `demo` and `emulator plane`.
+        .target(
+            name: "PlaneEmulator",
+            dependencies: [
+                "OdooSyncCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Pull, push and conflict handling: the mirror and the clients brought together.
         .target(
             name: "OdooSyncEngine",
             dependencies: [
-                "OdooSyncCore", "OdooSyncMirror", "OdooClient",
+                "OdooSyncCore", "OdooSyncMirror", "OdooClient", "PlaneClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The pull's hot path binds values straight into SQLite's C API.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -60,6 +78,7 @@ let package = Package(
             name: "OdooSyncCLI",
             dependencies: [
                 "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooSyncEngine", "OdooEmulator",
+                "PlaneClient", "PlaneEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,6 +94,7 @@ let package = Package(
             name: "OdooSyncTests",
             dependencies: [
                 "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooEmulator", "OdooSyncEngine", "OdooSyncCLI",
+                "PlaneClient", "PlaneEmulator",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

@@ -36,6 +36,19 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 public protocol HTTPTransport: Sendable {
     func post(_ url: URL, headers: [String: String], body: Data, timeout: TimeInterval) async throws -> HTTPResponse
     func get(_ url: URL, headers: [String: String], timeout: TimeInterval) async throws -> HTTPResponse
+    /// Any method (REST APIs such as Plane's also PATCH and DELETE); `body` nil sends none.
+    func send(_ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: TimeInterval) async throws -> HTTPResponse
+}
+
+extension HTTPTransport {
+    /// Transports written for Odoo's POST-only protocols still serve GET and POST.
+    public func send(_ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: TimeInterval) async throws -> HTTPResponse {
+        switch method {
+        case "GET": return try await get(url, headers: headers, timeout: timeout)
+        case "POST": return try await post(url, headers: headers, body: body ?? Data(), timeout: timeout)
+        default: throw TransportError(kind: .other, detail: "this transport cannot send \(method)")
+        }
+    }
 }
 
 /// URLSession (libcurl underneath on Linux) with cookies turned off: the session cookie is
@@ -54,16 +67,17 @@ public final class URLSessionTransport: HTTPTransport {
     }
 
     public func post(_ url: URL, headers: [String: String], body: Data, timeout: TimeInterval) async throws -> HTTPResponse {
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        return try await perform(request)
+        try await send("POST", url, headers: headers, body: body, timeout: timeout)
     }
 
     public func get(_ url: URL, headers: [String: String], timeout: TimeInterval) async throws -> HTTPResponse {
+        try await send("GET", url, headers: headers, body: nil, timeout: timeout)
+    }
+
+    public func send(_ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: TimeInterval) async throws -> HTTPResponse {
         var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "GET"
+        request.httpMethod = method
+        request.httpBody = body
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         return try await perform(request)
     }

@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import OdooEmulator
 import OdooSyncCore
+import PlaneEmulator
 
 struct EmulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator", abstract: "Run an emulated server for tests, demos and benchmarks.",
-        subcommands: [EmulatorOdoo.self])
+        subcommands: [EmulatorOdoo.self, EmulatorPlane.self])
 }
 
 struct EmulatorOdoo: AsyncParsableCommand {
@@ -65,6 +66,10 @@ struct EmulatorOdoo: AsyncParsableCommand {
     /// Finds the bundled fixtures: the working directory's, else beside the executable's
     /// checkout (for `swift run` from elsewhere).
     static func fixturesDirectory(_ given: String?) throws -> URL {
+        try fixturesDirectory(given, folder: "fixtures/odoo", marker: "crm.lead.json")
+    }
+
+    static func fixturesDirectory(_ given: String?, folder: String, marker: String) throws -> URL {
         if let given {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: given, isDirectory: &isDir), isDir.boolValue else {
@@ -79,10 +84,10 @@ struct EmulatorOdoo: AsyncParsableCommand {
             dir = dir.deletingLastPathComponent()
         }
         for base in candidates {
-            let url = base.appendingPathComponent("fixtures/odoo")
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("crm.lead.json").path) { return url }
+            let url = base.appendingPathComponent(folder)
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent(marker).path) { return url }
         }
-        throw ConfigurationError("Cannot find the bundled fixtures (fixtures/odoo). Run from the odoosync checkout or pass --fixtures DIR.")
+        throw ConfigurationError("Cannot find the bundled fixtures (\(folder)). Run from the odoosync checkout or pass --fixtures DIR.")
     }
 
     static func waitForSignal() async {

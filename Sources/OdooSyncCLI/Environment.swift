@@ -5,6 +5,7 @@ import OdooClient
 import OdooSyncCore
 import OdooSyncEngine
 import OdooSyncMirror
+import PlaneClient
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -48,7 +49,8 @@ struct AppEnvironment {
         }
         logger.logLevel = level
         self.logger = logger
-        for secret in [environment["ODOO_API_KEY"], environment["ODOO_PASSWORD"], configFile["odoo.api_key"], configFile["odoo.password"]] {
+        for secret in [environment["ODOO_API_KEY"], environment["ODOO_PASSWORD"], configFile["odoo.api_key"], configFile["odoo.password"],
+                       environment["PLANE_API_KEY"], configFile["plane.api_key"]] {
             if let secret { Redactor.shared.register(secret) }
         }
     }
@@ -80,11 +82,12 @@ struct AppEnvironment {
     }
 
     /// Runs `body` as one `runs` row: success or failure, with an event when it fails.
+    /// `system` is an ops.system_type value (Plane has none: its runs are "custom").
     func recordRun<T>(
-        mirror: Mirror, job: String,
+        mirror: Mirror, job: String, system: String = "odoo", category: String = Mirror.crmCategory,
         _ body: (String) async throws -> (result: T, processed: Int, failed: Int, metadata: JSONValue)
     ) async throws -> T {
-        let runID = try mirror.startRun(job: job)
+        let runID = try mirror.startRun(job: job, system: system)
         do {
             let outcome = try await body(runID)
             try mirror.finishRun(id: runID, status: outcome.failed > 0 ? "failed" : "success", processed: outcome.processed,
@@ -92,7 +95,8 @@ struct AppEnvironment {
             return outcome.result
         } catch {
             let message = Redactor.shared.redact("\(error)")
-            try? mirror.appendEvent(runID: runID, level: .error, type: "run_failed", message: "\(job) failed: \(message)")
+            try? mirror.appendEvent(runID: runID, level: .error, category: category, type: "run_failed",
+                                    message: "\(job) failed: \(message)", system: system)
             try? mirror.finishRun(id: runID, status: "failed", processed: 0, failed: 0, metadata: ["error": .string(message)])
             throw error
         }
@@ -104,6 +108,22 @@ struct AppEnvironment {
 
     func odooClient() throws -> OdooClient {
         OdooClient(settings: try odooSettings(), logger: logger)
+    }
+
+    func planeSettings() throws -> PlaneSettings {
+        try PlaneSettings.resolve(environment: environment, file: configFile)
+    }
+
+    /// What a command that talks to Plane and changes the mirror needs: settings (exit 2),
+    /// then the mirror (exit 4), then the run lock.
+    func preparePlaneRun() throws -> (settings: PlaneSettings, mirror: Mirror, lock: RunLock) {
+        let settings = try planeSettings()
+        let mirror = try openMirror()
+        return (settings, mirror, try lockMirror())
+    }
+
+    func planeClient(_ settings: PlaneSettings) -> PlaneClient {
+        PlaneClient(settings: settings, logger: logger)
     }
 }
 

@@ -8,14 +8,18 @@ import OdooSyncMirror
 struct PullCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pull",
-        abstract: "Pull the CRM pipeline from Odoo into the mirror (incremental; --full re-reads everything).",
-        discussion: "Reads crm.stage, res.users, crm.lead (archived ones too) and the res.partner records leads point to.")
+        abstract: "Pull the CRM pipeline from Odoo, or a Plane workspace, into the mirror (incremental; --full re-reads everything).",
+        discussion: """
+            odoo: reads crm.stage, res.users, crm.lead (archived ones too) and the res.partner records leads point to. \
+            plane: reads the workspace's members and, for each project in PLANE_PROJECTS (default all), its members, \
+            states, labels, issues, cycles and modules with their issues.
+            """)
 
-    enum Source: String, ExpressibleByArgument, CaseIterable { case odoo }
+    enum Source: String, ExpressibleByArgument, CaseIterable { case odoo, plane }
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "What to pull from (odoo).")
+    @Argument(help: "What to pull from (odoo or plane).")
     var source: Source = .odoo
 
     @Flag(help: "Re-read every record instead of only those changed since the last pull.")
@@ -26,6 +30,10 @@ struct PullCommand: AsyncParsableCommand {
 
     func run() async throws {
         let env = try AppEnvironment(global)
+        if source == .plane {
+            try await runPlane(env)
+            return
+        }
         let (settings, mirror, lock) = try env.prepareRemoteRun()
         defer { withExtendedLifetime(lock) {} }
         let report = try await PullCommand.pull(env: env, settings: settings, mirror: mirror, full: full,

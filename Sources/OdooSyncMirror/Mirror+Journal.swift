@@ -9,6 +9,7 @@ public enum EventLevel: String, Sendable {
 /// The run/event/sync_log journal: what every run leaves behind for `status` and for export.
 extension Mirror {
     public static let crmCategory = "odoo-crm-sync"
+    public static let planeCategory = "plane-sync"
 
     /// Starts an `ops.runs`-shaped row and returns its id.
     public func startRun(job: String, system: String = "odoo", metadata: JSONValue = [:]) throws -> String {
@@ -35,7 +36,7 @@ extension Mirror {
     /// Appends an `ops.events`-shaped row inside the caller's transaction.
     public static func appendEvent(
         _ db: Database, runID: String?, level: EventLevel = .info, category: String = crmCategory,
-        type: String, message: String, component: String? = nil, metadata: JSONValue = [:],
+        type: String, message: String, system: String = "odoo", component: String? = nil, metadata: JSONValue = [:],
         durationMs: Double? = nil
     ) throws {
         let now = Timestamp.iso(Date())
@@ -43,9 +44,9 @@ extension Mirror {
             sql: """
                 INSERT INTO events (id, seq, run_id, level, category, event_type, message, system, component,
                                     metadata, duration_ms, timestamp, created_at)
-                VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM events), ?, ?, ?, ?, ?, 'odoo', ?, ?, ?, ?, ?)
+                VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM events), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [TimeOrderedID.make(), runID, level.rawValue, category, type, message, component,
+            arguments: [TimeOrderedID.make(), runID, level.rawValue, category, type, message, system, component,
                         metadata.serialized, durationMs, now, now])
     }
 
@@ -65,10 +66,11 @@ extension Mirror {
                         error, sourceData?.serialized, targetData?.serialized, durationMs, Timestamp.iso(Date())])
     }
 
-    public func appendEvent(runID: String?, level: EventLevel = .info, type: String, message: String,
-                            metadata: JSONValue = [:]) throws {
+    public func appendEvent(runID: String?, level: EventLevel = .info, category: String = crmCategory, type: String,
+                            message: String, system: String = "odoo", component: String? = nil, metadata: JSONValue = [:]) throws {
         try write { db in
-            try Mirror.appendEvent(db, runID: runID, level: level, type: type, message: message, metadata: metadata)
+            try Mirror.appendEvent(db, runID: runID, level: level, category: category, type: type, message: message,
+                                   system: system, component: component, metadata: metadata)
         }
     }
 }

@@ -55,6 +55,8 @@ extension Mirror {
         "sync.retry_base_seconds": "first retry delay of a failed sync queue item; it doubles per attempt (default 60)",
         "sync.max_attempts": "attempts before a sync queue item is marked failed (default 3)",
         "sync.on_delete": "what a delete on one side does to the other: archive (default) or ignore",
+        "plane.page_size": "Plane records per list page (default 1000, Plane's maximum; 1..1000)",
+        "plane.overlap_seconds": "seconds of Plane issue changes re-read before the last cursor (default 300)",
     ]
 
     public func setting(_ key: String) throws -> String? {
@@ -72,8 +74,10 @@ extension Mirror {
             throw ConfigurationError("`\(key)` is not a setting. Known settings: \(Mirror.knownSettings.keys.sorted().joined(separator: ", ")).")
         }
         switch key {
-        case "pull.overlap_seconds":
-            guard let n = Int(value), n >= 0 else { throw ConfigurationError("pull.overlap_seconds must be a whole number of seconds ≥ 0.") }
+        case "plane.page_size":
+            guard let n = Int(value), (1...1000).contains(n) else { throw ConfigurationError("plane.page_size must be a whole number from 1 to 1000 (Plane refuses more).") }
+        case "pull.overlap_seconds", "plane.overlap_seconds":
+            guard let n = Int(value), n >= 0 else { throw ConfigurationError("\(key) must be a whole number of seconds ≥ 0.") }
         case "pull.page_size":
             guard let n = Int(value), (1...10_000).contains(n) else { throw ConfigurationError("pull.page_size must be a whole number from 1 to 10000.") }
         case "sync.retry_base_seconds":

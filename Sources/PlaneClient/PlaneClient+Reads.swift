@@ -1,0 +1,98 @@
+import Foundation
+import OdooSyncCore
+
+/// The reads a pull and a sync need, one method per Plane endpoint.
+extension PlaneClient {
+    /// The token's user: a cheap way to prove the key.
+    public func me() async throws -> PlaneMember {
+        try PlaneMember(json: try await object(PlaneRequest("GET", "users/me/")))
+    }
+
+    /// Workspace members with their workspace role (Plane does not paginate this list).
+    public func workspaceMembers() async throws -> [PlaneMember] {
+        try await plainList("\(workspacePath)members/").map(PlaneMember.init(json:))
+    }
+
+    /// Every project of the workspace the key's user can see, archived ones included.
+    public func projects(perPage: Int = 1000) async throws -> [PlaneProject] {
+        try await listAll("\(workspacePath)projects/", perPage: perPage).map(PlaneProject.init(json:))
+    }
+
+    public func project(id: String) async throws -> PlaneProject {
+        try PlaneProject(json: try await object(PlaneRequest("GET", projectPath(id))))
+    }
+
+    /// The project's members (not paginated, no role).
+    public func projectMembers(projectID: String) async throws -> [PlaneMember] {
+        try await plainList("\(projectPath(projectID))members/").map(PlaneMember.init(json:))
+    }
+
+    public func states(projectID: String, perPage: Int = 1000) async throws -> [PlaneState] {
+        try await listAll("\(projectPath(projectID))states/", perPage: perPage).map(PlaneState.init(json:))
+    }
+
+    public func labels(projectID: String, perPage: Int = 1000) async throws -> [PlaneLabel] {
+        try await listAll("\(projectPath(projectID))labels/", perPage: perPage).map(PlaneLabel.init(json:))
+    }
+
+    /// One issue. Plane answers 404 for archived and draft issues here; `lookupIssue` finds those.
+    public func issue(projectID: String, id: String) async throws -> PlaneIssue {
+        try PlaneIssue(json: try await object(PlaneRequest("GET", "\(projectPath(projectID))issues/\(id)/")))
+    }
+
+    /// The issue carrying `key`, archived and draft ones included; nil when there is none.
+    public func lookupIssue(projectID: String, key: PlaneExternalKey) async throws -> PlaneIssue? {
+        let request = PlaneRequest("GET", "\(projectPath(projectID))issues/",
+                                   query: [("external_id", key.id), ("external_source", key.source)])
+        do {
+            return try PlaneIssue(json: try await object(request))
+        } catch PlaneError.notFound {
+            return nil
+        } catch PlaneError.server(_, 500, _, _) {
+            // Issue.objects.get raising MultipleObjectsReturned: two issues share the key.
+            throw PlaneError.duplicateExternalID(project: projectID, source: key.source, id: key.id)
+        }
+    }
+
+    /// Pages of a project's issues (archived and draft ones are not listed by Plane).
+    /// `orderBy` "-updated_at" gives the newest changes first; `fields` trims each issue.
+    public func issuePages(projectID: String, orderBy: String? = nil, fields: [String]? = nil, perPage: Int = 1000,
+                           _ body: (PlanePage) async throws -> Bool) async throws {
+        var query: [(String, String)] = []
+        if let orderBy { query.append(("order_by", orderBy)) }
+        if let fields { query.append(("fields", fields.joined(separator: ","))) }
+        try await forEachPage("\(projectPath(projectID))issues/", query: query, perPage: perPage, body)
+    }
+
+    public func issues(projectID: String, perPage: Int = 1000) async throws -> [PlaneIssue] {
+        try await listAll("\(projectPath(projectID))issues/", perPage: perPage).map(PlaneIssue.init(json:))
+    }
+
+    public func cycles(projectID: String, perPage: Int = 1000) async throws -> [PlaneCycle] {
+        try await listAll("\(projectPath(projectID))cycles/", perPage: perPage).map(PlaneCycle.init(json:))
+    }
+
+    public func cycle(projectID: String, id: String) async throws -> PlaneCycle {
+        try PlaneCycle(json: try await object(PlaneRequest("GET", "\(projectPath(projectID))cycles/\(id)/")))
+    }
+
+    /// Ids of the issues in a cycle.
+    public func cycleIssueIDs(projectID: String, cycleID: String, perPage: Int = 1000) async throws -> [String] {
+        try await listAll("\(projectPath(projectID))cycles/\(cycleID)/cycle-issues/", query: [("fields", "id")], perPage: perPage)
+            .compactMap { $0["id"]?.stringValue }
+    }
+
+    public func modules(projectID: String, perPage: Int = 1000) async throws -> [PlaneModule] {
+        try await listAll("\(projectPath(projectID))modules/", perPage: perPage).map(PlaneModule.init(json:))
+    }
+
+    public func module(projectID: String, id: String) async throws -> PlaneModule {
+        try PlaneModule(json: try await object(PlaneRequest("GET", "\(projectPath(projectID))modules/\(id)/")))
+    }
+
+    /// Ids of the issues in a module.
+    public func moduleIssueIDs(projectID: String, moduleID: String, perPage: Int = 1000) async throws -> [String] {
+        try await listAll("\(projectPath(projectID))modules/\(moduleID)/module-issues/", query: [("fields", "id")], perPage: perPage)
+            .compactMap { $0["id"]?.stringValue }
+    }
+}

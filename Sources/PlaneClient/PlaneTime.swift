@@ -1,0 +1,95 @@
+import Foundation
+
+/// Plane renders datetimes in the API user's profile timezone (`…+05:30`, or `Z` for UTC) with
+/// up to microseconds. The mirror keeps them in one UTC form so that they compare as text and
+/// a user changing their timezone does not make every record look changed.
+public enum PlaneTime {
+    /// "2026-11-21T09:49:12.996084+05:30" → "2026-11-21T04:19:12.996084Z"; nil for anything
+    /// that is not an ISO 8601 datetime with a zone (dates such as "2026-11-20" included).
+    public static func normalize(_ text: String) -> String? {
+        micros(text).map(format(micros:))
+    }
+
+    /// Microseconds since 1970 (UTC).
+    public static func micros(_ text: String) -> Int64? {
+        let u = Array(text.utf8)
+        guard u.count >= 20, u[4] == 45, u[7] == 45, u[10] == 84 || u[10] == 32, u[13] == 58, u[16] == 58 else { return nil }
+        func digits(_ from: Int, _ count: Int) -> Int? {
+            var value = 0
+            for i in from..<(from + count) {
+                let d = Int(u[i]) - 48
+                guard (0...9).contains(d) else { return nil }
+                value = value * 10 + d
+            }
+            return value
+        }
+        guard let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2), let hour = digits(11, 2),
+              let minute = digits(14, 2), let second = digits(17, 2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        var i = 19
+        var fraction: Int64 = 0
+        if i < u.count, u[i] == 46 {
+            i += 1
+            var places = 0
+            while i < u.count, (48...57).contains(u[i]) {
+                if places < 6 { fraction = fraction * 10 + Int64(u[i] - 48) }
+                places += 1
+                i += 1
+            }
+            guard places > 0 else { return nil }
+            if places < 6 { for _ in places..<6 { fraction *= 10 } }
+        }
+        guard i < u.count else { return nil }
+        var offsetSeconds = 0
+        if u[i] == 90 || u[i] == 122 {  // Z
+            i += 1
+        } else if u[i] == 43 || u[i] == 45 {  // + or -
+            let sign = u[i] == 45 ? -1 : 1
+            guard i + 3 <= u.count, let hours = digits(i + 1, 2) else { return nil }
+            var j = i + 3
+            var minutes = 0
+            if j < u.count, u[j] == 58 { j += 1 }
+            if j + 2 <= u.count, let m = digits(j, 2) {
+                minutes = m
+                j += 2
+            }
+            offsetSeconds = sign * (hours * 3600 + minutes * 60)
+            i = j
+        } else {
+            return nil
+        }
+        guard i == u.count else { return nil }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let seconds = Int64(timegm(&parts)) - Int64(offsetSeconds)
+        return seconds * 1_000_000 + fraction
+    }
+
+    /// The mirror's form: always six fraction digits and `Z`.
+    public static func format(micros: Int64) -> String {
+        var seconds = micros / 1_000_000
+        var fraction = micros % 1_000_000
+        if fraction < 0 {
+            fraction += 1_000_000
+            seconds -= 1
+        }
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int(fraction))
+    }
+
+    public static func format(_ date: Date) -> String {
+        format(micros: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+
+    public static func date(_ text: String) -> Date? {
+        micros(text).map { Date(timeIntervalSince1970: Double($0) / 1_000_000) }
+    }
+}
