@@ -27,7 +27,7 @@ CREATE TABLE state_map (
     plane_state TEXT PRIMARY KEY,
     odoo_stage  TEXT NOT NULL
 );
-INSERT INTO state_map (plane_state, odoo_stage) VALUES ('todo', 'to do');
+INSERT INTO state_map (plane_state, odoo_stage) VALUES ('todo', 'to do'), ('in review', 'review');
 
 -- The sync_config rows of the design's entity table that the Supabase setup did not have.
 INSERT OR IGNORE INTO sync_config (id, plane_type, odoo_model, direction, field_mappings, created_at, updated_at)

@@ -123,7 +123,7 @@ public final class SyncEngine: @unchecked Sendable {
     }
 
     static func planeRecords(_ db: Database, kind: String) throws -> [PlaneRec] {
-        try Row.fetchAll(db, sql: "SELECT plane_id, project_id, updated_at, deleted, data FROM plane_records WHERE kind = ? ORDER BY plane_id", arguments: [kind])
+        try Row.fetchAll(db, sql: "SELECT plane_id, project_id, updated_at, deleted OR archived, data FROM plane_records WHERE kind = ? ORDER BY plane_id", arguments: [kind])
             .map { PlaneRec(id: $0[0], project: $0[1], updatedAt: $0[2], deleted: $0[3], data: (try? JSONValue.parse($0[4] as String)) ?? .null) }
     }
 
@@ -377,6 +377,10 @@ public final class SyncEngine: @unchecked Sendable {
         var created: Bool
         var archived: Bool
         var calls: [String]
+        /// The target record as its server now holds it, kept as the mirror's snapshot so a
+        /// record made by this run is known to the mirror before the next pull (and its deletion
+        /// is noticed even if it never was pulled).
+        var record: JSONValue? = nil
     }
 
     func perform(_ item: QueueItem) async throws -> Outcome {
@@ -463,12 +467,14 @@ public final class SyncEngine: @unchecked Sendable {
         // Read back: the memory of the Odoo side is what Odoo now holds, so our own write is not
         // seen as a change next time.
         let mappings = try configMappings(item.entity)
-        let fieldNames = Array(Set(mappings.map(\.odoo) + ["write_date"]))
-        let rows = try await odoo.call(OdooCall(model: model, method: "read", ids: [id], args: [("fields", .array(fieldNames.map(JSONValue.string)))]))
+        let specFields = ModelSpec.projectSide.first { $0.name == model }?.fields ?? []
+        let fieldNames = Array(Set(mappings.map(\.odoo) + specFields + ["write_date"])).sorted()
+        let rows = try await odoo.call(OdooCall(model: model, method: "read", ids: [id], args: [("fields", .array(fieldNames.map(JSONValue.string)))],
+                                                context: ["active_test": false]))
         guard let record = rows.arrayValue?.first else { throw SyncItemError("\(model) \(id) vanished right after the write") }
         let canonical = translation.odooCanonical(record, mappings: mappings, plainDescription: item.entity == "project:project.project")
         let written = created ? canonical : canonical.filter { item.fields.keys.contains($0.key) }
-        return Outcome(targetID: String(id), targetFields: written, created: created, archived: false, calls: calls)
+        return Outcome(targetID: String(id), targetFields: written, created: created, archived: false, calls: calls, record: record)
     }
 
     static func loadCall(model: String, xmlID: String, values: [(String, JSONValue)]) -> OdooCall {
@@ -578,7 +584,7 @@ public final class SyncEngine: @unchecked Sendable {
                                                     ? SyncEngine.visibilityMappings : mappings, plainDescription: plain)
         let written = created ? canonical : canonical.filter { item.fields.keys.contains($0.key) }
         return Outcome(targetID: id, targetFields: written, targetProject: item.entity == "project:project.project" ? id : project,
-                       created: created, archived: false, calls: [call])
+                       created: created, archived: false, calls: [call], record: answer["id"] != nil ? answer : nil)
     }
 
     static let visibilityMappings: [(plane: String, odoo: String)] = [("name", "name"), ("description", "description")]
@@ -662,6 +668,9 @@ public final class SyncEngine: @unchecked Sendable {
                            status = CASE WHEN ? THEN 'archived' ELSE 'active' END, last_error = NULL WHERE id = ?
                     """, arguments: [now, now, result.archived, mappingID])
             }
+            if let record = result.record {
+                try SyncEngine.storeSnapshot(db, item: item, result: result, record: record, now: now)
+            }
             try db.execute(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?",
                            arguments: [now, queueID])
             let operation = result.created ? "create" : item.operation
@@ -680,6 +689,23 @@ public final class SyncEngine: @unchecked Sendable {
         report.calls.append(contentsOf: result.calls)
         report.bump(item.entity) { stats in
             if result.created { stats.created += 1 } else if result.archived { stats.archived += 1 } else { stats.updated += 1 }
+        }
+    }
+
+    static func storeSnapshot(_ db: Database, item: QueueItem, result: Outcome, record: JSONValue, now: String) throws {
+        if item.target == "plane" {
+            let kind = item.entity == "project:project.project" ? "project" : "issue"
+            _ = try PlaneSnapshots.apply(db, kind: kind, id: result.targetID, projectID: kind == "project" ? result.targetID : result.targetProject,
+                                         json: record, pulledAt: now)
+        } else if let id = Int(result.targetID) {
+            // data_hash 0: the next pull stores its own full read over this one.
+            try db.execute(sql: """
+                INSERT INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
+                VALUES (?, ?, ?, ?, 0, ?, 0, ?)
+                ON CONFLICT (model, odoo_id) DO UPDATE SET write_date = excluded.write_date, active = excluded.active, deleted = 0,
+                    data = excluded.data, data_hash = 0, pulled_at = excluded.pulled_at
+                """, arguments: [item.targetType, id, record["write_date"]?.stringValue, record["active"]?.boolValue ?? true,
+                                 record.serialized, now])
         }
     }
 

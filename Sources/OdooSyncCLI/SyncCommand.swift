@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import OdooClient
+import OdooSyncCore
+import OdooSyncEngine
+import OdooSyncMirror
+import PlaneClient
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "One Plane <-> Odoo sync run: pull both sides, detect changes, resolve conflicts, push.",
+        discussion: """
+            Needs both connections (ODOO_* and PLANE_API_URL, PLANE_API_KEY, PLANE_WORKSPACE_SLUG). \
+            PLANE_PROJECTS and ODOO_PROJECTS narrow the projects that take part; PLANE_VISIBILITY_PROJECT \
+            names the Plane project that receives sale-order and invoice issues. What syncs, in which \
+            direction and with which conflict strategy: `odoosync config show`.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Re-read every record on both sides instead of only those changed since the last pull.")
+    var full = false
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() async throws {
+        let env = try AppEnvironment(global)
+        let odooSettings = try env.odooSettings()
+        let planeSettings = try env.planeSettings()
+        let mirror = try env.openMirror()
+        let lock = try env.lockMirror()
+        defer { withExtendedLifetime(lock) {} }
+        let report = try await SyncCommand.sync(env: env, odooSettings: odooSettings, planeSettings: planeSettings, mirror: mirror, full: full)
+        if json {
+            Output.json(report.json)
+        } else {
+            SyncCommand.printReport(report)
+        }
+        if report.failed > 0 { throw ExitCode(ExitStatus.itemErrors.rawValue) }
+    }
+
+    static func scope(_ env: AppEnvironment, planeSettings: PlaneSettings) -> SyncScope {
+        func value(_ name: String, _ key: String) -> String? {
+            env.environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? env.configFile[key]
+        }
+        return SyncScope(planeProjects: planeSettings.projects.isEmpty ? nil : planeSettings.projects,
+                         odooProjects: SyncScope.list(value("ODOO_PROJECTS", "odoo.projects")),
+                         visibilityProject: value("PLANE_VISIBILITY_PROJECT", "plane.visibility_project"))
+    }
+
+    /// pull odoo (project side) and plane, then push what earlier runs left due (a crash's
+    /// leftovers pair first, so nothing is created twice), then detect and push until no new
+    /// pair appears (projects first, then what lives in them).
+    static func sync(env: AppEnvironment, odooSettings: OdooSettings, planeSettings: PlaneSettings, mirror: Mirror,
+                     full: Bool) async throws -> SyncReport {
+        let odoo = OdooClient(settings: odooSettings, logger: env.logger)
+        let plane = env.planeClient(planeSettings)
+        let scope = scope(env, planeSettings: planeSettings)
+        return try await env.recordRun(mirror: mirror, job: full ? "sync --full" : "sync", system: "custom", category: SyncEngine.category) { runID in
+            let puller = try OdooPuller(mirror: mirror, client: odoo, runID: runID, logger: env.logger)
+            _ = try await puller.pullProjects(full: full)
+            _ = try await PlanePuller(mirror: mirror, client: plane, runID: runID, logger: env.logger).pull(full: full)
+            let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: PlaneWriter(client: plane), runID: runID, scope: scope, logger: env.logger)
+            try await engine.push(dryRun: false)
+            for _ in 0..<4 {
+                let paired = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired }
+                try engine.detect()
+                try await engine.push(dryRun: false)
+                let after = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired }
+                if after == paired { break }
+            }
+            let report = engine.report
+            return (report, report.written, report.failed, report.json)
+        }
+    }
+
+    static func printReport(_ report: SyncReport) {
+        let rows = SyncEntities.all.compactMap { key -> [String]? in
+            guard let s = report.entities[key] else { return nil }
+            return [key, "\(s.created)", "\(s.updated)", "\(s.archived)", "\(s.paired)", "\(s.conflicts)", "\(s.failed)"]
+        }
+        if rows.isEmpty {
+            Output.print("In step: nothing changed on either side.")
+        } else {
+            Output.print(Output.table(["entity", "created", "updated", "archived", "paired", "conflicts", "failed"], rows, rightAligned: Set(1...6)))
+        }
+        for error in report.errors { Output.print("  \(error)") }
+        if report.failed > 0 { Output.print("Failed items stay in the queue: `odoosync queue list`, then `odoosync queue retry <id>`.") }
+        if report.conflicts > 0 { Output.print("Conflicts waiting for you (manual strategy): `odoosync conflicts`.") }
+    }
+}

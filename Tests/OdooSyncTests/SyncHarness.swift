@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+@testable import OdooEmulator
+import OdooSyncCore
+@testable import PlaneEmulator
+
+/// Both emulators on free loopback ports, one mirror, and the environment `odoosync sync` needs.
+struct SyncHarness {
+    let odoo: EmulatorHarness
+    let plane: PlaneEmulator
+    let planePort: Int
+
+    static let planeFixtures = TestPaths.repoRoot.appendingPathComponent("fixtures/plane")
+
+    static func start(rateLimit: Int? = nil) async throws -> SyncHarness {
+        let odoo = try await EmulatorHarness.start()
+        let plane = try PlaneEmulator(fixtures: planeFixtures)
+        plane.setRateLimit(rateLimit, window: 1)
+        let port = try await plane.start()
+        return SyncHarness(odoo: odoo, plane: plane, planePort: port)
+    }
+
+    func stop() async {
+        await odoo.stop()
+        await plane.stop()
+    }
+
+    var directory: URL { odoo.directory }
+
+    func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var env = odoo.environment(extra: [
+            "PLANE_API_URL": "http://127.0.0.1:\(planePort)", "PLANE_API_KEY": plane.apiKey,
+            "PLANE_WORKSPACE_SLUG": plane.workspaceSlug, "PLANE_VISIBILITY_PROJECT": "WEB",
+        ])
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+
+    func run(_ arguments: [String], _ extra: [String: String] = [:]) async throws -> ProcessResult {
+        try await CLI.run(arguments, environment: environment(extra), in: directory)
+    }
+
+    /// `sync --json`; the report, or the failure with its output.
+    @discardableResult
+    func sync(_ extra: [String: String] = [:], expectStatus: Int32 = 0) async throws -> JSONValue {
+        let result = try await run(["sync", "--json"], extra)
+        guard result.status == expectStatus else {
+            throw HarnessError("sync exited \(result.status), expected \(expectStatus): \(result.output)")
+        }
+        return (try? JSONValue.parse(result.stdout)) ?? .null
+    }
+
+    func query<T>(_ body: (Database) throws -> T) throws -> T { try odoo.query(body) }
+
+    // MARK: the two sides, as their servers hold them
+
+    /// Every live Plane issue of every project.
+    func planeIssues() -> [JSONValue] {
+        plane.projects().flatMap { plane.issues(projectID: $0.id) }
+    }
+
+    func planeIssue(_ id: String) -> JSONValue? { plane.issue(id: id) }
+
+    /// Odoo records of a model in read form ([id, name] pairs for many2one).
+    func odooRecords(_ model: String) throws -> [[String: Any]] {
+        (try JSONSerialization.jsonObject(with: odoo.emulator.recordsJSON(model: model)) as? [[String: Any]]) ?? []
+    }
+
+    func odooRecord(_ model: String, _ id: Int) throws -> [String: Any]? {
+        try odooRecords(model).first { $0["id"] as? Int == id }
+    }
+
+    /// (plane id, odoo id) of the live pairs of an entity.
+    func pairs(_ entity: String) throws -> [(plane: String, odoo: Int)] {
+        try query { db in
+            try Row.fetchAll(db, sql: """
+                SELECT p.plane_id, p.odoo_id FROM sync_pairs p JOIN sync_mappings m ON m.id = p.mapping_id
+                WHERE p.entity = ? AND m.status = 'active' ORDER BY p.odoo_id
+                """, arguments: [entity]).map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// A paired issue and task in a project that existed on both sides before the first sync.
+    func somePair(_ index: Int = 0) throws -> (plane: String, odoo: Int) {
+        let pairs = try pairs("issue:project.task")
+        guard pairs.count > index else { throw HarnessError("only \(pairs.count) pairs") }
+        return pairs[index]
+    }
+
+    static func many2oneID(_ value: Any?) -> Int? {
+        if let id = value as? Int { return id }
+        if let pair = value as? [Any] { return pair.first as? Int }
+        return nil
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import GRDB
+@testable import OdooEmulator
+import OdooSyncCore
+@testable import PlaneEmulator
+import Testing
+
+/// The Plane <-> Odoo sync end to end: the real binary against both emulators over loopback.
+@Suite struct SyncTests {
+    static func name(_ issue: JSONValue?) -> String? { issue?["name"]?.stringValue }
+
+    @Test func firstSyncPairsEverythingBothWaysAndASecondWritesNothing() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        // Plane's lists hide archived issues and drafts, so they take no part.
+        let planeBefore = h.planeIssues().filter { ($0["archived_at"] ?? .null) == .null && $0["is_draft"]?.boolValue != true }
+        let odooProjects = try h.odooRecords("project.project").filter { $0["active"] as? Bool == true }
+        let activeProjectIDs = Set(odooProjects.compactMap { $0["id"] as? Int })
+        let tasksBefore = try h.odooRecords("project.task").filter {
+            $0["active"] as? Bool == true && activeProjectIDs.contains(SyncHarness.many2oneID($0["project_id"]) ?? -1)
+        }
+
+        let report = try await h.sync()
+        #expect(report["failed"]?.intValue == 0)
+        // Mobile App exists on both sides and pairs by name; the rest is created on the other side.
+        let projectPairs = try h.pairs("project:project.project")
+        #expect(projectPairs.count == h.plane.projects().count)
+        #expect(Set(try h.odooRecords("project.project").compactMap { $0["name"] as? String }).isSuperset(of: ["Website", "Mobile App"]))
+        #expect(Set(h.plane.projects().map(\.name)).isSuperset(of: ["Website Relaunch", "Plant Automation", "Mobile App"]))
+        #expect(h.plane.projects().filter { $0.name == "Mobile App" }.count == 1, "paired by name, not created again")
+
+        let pairs = try h.pairs("issue:project.task")
+        #expect(pairs.count == planeBefore.count + tasksBefore.count)
+        let tasks = try h.odooRecords("project.task")
+        for pair in pairs {
+            let task = tasks.first { $0["id"] as? Int == pair.odoo }
+            #expect(task?["name"] as? String == SyncTests.name(h.planeIssue(pair.plane)), "pair \(pair)")
+        }
+        // Cycles became milestones, the module a sub-project.
+        #expect(try h.pairs("cycle:project.milestone").count == h.plane.cycles().count)
+        #expect(try h.odooRecords("project.project").contains { ($0["name"] as? String)?.contains(" / ") == true })
+
+        let planeWrites = h.plane.writes().count
+        let odooWrites = h.odoo.emulator.writes().count
+        let again = try await h.sync()
+        #expect(again["written"]?.intValue == 0, "a write the tool made must not come back: \(again)")
+        #expect(h.plane.writes().count == planeWrites)
+        #expect(h.odoo.emulator.writes().count == odooWrites)
+    }
+
+    @Test func anEditOnEachSidePropagates() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let a = try h.somePair(0)
+        let b = try h.somePair(1)
+        try h.plane.modifyIssue(id: a.plane, fields: ["name": "Renamed in Plane", "priority": "urgent"])
+        #expect(h.odoo.emulator.modify(model: "project.task", id: b.odoo, values: ["name": "Renamed in Odoo", "priority": "2"]))
+
+        let report = try await h.sync()
+        #expect(report["entities"]?["issue:project.task"]?["updated"]?.intValue == 2, "\(report)")
+        let task = try h.odooRecord("project.task", a.odoo)
+        #expect(task?["name"] as? String == "Renamed in Plane")
+        #expect(task?["priority"] as? String == "3")
+        let issue = h.planeIssue(b.plane)
+        #expect(issue?["name"]?.stringValue == "Renamed in Odoo")
+        #expect(issue?["priority"]?.stringValue == "high")
+        #expect(try await h.sync()["written"]?.intValue == 0)
+        // Every operation is in sync_log and events.
+        let logged = try h.query { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_log WHERE operation = 'update' AND success = 1 AND target_id IN (?, ?)",
+                             arguments: [String(a.odoo), b.plane])
+        }
+        #expect(logged == 2)
+        let events = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE category = 'plane-sync'") }
+        #expect((events ?? 0) > 0)
+    }
+
+    /// Both sides rename the same pair; `strategy` decides. Returns the pair and the two names.
+    private func conflict(_ h: SyncHarness, strategy: String, odooFirst: Bool = true) async throws -> (plane: String, odoo: Int) {
+        #expect(try await h.run(["config", "set", "sync", "issue:project.task", "strategy", strategy]).status == 0)
+        try await h.sync()
+        let pair = try h.somePair(2)
+        if odooFirst {
+            #expect(h.odoo.emulator.modify(model: "project.task", id: pair.odoo, values: ["name": "Odoo's name"]))
+            try await Task.sleep(nanoseconds: 1_100_000_000)
+            try h.plane.modifyIssue(id: pair.plane, fields: ["name": "Plane's name"])
+        } else {
+            try h.plane.modifyIssue(id: pair.plane, fields: ["name": "Plane's name"])
+            try await Task.sleep(nanoseconds: 1_100_000_000)
+            #expect(h.odoo.emulator.modify(model: "project.task", id: pair.odoo, values: ["name": "Odoo's name"]))
+        }
+        return pair
+    }
+
+    private func names(_ h: SyncHarness, _ pair: (plane: String, odoo: Int)) throws -> (String?, String?) {
+        (SyncTests.name(h.planeIssue(pair.plane)), try h.odooRecord("project.task", pair.odoo)?["name"] as? String)
+    }
+
+    @Test func planeWinsKeepsPlanesEdit() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        let pair = try await conflict(h, strategy: "plane_wins", odooFirst: false)
+        let report = try await h.sync()
+        #expect(report["conflicts"]?.intValue == 1)
+        #expect(try names(h, pair) == ("Plane's name", "Plane's name"))
+    }
+
+    @Test func odooWinsKeepsOdoosEdit() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        let pair = try await conflict(h, strategy: "odoo_wins", odooFirst: true)
+        try await h.sync()
+        #expect(try names(h, pair) == ("Odoo's name", "Odoo's name"))
+    }
+
+    @Test(arguments: [true, false])
+    func latestWinsKeepsTheLaterEdit(odooFirst: Bool) async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        let pair = try await conflict(h, strategy: "latest_wins", odooFirst: odooFirst)
+        try await h.sync()
+        let winner = odooFirst ? "Plane's name" : "Odoo's name"
+        #expect(try names(h, pair) == (winner, winner))
+    }
+
+    @Test func manualWaitsForConflictsResolve() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        let pair = try await conflict(h, strategy: "manual")
+        let report = try await h.sync()
+        #expect(report["conflicts"]?.intValue == 1)
+        #expect(try names(h, pair) == ("Plane's name", "Odoo's name"), "nothing is written while the conflict is open")
+        let list = try JSONValue.parse(try await h.run(["conflicts", "--json"]).stdout)
+        let conflict = try #require(list.arrayValue?.first { $0["entity"]?.stringValue == "issue:project.task" })
+        let id = try #require(conflict["id"]?.intValue)
+        #expect(try await h.run(["conflicts", "resolve", String(id), "--keep", "local"]).status == 2, "local is for leads")
+        #expect(try await h.run(["conflicts", "resolve", String(id), "--keep", "odoo"]).status == 0)
+        try await h.sync()
+        #expect(try names(h, pair) == ("Odoo's name", "Odoo's name"))
+        #expect(try await h.sync()["written"]?.intValue == 0)
+    }
+
+    @Test func aDeleteOnOneSideArchivesOnTheOther() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let a = try h.somePair(3)
+        let b = try h.somePair(4)
+        #expect(h.plane.deleteIssue(id: a.plane))
+        #expect(h.odoo.emulator.delete(model: "project.task", id: b.odoo))
+        let report = try await h.sync()
+        #expect(report["entities"]?["issue:project.task"]?["archived"]?.intValue == 2, "\(report)")
+        #expect(try h.odooRecord("project.task", a.odoo)?["active"] as? Bool == false)
+        let stateID = try #require(h.planeIssue(b.plane)?["state"]?.stringValue)
+        let group = try h.query { db in
+            try String.fetchOne(db, sql: "SELECT json_extract(data, '$.group') FROM plane_records WHERE kind = 'state' AND plane_id = ?", arguments: [stateID])
+        }
+        #expect(group == "cancelled")
+        #expect(try h.pairs("issue:project.task").contains { $0.plane == a.plane || $0.plane == b.plane } == false, "the pairs ended")
+    }
+
+    @Test func saleOrdersAndInvoicesBecomeVisibilityIssuesThatFollowChanges() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let web = try #require(h.plane.projectID(identifier: "WEB"))
+        let visible = h.plane.issues(projectID: web).filter { $0["external_source"]?.stringValue == "odoo" }
+        let orders = try h.odooRecords("sale.order")
+        let invoices = try h.odooRecords("account.move").filter { ["out_invoice", "out_refund"].contains($0["move_type"] as? String ?? "") }
+        #expect(visible.filter { $0["external_id"]?.stringValue?.hasPrefix("sale.order:") == true }.count == orders.count)
+        #expect(visible.filter { $0["external_id"]?.stringValue?.hasPrefix("account.move:") == true }.count == invoices.count)
+        let order = try #require(orders.first)
+        let orderID = try #require(order["id"] as? Int)
+        let issue = try #require(visible.first { $0["external_id"]?.stringValue == "sale.order:\(orderID)" })
+        let title = try #require(issue["name"]?.stringValue)
+        #expect(title.contains(order["name"] as? String ?? "?"))
+        #expect(title.contains("Sales order"))
+
+        #expect(h.odoo.emulator.modify(model: "sale.order", id: orderID, values: ["state": "cancel", "amount_total": 1234.5]))
+        try await h.sync()
+        let issueID = try #require(issue["id"]?.stringValue)
+        let renamed = try #require(h.planeIssue(issueID)?["name"]?.stringValue)
+        #expect(renamed.contains("1,234.50"), "\(renamed)")
+        #expect(renamed.hasSuffix("Cancelled"), "\(renamed)")
+    }
+
+    @Test func invalidSyncConfigValuesAreRefusedWithTheValidOnes() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["init"]).status == 0)
+        let cases: [([String], String)] = [
+            (["issue:project.task", "strategy", "newest"], "latest_wins, plane_wins, odoo_wins, manual"),
+            (["issue:project.task", "direction", "plane_to_odo"], "plane_to_odoo, odoo_to_plane, bidirectional"),
+            (["issue:project.task", "field", "title=name"], "name, description, priority, state"),
+            (["issue:project.task", "field", "target_date=deadline_date"], "date_deadline"),
+            (["issue:project.tasks", "enabled", "false"], "issue:project.task"),
+            (["issue:project.task", "colour", "red"], "direction, strategy, enabled, field"),
+        ]
+        for (arguments, valid) in cases {
+            let result = try await h.run(["config", "set", "sync"] + arguments)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains(valid), "\(arguments): \(result.stderr)")
+        }
+        #expect(try await h.run(["config", "set", "sync", "issue:project.task", "field", "target_date=date_deadline"]).status == 0)
+        let shown = try JSONValue.parse(try await h.run(["config", "show", "--json"]).stdout)
+        let row = shown["sync_config"]?.arrayValue?.first { $0["plane_type"]?.stringValue == "issue" && $0["odoo_model"]?.stringValue == "project.task" }
+        #expect(row?["field_mappings"]?["target_date"]?.stringValue == "date_deadline")
+    }
+}
