@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark driver: runs each contender as a child process and reads its rusage.
 
+plane-pull: the Plane emulator with N generated issues (rate limit off); `pull plane --full`, then
+  `pull plane` after 1% of the issues changed in Plane.
 pull: an emulator with N generated leads in its own process; then, side by side,
   1. `odoosync pull odoo --full` into a new mirror,
   2. `odoosync pull odoo` after 1% of the leads changed (written through the API),
@@ -100,14 +102,91 @@ def bench_pull(args):
         emulator.wait(timeout=30)
 
 
+def plane_call(base, key, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{base}/api/v1/{path}", data, {"X-API-Key": key, "Content-Type": "application/json"}, method=method)
+    return json.load(urllib.request.urlopen(req, timeout=600))
+
+
+def bench_plane_pull(args):
+    """`pull plane` of N generated issues (rate limit off): full, then after 1% changed in Plane."""
+    port = free_port()
+    emulator = subprocess.Popen([args.bin, "emulator", "plane", "--port", str(port), "--rate-limit", "0",
+                                 "--generate-issues", str(args.issues)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        banner = emulator.stdout.readline().decode() + emulator.stdout.readline().decode()
+        settings = dict(word.split("=", 1) for word in banner.split() if word.startswith("PLANE_"))
+        if "PLANE_API_KEY" not in settings:
+            sys.exit(f"emulator did not start: {banner}")
+        base, key, slug = settings["PLANE_API_URL"], settings["PLANE_API_KEY"], settings["PLANE_WORKSPACE_SLUG"]
+        projects = [p["id"] for p in plane_call(base, key, "GET", f"workspaces/{slug}/projects/")["results"]]
+        issues = []
+        for project in projects:
+            cursor = None
+            while True:
+                query = f"per_page=1000&fields=id" + (f"&cursor={cursor}" if cursor else "")
+                page = plane_call(base, key, "GET", f"workspaces/{slug}/projects/{project}/issues/?{query}")
+                issues += [(project, i["id"]) for i in page["results"]]
+                if not page["next_page_results"]:
+                    break
+                cursor = page["next_cursor"]
+        total = len(issues)
+        work = pathlib.Path(tempfile.mkdtemp(prefix="odoosync-bench-"))
+        mirror = str(work / "bench.sqlite")
+        env = dict(os.environ, PLANE_API_URL=base, PLANE_API_KEY=key, PLANE_WORKSPACE_SLUG=slug)
+        rows = []
+
+        def run(name, cmd, count, fresh):
+            samples = []
+            for _ in range(args.repeat):
+                if fresh:
+                    for suffix in ("", "-wal", "-shm"):
+                        pathlib.Path(mirror + suffix).unlink(missing_ok=True)
+                wall, cpu, rss, out = measured(cmd, env)
+                report = json.loads(out)
+                samples.append((wall, cpu, rss, report["requests"]))
+            samples.sort(key=lambda s: s[0])
+            wall, cpu, rss, requests = samples[len(samples) // 2]
+            rows.append({"name": name, "issues": count, "wall_s": round(wall, 3), "issues_per_s": round(count / wall),
+                         "cpu_s": round(cpu, 3), "peak_rss_mb": round(rss, 1), "requests": requests, "runs": args.repeat})
+
+        run("odoosync plane full pull", [args.bin, "pull", "plane", "--full", "--json", "--db", mirror], total, True)
+        changed = issues[:: max(1, total // max(1, total // 100))][: total // 100]
+        for project, issue in changed:
+            plane_call(base, key, "PATCH", f"workspaces/{slug}/projects/{project}/issues/{issue}/", {"priority": "urgent", "name": f"bench {issue[:8]}"})
+        run("odoosync plane 1%-changed pull", [args.bin, "pull", "plane", "--json", "--db", mirror], len(changed), False)
+        full, repull = rows
+        shutil.rmtree(work, ignore_errors=True)
+        return {"benchmark": "plane-pull", "issues": total, "rows": rows,
+                "ratios": {"repull_vs_full_time": round(repull["wall_s"] / full["wall_s"], 4)},
+                "targets": {"repull_vs_full_time": "<= 0.05"}}
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=30)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["pull"])
+    parser.add_argument("what", choices=["pull", "plane-pull"])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender; the median is reported")
     parser.add_argument("--protocol", default="json2", choices=["json2", "jsonrpc"])
+    parser.add_argument("--issues", type=int, default=10_000, help="plane-pull: generated Plane issues")
     args = parser.parse_args()
+    if args.what == "plane-pull":
+        result = bench_plane_pull(args)
+        header = f"{'contender':32} {'issues':>7} {'wall s':>8} {'issues/s':>9} {'cpu s':>7} {'rss MB':>7} {'requests':>8}"
+        print(header)
+        print("-" * len(header))
+        for r in result["rows"]:
+            print(f"{r['name']:32} {r['issues']:>7} {r['wall_s']:>8.3f} {r['issues_per_s']:>9} {r['cpu_s']:>7.3f} {r['peak_rss_mb']:>7.1f} {r['requests']:>8}")
+        print(json.dumps(result["ratios"]))
+        out = ROOT / "bench-results"
+        out.mkdir(exist_ok=True)
+        (out / "plane-pull.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(f"written to {out / 'plane-pull.json'}")
+        return
     result = bench_pull(args)
     header = f"{'contender':28} {'leads':>8} {'wall s':>8} {'leads/s':>9} {'cpu s':>7} {'rss MB':>7}"
     print(header)

@@ -231,13 +231,15 @@ public final class PlanePuller: @unchecked Sendable {
         var newest = cursor?.passNewest
         var stats = ModelStats()
         var seen = Set<String>()
-        var pageCursor: String? = nil
         var done = 0
         let label = "issues \(project.identifier)"
 
-        // 1. Newest first, down to the cursor.
+        // 1. Newest first, down to the cursor. An incremental pass usually needs a few issues:
+        // it starts with small pages and doubles them (offset = page index × per_page, so a
+        // page of size o at index 1 continues exactly where o items end).
+        var window = PageWindow(pageSize: pageSize, incremental: incremental)
         while true {
-            let page = try await client.page(path, query: [("order_by", "-updated_at")], perPage: pageSize, cursor: pageCursor)
+            let page = try await client.page(path, query: [("order_by", "-updated_at")], perPage: window.size, cursor: window.cursor)
             var reachedCursor = false
             let now = Timestamp.iso(Date())
             try mirror.write { db in
@@ -269,14 +271,14 @@ public final class PlanePuller: @unchecked Sendable {
             }
             done += page.results.count
             progress?.progress(model: label, done: done, total: incremental ? nil : page.totalResults)
-            guard !reachedCursor, page.hasNext, let next = page.nextCursor, next != pageCursor else { break }
-            pageCursor = next
+            guard !reachedCursor, page.hasNext else { break }
+            window.advance()
         }
         progress?.finished(model: label)
 
         // 2. Every id with its updated_at: deletes, archives, and changes the pass missed.
         var remote: [String: String] = [:]
-        pageCursor = nil
+        var pageCursor: String? = nil
         while true {
             let page = try await client.page(path, query: [("fields", "id,updated_at")], perPage: pageSize, cursor: pageCursor)
             for item in page.results {
@@ -350,6 +352,32 @@ public final class PlanePuller: @unchecked Sendable {
             stats.add(tailStats)
         }
         return stats
+    }
+
+    /// The pages of a newest-first pass: fixed `pageSize` pages for a full pass; for an
+    /// incremental one 100, 100, 200, 400, ... up to `pageSize`.
+    struct PageWindow {
+        private(set) var size: Int
+        private(set) var index = 0
+        private let cap: Int
+
+        init(pageSize: Int, incremental: Bool) {
+            cap = pageSize
+            size = incremental ? min(100, pageSize) : pageSize
+        }
+
+        var cursor: String? { index == 0 ? nil : "\(size):\(index):0" }
+
+        /// Moves past the page just read.
+        mutating func advance() {
+            let offset = (index + 1) * size
+            if index == 1, offset <= cap {
+                // Page 1 of size `offset` starts exactly where the items read so far end.
+                size = offset
+            } else {
+                index += 1
+            }
+        }
     }
 
     // MARK: journal

@@ -5,6 +5,10 @@ import OdooSyncCore
 public struct PlaneFieldError: Sendable, Equatable {
     public var field: String
     public var messages: [String]
+    public init(field: String, messages: [String]) {
+        self.field = field
+        self.messages = messages
+    }
 }
 
 /// What went wrong talking to Plane, one case per action the caller takes.

@@ -196,8 +196,10 @@ extension PlaneCore {
                 ])
             }
             if kind == .cycle { store.cycleLinks[link.id] = link } else { store.moduleLinks[link.id] = link }
-            // Plane's background activity bumps the issue's updated_at.
-            store.issues[issueID]?["updated_at"] = .string(nextStamp())
+            // Plane's background activity bumps the issue's updated_at. (The stamp is taken
+            // first: nextStamp writes to the store too.)
+            let stamp = nextStamp()
+            store.issues[issueID]?["updated_at"] = .string(stamp)
             answer.append(renderer.link(link, container: kind.rawValue, listed: true))
         }
         return .json(200, .array(answer))
@@ -210,7 +212,8 @@ extension PlaneCore {
         else { return .doesNotExist }
         if c.method == "GET" { return .json(200, renderer(c).link(link, container: kind.rawValue, listed: false)) }
         if kind == .cycle { store.cycleLinks[link.id]?.deleted = true } else { store.moduleLinks[link.id]?.deleted = true }
-        store.issues[issueID]?["updated_at"] = .string(nextStamp())
+        let stamp = nextStamp()
+        store.issues[issueID]?["updated_at"] = .string(stamp)
         return .noContent
     }
 }

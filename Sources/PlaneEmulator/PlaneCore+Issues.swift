@@ -130,7 +130,7 @@ extension PlaneCore {
         let id = newID()
         let sequence = (store.sequences[project] ?? 0) + 1
         store.sequences[project] = sequence
-        let lastSort = store.issues.values.filter { $0.project == project }.compactMap { $0["sort_order"]?.doubleValue }.max()
+        let lastSort = store.lastSortOrder[project]
         let defaultState = store.states.values.first { $0.project == project && !$0.deleted && $0["default"]?.boolValue == true }?.id
         var issue = Entity(fields: [
             "id": .string(id), "type_id": .null, "created_at": .string(now), "updated_at": .string(now), "deleted_at": .null,
@@ -144,6 +144,7 @@ extension PlaneCore {
         for (key, value) in fields { issue[key] = value }
         applyCompletion(&issue, previousState: nil, now: now)
         store.issues[id] = issue
+        store.lastSortOrder[project] = max(store.lastSortOrder[project] ?? 0, issue["sort_order"]?.doubleValue ?? 0)
         return issue
     }
 

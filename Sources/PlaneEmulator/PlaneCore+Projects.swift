@@ -90,8 +90,9 @@ extension PlaneCore {
     }
 
     func deleteProject(_ id: String) -> PlaneHTTPReply {
+        let stamp = nextStamp()
         store.projects[id]?.deleted = true
-        store.projects[id]?["deleted_at"] = .string(nextStamp())
+        store.projects[id]?["deleted_at"] = .string(stamp)
         return .noContent
     }
 

@@ -56,6 +56,8 @@ final class PlaneCore: @unchecked Sendable {
     private var faultsInjected = 0
     private var requests = 0
     private var recorded: [PlaneRecordedWrite] = []
+    /// "GET /api/v1/...?query" of every request, faulted ones included.
+    private(set) var requestLog: [String] = []
     private var throttleHistory: [String: [Double]] = [:]
     private var rateLimit: Int?
     private var rateWindow: Int
@@ -95,9 +97,10 @@ final class PlaneCore: @unchecked Sendable {
 
     // MARK: faults, throttle, observation
 
-    func admit(method: String, path: String) -> PlaneFaultKind? {
+    func admit(method: String, path: String, query: String?) -> PlaneFaultKind? {
         locked {
             requests += 1
+            requestLog.append(method + " " + path + (query.map { "?" + $0 } ?? ""))
             guard faultPlan.applies(method: method, path: path) else { return nil }
             eligibleRequests += 1
             if let cap = faultPlan.maxFaults, faultsInjected >= cap { return nil }
@@ -125,11 +128,18 @@ final class PlaneCore: @unchecked Sendable {
 
     var requestCount: Int { locked { requests } }
 
+    var requestLines: [String] { locked { requestLog } }
+
     func record(_ write: PlaneRecordedWrite) { locked { recorded.append(write) } }
 
     var writes: [PlaneRecordedWrite] { locked { recorded } }
 
-    func clearWrites() { locked { recorded.removeAll() } }
+    func clearWrites() {
+        locked {
+            recorded.removeAll()
+            requestLog.removeAll()
+        }
+    }
 
     /// DRF's SimpleRateThrottle with Plane's headers: a sliding window per key; a throttled
     /// request is not counted. Returns the 429 to send, or the headers of an allowed request.
@@ -174,7 +184,14 @@ final class PlaneCore: @unchecked Sendable {
         if let slug = route.workspace {
             guard slug == store.workspaceSlug else { return .forbidden }
         }
-        if let projectID = route.project {
+        if case .project = route, let projectID = route.project {
+            // The project views check workspace membership only: a missing project is a 404 there.
+            guard store.liveProject(projectID) != nil else {
+                return throttled(key: key, reply: .doesNotExist)
+            }
+            if writing && (store.projectRole(projectID, user: user.id) ?? 0) < (request.method == "DELETE" ? 20 : 15) { return .forbidden }
+        } else if let projectID = route.project {
+            // Everything inside a project needs membership of it: otherwise 403, not 404.
             guard store.liveProject(projectID) != nil, let role = store.projectRole(projectID, user: user.id) else { return .forbidden }
             if writing && role < 15 { return .forbidden }
         } else if writing, route.workspace != nil, user.role < 15 {
@@ -198,6 +215,17 @@ final class PlaneCore: @unchecked Sendable {
         }
         reply.headers += rateHeaders
         return reply
+    }
+
+    /// An answer decided before the handler that still counts against the rate limit.
+    private func throttled(key: String, reply: PlaneHTTPReply) -> PlaneHTTPReply {
+        switch throttle(key: key) {
+        case .failure(let limited): return limited
+        case .success(let headers):
+            var reply = reply
+            reply.headers += headers
+            return reply
+        }
     }
 
     private func parseBody(_ request: PlaneHTTPRequest) -> Result<[String: JSONValue], PlaneHTTPReply> {

@@ -61,9 +61,13 @@ public final class PlaneEmulator: Sendable {
     /// Every POST, PATCH and DELETE received over HTTP, in arrival order.
     public func writes() -> [PlaneRecordedWrite] { core.writes }
 
+    /// Forgets the recorded writes and the request log.
     public func clearWrites() { core.clearWrites() }
 
     public func requestCount() -> Int { core.requestCount }
+
+    /// "GET /api/v1/…?query" of every request received, in arrival order.
+    public func requestLog() -> [String] { core.requestLines }
 
     /// Replaces the clock behind created_at/updated_at and the throttle (nil: the system clock).
     public func setClock(_ clock: (@Sendable () -> Date)?) { core.setClock(clock) }

@@ -40,6 +40,7 @@ enum PlaneFixtures {
             let e = entity(issue, workspace: store.workspaceID)
             store.issues[e.id] = e
             if let sequence = e["sequence_id"]?.intValue { store.sequences[e.project] = max(store.sequences[e.project] ?? 0, sequence) }
+            if let sort = e["sort_order"]?.doubleValue { store.lastSortOrder[e.project] = max(store.lastSortOrder[e.project] ?? sort, sort) }
         }
         for (file, kind) in [("cycles.json", "cycle"), ("modules.json", "module")] {
             for record in try list(directory, file) {

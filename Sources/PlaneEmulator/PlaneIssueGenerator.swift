@@ -40,7 +40,12 @@ struct PlaneIssueGenerator {
         guard !targets.isEmpty else { return [] }
         var ids: [String] = []
         ids.reserveCapacity(count)
+        // Backdated over the last 90 days, oldest first, as a real backlog is: a pull right
+        // after generation should not find every issue "just changed".
+        let now = Stamp.micros(Date())
+        let span: Int64 = 90 * 86_400 * 1_000_000
         for n in 0..<count {
+            let stamp = Stamp.text(now - span + span * Int64(n) / Int64(max(count, 1)) - 3_600_000_000)
             let project = targets[n % targets.count]
             var fields: [String: JSONValue] = [
                 "name": .string("\(pick(Self.verbs) ?? "Fix") \(pick(Self.nouns) ?? "bug") #\(n + 1)"),
@@ -50,7 +55,7 @@ struct PlaneIssueGenerator {
             if let state = pick(states[project] ?? []) { fields["state"] = .string(state) }
             if let label = pick(labels[project] ?? []), random.next() % 2 == 0 { fields["labels"] = [.string(label)] }
             if let assignee = pick(assignees[project] ?? []), random.next() % 3 != 0 { fields["assignees"] = [.string(assignee)] }
-            ids.append(core.insertIssue(project: project, fields: fields, by: actor, now: core.nextStamp()).id)
+            ids.append(core.insertIssue(project: project, fields: fields, by: actor, now: stamp).id)
         }
         return ids
     }

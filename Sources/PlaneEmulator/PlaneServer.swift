@@ -22,7 +22,7 @@ struct PlaneResponder: HTTPResponder {
     func respond(to request: Request, context: PlaneRequestContext) async throws -> Response {
         let method = request.method.rawValue
         let path = request.uri.path
-        let fault = core.admit(method: method, path: path)
+        let fault = core.admit(method: method, path: path, query: request.uri.query)
         var request = request
         let bytes = try await request.collectBody(upTo: 64 << 20)
         var headers: [String: String] = [:]

@@ -58,6 +58,8 @@ struct PlaneStore: Sendable {
     var moduleLinks: [String: Link] = [:]
     /// Last sequence_id handed out per project (never reused).
     var sequences: [String: Int] = [:]
+    /// Largest issue sort_order per project: a new issue goes 10000 after it.
+    var lastSortOrder: [String: Double] = [:]
     /// The last timestamp handed out, so that every write gets a later one.
     var lastStamp: Int64 = 0
 
