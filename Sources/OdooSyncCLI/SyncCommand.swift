@@ -71,7 +71,8 @@ struct SyncCommand: AsyncParsableCommand {
                 let after = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired }
                 if after == paired { break }
             }
-            let report = engine.report
+            var report = engine.report
+            report.planeRateLimitWaitSeconds = await plane.rateLimitWaitSeconds
             return (report, report.written, report.failed, report.json)
         }
     }
@@ -87,6 +88,9 @@ struct SyncCommand: AsyncParsableCommand {
             Output.print(Output.table(["entity", "created", "updated", "archived", "paired", "conflicts", "failed"], rows, rightAligned: Set(1...6)))
         }
         for error in report.errors { Output.print("  \(error)") }
+        if report.planeRateLimitWaitSeconds >= 1 {
+            Output.print(String(format: "Waited %.1f s for Plane's rate limit.", report.planeRateLimitWaitSeconds))
+        }
         if report.failed > 0 { Output.print("Failed items stay in the queue: `odoosync queue list`, then `odoosync queue retry <id>`.") }
         if report.conflicts > 0 { Output.print("Conflicts waiting for you (manual strategy): `odoosync conflicts`.") }
     }

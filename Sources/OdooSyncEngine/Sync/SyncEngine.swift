@@ -31,6 +31,8 @@ public struct SyncReport: Sendable {
     public var engineSeconds: Double = 0
     public var remoteSeconds: Double = 0
     public var itemsConsidered = 0
+    /// Seconds spent waiting out Plane's rate limit (pull and push).
+    public var planeRateLimitWaitSeconds: Double = 0
 
     public init() {}
 
@@ -51,6 +53,7 @@ public struct SyncReport: Sendable {
             ("items_considered", .int(itemsConsidered)),
             ("engine_seconds", .double((engineSeconds * 1000).rounded() / 1000)),
             ("remote_seconds", .double((remoteSeconds * 1000).rounded() / 1000)),
+            ("plane_rate_limit_wait_seconds", .double((planeRateLimitWaitSeconds * 1000).rounded() / 1000)),
             ("calls", .array(calls.map(JSONValue.string))), ("errors", .array(errors.map(JSONValue.string))),
         ])
     }
