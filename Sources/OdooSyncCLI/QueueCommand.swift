@@ -17,10 +17,12 @@ struct QueueError: UserFacingError {
 }
 
 extension QueueCommand {
-    /// A queue id, or a unique prefix of one (the table shows the first 8 characters).
+    /// A queue id, or a unique start or end of one. The ids are time-ordered, so items queued
+    /// together share their start; the table shows their (random) last 12 characters.
     static func resolve(_ db: Database, _ given: String) throws -> String {
-        let matches = try String.fetchAll(db, sql: "SELECT id FROM sync_queue WHERE id LIKE ? || '%' ESCAPE '\\' LIMIT 2",
-                                          arguments: [given.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")])
+        let escaped = given.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        let matches = try String.fetchAll(db, sql: "SELECT id FROM sync_queue WHERE id LIKE ? || '%' ESCAPE '\\' OR id LIKE '%' || ? ESCAPE '\\' LIMIT 2",
+                                          arguments: [escaped, escaped])
         guard !given.isEmpty, let first = matches.first else {
             throw QueueError(description: "There is no queue item \(given). `odoosync queue list --all` shows every item.")
         }
@@ -78,7 +80,7 @@ struct QueueList: ParsableCommand {
         Output.print(Output.table(
             ["id", "entity", "op", "from", "to", "status", "tries", "next attempt", "last error"],
             rows.map { r in
-                [String(SQLCommand.text(r["id"]).prefix(8)), SQLCommand.text(r["entity"]), SQLCommand.text(r["operation"]),
+                [String(SQLCommand.text(r["id"]).suffix(12)), SQLCommand.text(r["entity"]), SQLCommand.text(r["operation"]),
                  "\(SQLCommand.text(r["source_system"])) \(Output.truncate(SQLCommand.text(r["source_id"]), 12))",
                  "\(SQLCommand.text(r["target"])) \(Output.truncate(SQLCommand.text(r["target_id"]), 12))",
                  SQLCommand.text(r["status"]), "\(SQLCommand.text(r["attempts"]))/\(SQLCommand.text(r["max_attempts"]))",
@@ -109,7 +111,7 @@ struct QueueRetry: ParsableCommand {
             for id in targets {
                 let status = try String.fetchOne(db, sql: "SELECT status FROM sync_queue WHERE id = ?", arguments: [id]) ?? ""
                 guard ["failed", "pending", "cancelled"].contains(status) else {
-                    throw QueueError(description: "Queue item \(id.prefix(8)) is \(status); only failed, pending or cancelled items can be retried.")
+                    throw QueueError(description: "Queue item \(id.suffix(12)) is \(status); only failed, pending or cancelled items can be retried.")
                 }
                 try db.execute(sql: "UPDATE sync_queue SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL WHERE id = ?",
                                arguments: [now, id])
@@ -137,7 +139,7 @@ struct QueueCancel: ParsableCommand {
                 let id = try QueueCommand.resolve(db, given)
                 let status = try String.fetchOne(db, sql: "SELECT status FROM sync_queue WHERE id = ?", arguments: [id]) ?? ""
                 guard ["failed", "pending"].contains(status) else {
-                    throw QueueError(description: "Queue item \(id.prefix(8)) is \(status); only pending or failed items can be cancelled.")
+                    throw QueueError(description: "Queue item \(id.suffix(12)) is \(status); only pending or failed items can be cancelled.")
                 }
                 try db.execute(sql: "UPDATE sync_queue SET status = 'cancelled', completed_at = ? WHERE id = ?", arguments: [Timestamp.iso(Date()), id])
                 try Mirror.appendEvent(db, runID: nil, category: SyncEngine.category, type: "queue_cancel",

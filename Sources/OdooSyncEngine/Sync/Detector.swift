@@ -39,7 +39,7 @@ struct Detector {
         var pairs = try SyncEngine.pairs(db, entity: entity)
         var result: [String: Int] = [:]
         guard let config, config.enabled else {
-            for pair in pairs where pair.status == "active" { result[pair.planeID] = pair.odooID }
+            for pair in pairs where pair.isLive { result[pair.planeID] = pair.odooID }
             return result
         }
         let mappings = config.fieldMappings
@@ -48,7 +48,7 @@ struct Detector {
         var pairedPlane = Set(pairs.map(\.planeID))
         var pairedOdoo = Set(pairs.map(\.odooID))
 
-        for pair in pairs where pair.status == "active" {
+        for pair in pairs where pair.isLive {
             considered += 1
             let p = planeByID[pair.planeID]
             let o = odooByID[pair.odooID]
@@ -116,7 +116,7 @@ struct Detector {
         var pairedPlane = Set(pairs.map(\.planeID))
         var pairedOdoo = Set(pairs.map(\.odooID))
 
-        for pair in pairs where pair.status == "active" {
+        for pair in pairs where pair.isLive {
             considered += 1
             let p = planeByID[pair.planeID]
             let o = odooByID[pair.odooID]
@@ -177,7 +177,7 @@ struct Detector {
         let planeByID = Dictionary(planeAll.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let pairs = try SyncEngine.pairs(db, entity: entity)
         let paired = Set(pairs.map(\.planeID))
-        for pair in pairs where pair.status == "active" {
+        for pair in pairs where pair.isLive {
             considered += 1
             let p = planeByID[pair.planeID]
             if p?.deleted == true {
@@ -231,7 +231,7 @@ struct Detector {
         let records = try SyncEngine.odooRecords(db, model: model)
         let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let priority = Detector.priorities[entity] ?? 0
-        for pair in pairs where pair.status == "active" {
+        for pair in pairs where pair.isLive {
             considered += 1
             guard let o = byID[pair.odooID] else { continue }
             if o.deleted {

@@ -31,6 +31,8 @@ public struct SyncReport: Sendable {
     public var engineSeconds: Double = 0
     public var remoteSeconds: Double = 0
     public var itemsConsidered = 0
+    /// Queue items left for later because their side is not configured in this run.
+    public var skippedForConnection = 0
     /// Seconds spent waiting out Plane's rate limit (pull and push).
     public var planeRateLimitWaitSeconds: Double = 0
 
@@ -123,6 +125,9 @@ public final class SyncEngine: @unchecked Sendable {
         var planeFields: [String: JSONValue]
         var odooFields: [String: JSONValue]
         let status: String
+        /// "error" pairs still take changes: a fix made after a failure folds into the failed
+        /// queue item, so `queue retry` sends the fix, not the value that failed.
+        var isLive: Bool { status == "active" || status == "error" }
     }
 
     static func planeRecords(_ db: Database, kind: String) throws -> [PlaneRec] {
@@ -334,6 +339,10 @@ public final class SyncEngine: @unchecked Sendable {
             }
             // An earlier item of this run may have created what this one needs (a project's pair).
             guard let ready = try prepare(item) else { continue }
+            if (ready.target == "plane" && plane == nil) || (ready.target == "odoo" && odoo == nil) {
+                report.skippedForConnection += 1
+                continue
+            }
             let started = Date()
             do {
                 try mirror.write { db in
