@@ -5,11 +5,12 @@ import OdooEmulator
 import OdooSyncCore
 import OdooSyncEngine
 import OdooSyncMirror
+import PlaneEmulator
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the whole cycle against an in-process Odoo emulator: pull, edit a lead, push, status.",
+        abstract: "Run the whole cycle against in-process Odoo and Plane emulators: pull, edit a lead, push, sync with Plane, status.",
         discussion: "Needs no account: the emulator serves the bundled fixtures. The mirror goes to a temporary folder unless --db is given.")
 
     @Option(help: "Mirror file to use (default: a new one in a temporary folder).") var db: String?
@@ -70,9 +71,34 @@ struct DemoCommand: AsyncParsableCommand {
         Output.print("\n== odoosync pull odoo   (the pushed lead comes back unchanged)")
         PullCommand.printReport(try await PullCommand.pull(env: env, settings: settings, mirror: mirror, full: false, progress: nil))
 
+        // The Plane side: a Plane emulator beside the Odoo one, and two sync runs.
+        let plane = try PlaneEmulator(fixtures: try EmulatorOdoo.fixturesDirectory(nil, folder: "fixtures/plane", marker: "workspace.json"))
+        plane.setRateLimit(nil)  // the demo shows the sync, not Plane's 60 requests a minute
+        let planePort = try await plane.start(host: "127.0.0.1", port: 0)
+        defer { Task { await plane.stop() } }
+        environment["PLANE_API_URL"] = "http://127.0.0.1:\(planePort)"
+        environment["PLANE_API_KEY"] = plane.apiKey
+        environment["PLANE_WORKSPACE_SLUG"] = plane.workspaceSlug
+        environment["PLANE_PROJECTS"] = nil
+        environment["ODOO_PROJECTS"] = nil
+        environment["PLANE_VISIBILITY_PROJECT"] = "WEB"
+        let syncEnv = try AppEnvironment(db: path, config: nil, verbose: verbose, environment: environment)
+        Output.print("\n== Plane emulator on http://127.0.0.1:\(planePort) (workspace \(plane.workspaceSlug)); sale orders and invoices go to WEB")
+        Output.print("== odoosync sync   (projects pair by name or are created; issues and tasks both ways; cycles, modules, visibility issues)")
+        let planeSettings = try syncEnv.planeSettings()
+        SyncCommand.printReport(try await SyncCommand.sync(env: syncEnv, odooSettings: settings, planeSettings: planeSettings, mirror: mirror, full: false))
+        if let issue = plane.projects().first(where: { $0.identifier == "MOB" }).flatMap({ plane.issues(projectID: $0.id).first }),
+           let issueID = issue["id"]?.stringValue {
+            let title = "\(issue["name"]?.stringValue ?? "issue") (renamed in Plane)"
+            try plane.modifyIssue(id: issueID, fields: ["name": .string(title), "priority": "urgent"])
+            Output.print("\n== someone renames a Plane issue to \"\(title)\" and marks it urgent; odoosync sync")
+            SyncCommand.printReport(try await SyncCommand.sync(env: syncEnv, odooSettings: settings, planeSettings: planeSettings, mirror: mirror, full: false))
+        }
+
         Output.print("\n== odoosync status")
         StatusCommand.printHuman(try StatusCommand.document(mirror), path: path)
         Output.print("\nThe mirror stays at \(path): try `odoosync leads --db \(path)` or `sqlite3 \(path)`.")
+        await plane.stop()
         await emulator.stop()
     }
 }

@@ -88,6 +88,9 @@ struct SyncCommand: AsyncParsableCommand {
             Output.print(Output.table(["entity", "created", "updated", "archived", "paired", "conflicts", "failed"], rows, rightAligned: Set(1...6)))
         }
         for error in report.errors { Output.print("  \(error)") }
+        if report.unmappedFields > 0 {
+            Output.print("\(report.unmappedFields) state/stage value(s) had no counterpart on the other side and were left as they were: map them with `odoosync config set state \"<Plane state>\" \"<Odoo stage>\"` (-v names them).")
+        }
         if report.planeRateLimitWaitSeconds >= 1 {
             Output.print(String(format: "Waited %.1f s for Plane's rate limit.", report.planeRateLimitWaitSeconds))
         }

@@ -31,6 +31,9 @@ public struct SyncReport: Sendable {
     public var engineSeconds: Double = 0
     public var remoteSeconds: Double = 0
     public var itemsConsidered = 0
+    /// Field values with no counterpart on the other side (a stage with no Plane state of that
+    /// name), left unchanged there.
+    public var unmappedFields = 0
     /// Queue items left for later because their side is not configured in this run.
     public var skippedForConnection = 0
     /// Seconds spent waiting out Plane's rate limit (pull and push).
@@ -52,7 +55,7 @@ public struct SyncReport: Sendable {
         .object([
             ("entities", .object(SyncEntities.all.compactMap { key in entities[key].map { (key, $0.json) } })),
             ("written", .int(written)), ("conflicts", .int(conflicts)), ("failed", .int(failed)),
-            ("items_considered", .int(itemsConsidered)),
+            ("items_considered", .int(itemsConsidered)), ("unmapped_fields", .int(unmappedFields)),
             ("engine_seconds", .double((engineSeconds * 1000).rounded() / 1000)),
             ("remote_seconds", .double((remoteSeconds * 1000).rounded() / 1000)),
             ("plane_rate_limit_wait_seconds", .double((planeRateLimitWaitSeconds * 1000).rounded() / 1000)),
@@ -438,7 +441,8 @@ public final class SyncEngine: @unchecked Sendable {
         let model = item.targetType
         var (values, skipped) = try await odooValues(item, translation: translation)
         if !skipped.isEmpty {
-            logger.warning("\(item.entity) \(item.sourceID): no Odoo value for \(skipped.joined(separator: ", ")); left unchanged")
+            logger.info("\(item.entity) \(item.sourceID): no Odoo value for \(skipped.joined(separator: ", ")); left unchanged")
+            report.unmappedFields += skipped.count
         }
         var calls: [String] = []
         let id: Int
@@ -550,7 +554,8 @@ public final class SyncEngine: @unchecked Sendable {
         let plain = item.entity == "project:project.project"
         let (values, skipped) = translation.planeValues(item.fields, project: project, plainDescription: plain)
         if !skipped.isEmpty {
-            logger.warning("\(item.entity) \(item.sourceID): no Plane value for \(skipped.joined(separator: ", ")); left unchanged")
+            logger.info("\(item.entity) \(item.sourceID): no Plane value for \(skipped.joined(separator: ", ")); left unchanged")
+            report.unmappedFields += skipped.count
         }
         let mappings = try configMappings(item.entity)
         var call = ""
