@@ -79,7 +79,7 @@ public struct ConflictResolver: Sendable {
         } else {
             for (key, value) in plane { planeMemory[key] = value }
         }
-        try db.execute(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ? WHERE mapping_id = ?",
+        try db.execute(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, plane_hash = NULL, odoo_hash = NULL WHERE mapping_id = ?",
                        arguments: [SyncEngine.fieldsJSON(planeMemory).serialized, SyncEngine.fieldsJSON(odooMemory).serialized, mappingID])
     }
 

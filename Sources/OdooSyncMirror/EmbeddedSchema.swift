@@ -427,12 +427,23 @@ CREATE TABLE sync_pairs (
     odoo_fields      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(odoo_fields)),
     plane_updated_at TEXT,                              -- UTC ISO-8601
     odoo_write_date  TEXT,                              -- as Odoo sends it (naive UTC)
+    -- data_hash of each side's snapshot when the pair was last compared: a pair whose two
+    -- snapshots are unchanged since is not compared again (NULL: compare next time)
+    plane_hash       INTEGER,
+    odoo_hash        INTEGER,
     UNIQUE (entity, plane_id),
     UNIQUE (entity, odoo_id)
 );
 
 CREATE INDEX sync_mappings_target ON sync_mappings (target_type, target_id);
 CREATE INDEX sync_queue_source ON sync_queue (source_system, source_type, source_id, status);
+
+-- What the field and state maps were when each entity was last compared; a change of map
+-- makes the next sync compare every pair again.
+CREATE TABLE sync_fingerprints (
+    entity      TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL
+);
 
 -- Plane state name -> Odoo task stage name, both lowercased; names that match need no row.
 CREATE TABLE state_map (

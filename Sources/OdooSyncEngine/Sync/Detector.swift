@@ -105,38 +105,51 @@ struct Detector {
         let entity = "issue:project.task"
         guard let config, config.enabled else { return }
         let mappings = config.fieldMappings
-        let odooProjects = Set(projectPairs.values)
-        let planeToOdooProject = projectPairs
+        let fresh = try refreshFingerprint(entity, config: config)
         let odooToPlaneProject = Dictionary(projectPairs.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
-        let planeAll = try SyncEngine.planeRecords(db, kind: "issue").filter { !Detector.isVisibilityIssue($0.data) }
-        let odooAll = try SyncEngine.odooRecords(db, model: "project.task")
-        let planeByID = Dictionary(planeAll.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let odooByID = Dictionary(odooAll.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let pairs = try SyncEngine.pairs(db, entity: entity)
-        var pairedPlane = Set(pairs.map(\.planeID))
-        var pairedOdoo = Set(pairs.map(\.odooID))
 
-        for pair in pairs where pair.isLive {
+        for candidate in try changedPairs(entity: entity, planeKind: "issue", odooModel: "project.task", fresh: fresh) {
             considered += 1
-            let p = planeByID[pair.planeID]
-            let o = odooByID[pair.odooID]
+            guard let load = candidate.load else { continue }
+            let pair = try load.pair()
+            let p = try load.plane()
+            let o = try load.odoo()
             if try handleDeletes(entity: entity, config: config, pair: pair, plane: p, odoo: o, planeGone: p?.deleted == true,
                                  odooGone: o.map { $0.deleted || !$0.active } ?? false) { continue }
             guard let p, let o else { continue }
-            try reconcile(entity: entity, config: config, pair: pair,
-                          plane: translation.planeCanonical(p.data, mappings: mappings), planeTime: p.updatedAt,
-                          odoo: translation.odooCanonical(o.data, mappings: mappings), odooTime: o.writeDate)
+            if try reconcile(entity: entity, config: config, pair: pair,
+                             plane: translation.planeCanonical(p.data, mappings: mappings), planeTime: p.updatedAt,
+                             odoo: translation.odooCanonical(o.data, mappings: mappings), odooTime: o.writeDate) {
+                try candidate.markSeen(db)
+            }
         }
+        // Unpaired records, found by SQL so that paired ones are never parsed.
+        var pairedOdoo = Set<Int>()
+        let planeProjects = JSONValue.array(projectPairs.keys.sorted().map(JSONValue.string)).serialized
+        let unpairedPlane = try Row.fetchAll(db, sql: """
+            SELECT plane_id, project_id, updated_at, 0, data FROM plane_records pr
+            WHERE kind = 'issue' AND deleted = 0 AND archived = 0 AND project_id IN (SELECT value FROM json_each(?))
+              AND NOT EXISTS (SELECT 1 FROM sync_pairs sp WHERE sp.entity = ? AND sp.plane_id = pr.plane_id)
+            ORDER BY plane_id
+            """, arguments: [planeProjects, entity]).map(SyncEngine.planeRec)
+        let odooProjects = JSONValue.array(projectPairs.values.sorted().map(JSONValue.int)).serialized
+        let unpairedOdoo = try Row.fetchAll(db, sql: """
+            SELECT odoo_id, write_date, active, deleted, data FROM odoo_records r
+            WHERE model = 'project.task' AND deleted = 0 AND active = 1
+              AND json_extract(data, '$.project_id[0]') IN (SELECT value FROM json_each(?))
+              AND NOT EXISTS (SELECT 1 FROM sync_pairs sp WHERE sp.entity = ? AND sp.odoo_id = r.odoo_id)
+            ORDER BY odoo_id
+            """, arguments: [odooProjects, entity]).map(SyncEngine.odooRec)
+        let unpairedOdooByID = Dictionary(unpairedOdoo.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         // Issues we created from tasks carry the task in their external id: a crash before our
         // bookkeeping left them unpaired; pair them instead of creating a twin.
-        for p in planeAll where !p.deleted && !pairedPlane.contains(p.id) {
-            guard let project = p.project ?? p.data["project"]?.stringValue, planeToOdooProject[project] != nil else { continue }
+        for p in unpairedPlane where !Detector.isVisibilityIssue(p.data) {
+            guard let project = p.project ?? p.data["project"]?.stringValue, let odooProject = projectPairs[project] else { continue }
             considered += 1
             if p.data["external_source"]?.stringValue == SyncEngine.externalSource,
                let ext = p.data["external_id"]?.stringValue, ext.hasPrefix("project.task:"),
-               let taskID = Int(ext.dropFirst("project.task:".count)), let o = odooByID[taskID], !pairedOdoo.contains(taskID), !o.deleted {
+               let taskID = Int(ext.dropFirst("project.task:".count)), let o = unpairedOdooByID[taskID], !pairedOdoo.contains(taskID) {
                 _ = try makePair(entity: entity, config: config, plane: p, odoo: o, mappings: mappings, plain: false)
-                pairedPlane.insert(p.id)
                 pairedOdoo.insert(taskID)
                 engine.bump(entity) { $0.paired += 1 }
                 continue
@@ -145,12 +158,12 @@ struct Detector {
             let values = translation.planeCanonical(p.data, mappings: mappings)
             try queue(SyncEngine.QueueItem(
                 entity: entity, operation: "create", sourceSystem: "plane", sourceType: "issue", sourceID: p.id, target: "odoo",
-                targetType: "project.task", planeProject: project, odooProject: planeToOdooProject[project],
+                targetType: "project.task", planeProject: project, odooProject: odooProject,
                 key: Detector.xmlID("plane_issue", p.id), fields: values, sourceValues: values, priority: Detector.priorities[entity] ?? 0))
         }
         guard config.odooToPlane else { return }
-        for o in odooAll where !o.deleted && o.active && !pairedOdoo.contains(o.id) {
-            guard let project = o.data["project_id"]?.many2one?.id, odooProjects.contains(project), let planeProject = odooToPlaneProject[project] else { continue }
+        for o in unpairedOdoo where !pairedOdoo.contains(o.id) {
+            guard let project = o.data["project_id"]?.many2one?.id, let planeProject = odooToPlaneProject[project] else { continue }
             considered += 1
             let values = translation.odooCanonical(o.data, mappings: mappings)
             try queue(SyncEngine.QueueItem(
@@ -158,6 +171,92 @@ struct Detector {
                 targetType: "issue", planeProject: planeProject, odooProject: project, key: "project.task:\(o.id)", fields: values,
                 sourceValues: values, priority: Detector.priorities[entity] ?? 0))
         }
+    }
+
+    // MARK: skipping what did not change
+
+    /// A pair, and whether it needs comparing: not when both snapshots have the hashes they had
+    /// at the last comparison and the maps are the same.
+    struct Candidate {
+        let mappingID: String
+        let planeHash: Int64?
+        let odooHash: Int64?
+        /// nil when the pair can be skipped.
+        let load: Loader?
+
+        func markSeen(_ db: Database) throws {
+            try db.execute(sql: "UPDATE sync_pairs SET plane_hash = ?, odoo_hash = ? WHERE mapping_id = ?",
+                           arguments: [planeHash, odooHash, mappingID])
+        }
+    }
+
+    struct Loader {
+        let db: Database
+        let mappingID: String
+        let planeKind: String
+        let odooModel: String
+        let planeID: String
+        let odooID: Int
+
+        func pair() throws -> SyncEngine.Pair {
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT p.mapping_id, p.plane_id, p.plane_project, p.odoo_id, p.plane_fields, p.odoo_fields, m.status
+                FROM sync_pairs p JOIN sync_mappings m ON m.id = p.mapping_id WHERE p.mapping_id = ?
+                """, arguments: [mappingID]) else { throw SyncItemError("mapping \(mappingID) vanished") }
+            return SyncEngine.Pair(mappingID: row[0], planeID: row[1], planeProject: row[2], odooID: row[3],
+                                   planeFields: SyncEngine.fieldsDict(row[4]), odooFields: SyncEngine.fieldsDict(row[5]), status: row[6])
+        }
+
+        func plane() throws -> PlaneRec? {
+            try Row.fetchOne(db, sql: "SELECT plane_id, project_id, updated_at, deleted OR archived, data FROM plane_records WHERE kind = ? AND plane_id = ?",
+                             arguments: [planeKind, planeID]).map(SyncEngine.planeRec)
+        }
+
+        func odoo() throws -> OdooRec? {
+            try Row.fetchOne(db, sql: "SELECT odoo_id, write_date, active, deleted, data FROM odoo_records WHERE model = ? AND odoo_id = ?",
+                             arguments: [odooModel, odooID]).map(SyncEngine.odooRec)
+        }
+    }
+
+    func changedPairs(entity: String, planeKind: String, odooModel: String, fresh: Bool, odooOnly: Bool = false) throws -> [Candidate] {
+        try Row.fetchAll(db, sql: """
+            SELECT p.mapping_id, p.plane_id, p.odoo_id, p.plane_hash, p.odoo_hash, pr.data_hash, orr.data_hash,
+                   coalesce(pr.deleted OR pr.archived, 0) OR coalesce(orr.deleted, 0) OR NOT coalesce(orr.active, 1)
+            FROM sync_pairs p JOIN sync_mappings m ON m.id = p.mapping_id
+            LEFT JOIN plane_records pr ON pr.kind = ? AND pr.plane_id = p.plane_id
+            LEFT JOIN odoo_records orr ON orr.model = ? AND orr.odoo_id = p.odoo_id
+            WHERE p.entity = ? AND m.status IN ('active', 'error')
+            ORDER BY p.odoo_id
+            """, arguments: [planeKind, odooModel, entity]).map { row in
+            let mappingID: String = row[0]
+            let seenPlane: Int64? = row[3]
+            let seenOdoo: Int64? = row[4]
+            let planeHash: Int64? = row[5]
+            let odooHash: Int64? = row[6]
+            let gone: Bool = row[7]
+            // data_hash 0 marks a snapshot odoosync wrote itself after a push; the pull's own
+            // read replaces it, so it is never taken as "seen".
+            let planeSame = odooOnly || (planeHash != nil && planeHash == seenPlane)
+            let odooSame = odooHash != nil && odooHash != 0 && odooHash == seenOdoo
+            let skip = !fresh && !gone && planeSame && odooSame
+            return Candidate(mappingID: mappingID, planeHash: planeHash, odooHash: odooHash,
+                             load: skip ? nil : Loader(db: db, mappingID: mappingID, planeKind: planeKind, odooModel: odooModel,
+                                                       planeID: row[1], odooID: row[2]))
+        }
+    }
+
+    /// True when the entity's maps changed since its last comparison (then every pair is compared).
+    func refreshFingerprint(_ entity: String, config: EntityConfig) throws -> Bool {
+        var parts = config.fieldMappings.map { "\($0.plane)=\($0.odoo)" }
+        parts.append("\(config.direction.rawValue)/\(config.strategy.rawValue)/\(archiveOnDelete)")
+        parts += translation.stateMap.sorted { $0.key < $1.key }.map { "\($0.key)>\($0.value)" }
+        parts += translation.odooStages.keys.sorted()
+        let fingerprint = parts.joined(separator: "|")
+        let stored = try String.fetchOne(db, sql: "SELECT fingerprint FROM sync_fingerprints WHERE entity = ?", arguments: [entity])
+        guard stored != fingerprint else { return false }
+        try db.execute(sql: "INSERT INTO sync_fingerprints (entity, fingerprint) VALUES (?, ?) ON CONFLICT (entity) DO UPDATE SET fingerprint = excluded.fingerprint",
+                       arguments: [entity, fingerprint])
+        return true
     }
 
     // MARK: cycles and modules (Plane -> Odoo)
@@ -307,14 +406,15 @@ struct Detector {
     }
 
     /// Field-by-field three-way comparison of a pair; queues the winners' values.
+    @discardableResult
     private mutating func reconcile(entity: String, config: EntityConfig, pair: SyncEngine.Pair, plane: Fields, planeTime: String?,
-                                    odoo: Fields, odooTime: String?) throws {
+                                    odoo: Fields, odooTime: String?) throws -> Bool {
         let open = try Int.fetchOne(db, sql: "SELECT id FROM conflicts WHERE entity = ? AND entity_id = ? AND status = 'open'",
                                     arguments: [entity, pair.mappingID])
-        if open != nil { return }  // waits for `conflicts resolve`
+        if open != nil { return false }  // waits for `conflicts resolve`
         let planeChanged = Set(plane.keys.filter { pair.planeFields[$0] != plane[$0] })
         let odooChanged = Set(odoo.keys.filter { pair.odooFields[$0] != odoo[$0] })
-        guard !planeChanged.isEmpty || !odooChanged.isEmpty else { return }
+        guard !planeChanged.isEmpty || !odooChanged.isEmpty else { return true }
         var toOdoo: Fields = [:]
         var toPlane: Fields = [:]
         var clashes: [String] = []
@@ -341,7 +441,7 @@ struct Detector {
             case .manual:
                 try openConflict(entity: entity, pair: pair, plane: plane.filter { clashes.contains($0.key) },
                                  odoo: odoo.filter { clashes.contains($0.key) }, planeTime: planeTime, odooTime: odooTime)
-                return
+                return false
             case .planeWins:
                 for key in clashes { toOdoo[key] = plane[key] ?? .null }
             default:
@@ -381,6 +481,7 @@ struct Detector {
             try db.execute(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ? WHERE mapping_id = ?",
                            arguments: [SyncEngine.fieldsJSON(planeMemory).serialized, SyncEngine.fieldsJSON(odooMemory).serialized, pair.mappingID])
         }
+        return true
     }
 
     private mutating func openConflict(entity: String, pair: SyncEngine.Pair, plane: Fields, odoo: Fields, planeTime: String?, odooTime: String?) throws {

@@ -89,6 +89,16 @@ public final class SyncEngine: @unchecked Sendable {
     public internal(set) var report = SyncReport()
     private var priorityKeys: [String]?
     private var fetchedStates: [String: [JSONValue]] = [:]
+    /// Per push run: the maps and configs every item needs, read once instead of per item.
+    private var cachedTranslation: Translation?
+    private var cachedConfigs: [String: EntityConfig]?
+
+    func currentTranslation() throws -> Translation {
+        if let cachedTranslation { return cachedTranslation }
+        let fresh = try mirror.read { db in try self.translation(db) }
+        cachedTranslation = fresh
+        return fresh
+    }
 
     public static let category = "plane-sync"
     static let externalSource = "odoo"
@@ -135,12 +145,20 @@ public final class SyncEngine: @unchecked Sendable {
 
     static func planeRecords(_ db: Database, kind: String) throws -> [PlaneRec] {
         try Row.fetchAll(db, sql: "SELECT plane_id, project_id, updated_at, deleted OR archived, data FROM plane_records WHERE kind = ? ORDER BY plane_id", arguments: [kind])
-            .map { PlaneRec(id: $0[0], project: $0[1], updatedAt: $0[2], deleted: $0[3], data: (try? JSONValue.parse($0[4] as String)) ?? .null) }
+            .map(planeRec)
+    }
+
+    static func planeRec(_ row: Row) -> PlaneRec {
+        PlaneRec(id: row[0], project: row[1], updatedAt: row[2], deleted: row[3], data: (try? JSONValue.parse(row[4] as String)) ?? .null)
     }
 
     static func odooRecords(_ db: Database, model: String) throws -> [OdooRec] {
         try Row.fetchAll(db, sql: "SELECT odoo_id, write_date, active, deleted, data FROM odoo_records WHERE model = ? ORDER BY odoo_id", arguments: [model])
-            .map { OdooRec(id: $0[0], writeDate: $0[1], active: $0[2], deleted: $0[3], data: (try? JSONValue.parse($0[4] as String)) ?? .null) }
+            .map(odooRec)
+    }
+
+    static func odooRec(_ row: Row) -> OdooRec {
+        OdooRec(id: row[0], writeDate: row[1], active: row[2], deleted: row[3], data: (try? JSONValue.parse(row[4] as String)) ?? .null)
     }
 
     static func pairs(_ db: Database, entity: String) throws -> [Pair] {
@@ -320,6 +338,8 @@ public final class SyncEngine: @unchecked Sendable {
     /// Carries out the due queue items, highest priority first. With `dryRun`, prints the calls
     /// and changes nothing, here or remotely.
     public func push(dryRun: Bool, includeNotDue: Bool = false) async throws {
+        cachedTranslation = nil
+        cachedConfigs = nil
         if !dryRun {
             // One process holds the run lock, so an item left "processing" was cut off by a crash.
             try mirror.write { db in
@@ -333,6 +353,7 @@ public final class SyncEngine: @unchecked Sendable {
                 ORDER BY priority DESC, created_at, id
                 """, arguments: [includeNotDue || dryRun, now])
         }
+        var previousPriority: Int?
         for row in rows {
             let queueID: String = row["id"]
             guard let item = QueueItem(row: row) else { continue }
@@ -341,6 +362,8 @@ public final class SyncEngine: @unchecked Sendable {
                 continue
             }
             // An earlier item of this run may have created what this one needs (a project's pair).
+            if item.priority != previousPriority { try flushCompletions() }
+            previousPriority = item.priority
             guard let ready = try prepare(item) else { continue }
             if (ready.target == "plane" && plane == nil) || (ready.target == "odoo" && odoo == nil) {
                 report.skippedForConnection += 1
@@ -348,26 +371,21 @@ public final class SyncEngine: @unchecked Sendable {
             }
             let started = Date()
             do {
-                try mirror.write { db in
-                    try db.execute(sql: "UPDATE sync_queue SET status = 'processing', worker_id = ?, last_attempt_at = ? WHERE id = ?",
-                                   arguments: [runID, Timestamp.iso(Date()), queueID])
-                }
                 let result = try await perform(ready)
                 report.remoteSeconds += Date().timeIntervalSince(started)
-                let bookkeeping = Date()
                 try complete(queueID: queueID, item: ready, result: result, started: started)
-                report.engineSeconds += Date().timeIntervalSince(bookkeeping)
             } catch let error as UserFacingError where error.exitStatus == .remote || error.exitStatus == .mirror {
-                // The remote is down or refuses us: the item is not at fault. Leave it for the next run.
-                try? mirror.write { db in
-                    try db.execute(sql: "UPDATE sync_queue SET status = 'pending', worker_id = NULL WHERE id = ?", arguments: [queueID])
-                }
+                // The remote is down or refuses us: the item is not at fault. Leave it for the next run,
+                // after recording what did go through.
+                try flushCompletions()
                 throw error
             } catch {
                 report.remoteSeconds += Date().timeIntervalSince(started)
+                try flushCompletions()
                 try fail(queueID: queueID, item: ready, error: error, started: started)
             }
         }
+        try flushCompletions()
     }
 
     /// Fills in what the item needs from pairs made since it was queued; nil when it cannot run yet.
@@ -437,7 +455,7 @@ public final class SyncEngine: @unchecked Sendable {
 
     private func performOdoo(_ item: QueueItem) async throws -> Outcome {
         let odoo = try requireOdoo()
-        let translation = try mirror.read { db in try self.translation(db) }
+        let translation = try currentTranslation()
         let model = item.targetType
         var (values, skipped) = try await odooValues(item, translation: translation)
         if !skipped.isEmpty {
@@ -539,10 +557,11 @@ public final class SyncEngine: @unchecked Sendable {
     }
 
     private func statesFor(project: String?) async throws -> Translation {
-        var translation = try mirror.read { db in try self.translation(db) }
+        var translation = try currentTranslation()
         if let project, !translation.planeStates.values.contains(where: { $0.project == project }), fetchedStates[project] == nil {
             fetchedStates[project] = try await requirePlane().states(projectID: project)
-            translation = try mirror.read { db in try self.translation(db) }
+            cachedTranslation = nil
+            translation = try currentTranslation()
         }
         return translation
     }
@@ -608,8 +627,8 @@ public final class SyncEngine: @unchecked Sendable {
 
     func configMappings(_ entity: String) throws -> [(plane: String, odoo: String)] {
         if entity == "issue:sale.order" || entity == "issue:account.move" { return SyncEngine.visibilityMappings }
-        let configs = try mirror.read { db in try SyncEntities.load(db) }
-        return configs[entity]?.fieldMappings ?? []
+        if cachedConfigs == nil { cachedConfigs = try mirror.read { db in try SyncEntities.load(db) } }
+        return cachedConfigs?[entity]?.fieldMappings ?? []
     }
 
     /// A Plane project identifier from a name: initials, upper-cased, unique in the workspace.
@@ -632,9 +651,42 @@ public final class SyncEngine: @unchecked Sendable {
 
     // MARK: Completion
 
+    /// Completed items wait here until the next flush: one local transaction per batch instead of
+    /// per item. A crash loses at most the batch's bookkeeping, never data: the items are still
+    /// pending and their remote writes are idempotent, so the next run finds what they made.
+    private var completions: [(queueID: String, item: QueueItem, result: Outcome, duration: Int)] = []
+    private var lastFlush = Date()
+    static let completionBatch = 64
+
     private func complete(queueID: String, item: QueueItem, result: Outcome, started: Date) throws {
-        let duration = Int(Date().timeIntervalSince(started) * 1000)
+        completions.append((queueID, item, result, Int(Date().timeIntervalSince(started) * 1000)))
+        if completions.count >= SyncEngine.completionBatch || Date().timeIntervalSince(lastFlush) > 0.25 {
+            try flushCompletions()
+        }
+    }
+
+    func flushCompletions() throws {
+        lastFlush = Date()
+        guard !completions.isEmpty else { return }
+        let batch = completions
+        completions = []
+        let started = Date()
         try mirror.write { db in
+            for done in batch {
+                try completeOne(db, queueID: done.queueID, item: done.item, result: done.result, duration: done.duration)
+            }
+        }
+        report.engineSeconds += Date().timeIntervalSince(started)
+        for done in batch {
+            report.calls.append(contentsOf: done.result.calls)
+            report.bump(done.item.entity) { stats in
+                if done.result.created { stats.created += 1 } else if done.result.archived { stats.archived += 1 } else { stats.updated += 1 }
+            }
+        }
+    }
+
+    private func completeOne(_ db: Database, queueID: String, item: QueueItem, result: Outcome, duration: Int) throws {
+        do {
             let now = Timestamp.iso(Date())
             var mappingID = item.mappingID
             if result.created {
@@ -678,7 +730,7 @@ public final class SyncEngine: @unchecked Sendable {
                     pair.0.merge(result.targetFields) { _, new in new }
                     pair.1.merge(item.sourceValues) { _, new in new }
                 }
-                try db.execute(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ? WHERE mapping_id = ?",
+                try db.execute(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, plane_hash = NULL, odoo_hash = NULL WHERE mapping_id = ?",
                                arguments: [SyncEngine.fieldsJSON(pair.0).serialized, SyncEngine.fieldsJSON(pair.1).serialized, mappingID])
                 try db.execute(sql: """
                     UPDATE sync_mappings SET last_synced_at = ?, sync_version = sync_version + 1, updated_at = ?,
@@ -688,8 +740,8 @@ public final class SyncEngine: @unchecked Sendable {
             if let record = result.record {
                 try SyncEngine.storeSnapshot(db, item: item, result: result, record: record, now: now)
             }
-            try db.execute(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?",
-                           arguments: [now, queueID])
+            try db.execute(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?",
+                           arguments: [now, now, queueID])
             let operation = result.created ? "create" : item.operation
             try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
                                      operation: operation, success: true, sourceData: SyncEngine.fieldsJSON(item.sourceValues),
@@ -702,10 +754,6 @@ public final class SyncEngine: @unchecked Sendable {
                                    component: item.entity,
                                    metadata: ["entity": .string(item.entity), "queue_id": .string(queueID), "fields": .array(item.fields.keys.sorted().map(JSONValue.string))],
                                    durationMs: Double(duration))
-        }
-        report.calls.append(contentsOf: result.calls)
-        report.bump(item.entity) { stats in
-            if result.created { stats.created += 1 } else if result.archived { stats.archived += 1 } else { stats.updated += 1 }
         }
     }
 
@@ -738,8 +786,8 @@ public final class SyncEngine: @unchecked Sendable {
             gaveUp = attempts >= maxAttempts
             let next = Timestamp.iso(Date().addingTimeInterval(base * pow(2, Double(attempts - 1))))
             try db.execute(sql: """
-                UPDATE sync_queue SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ?, worker_id = NULL WHERE id = ?
-                """, arguments: [attempts, gaveUp ? "failed" : "pending", message, next, queueID])
+                UPDATE sync_queue SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ?, last_attempt_at = ?, worker_id = NULL WHERE id = ?
+                """, arguments: [attempts, gaveUp ? "failed" : "pending", message, next, Timestamp.iso(Date()), queueID])
             if let mappingID = item.mappingID {
                 try db.execute(sql: "UPDATE sync_mappings SET last_error = ?, error_count = error_count + 1, status = CASE WHEN ? THEN 'error' ELSE status END, updated_at = ? WHERE id = ?",
                                arguments: [message, gaveUp, Timestamp.iso(Date()), mappingID])
@@ -758,7 +806,7 @@ public final class SyncEngine: @unchecked Sendable {
 
     /// The calls an item would make, for `push --dry-run`.
     func describe(_ item: QueueItem) throws -> [String] {
-        let translation = try mirror.read { db in try self.translation(db) }
+        let translation = try currentTranslation()
         if item.target == "odoo" {
             let mappings = try configMappings(item.entity)
             var values = translation.odooValues(item.fields, mappings: mappings, priorityKeys: ["0", "1", "2", "3"],
