@@ -56,10 +56,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The HTML pipeline report: queries on the mirror, rendered to one self-contained page.
+        .target(
+            name: "OdooSyncReport",
+            dependencies: ["OdooSyncCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .target(
             name: "OdooSyncCLI",
             dependencies: [
                 "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooSyncEngine", "OdooEmulator",
+                "OdooSyncReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,6 +82,7 @@ let package = Package(
             name: "OdooSyncTests",
             dependencies: [
                 "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooEmulator", "OdooSyncEngine", "OdooSyncCLI",
+                "OdooSyncReport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

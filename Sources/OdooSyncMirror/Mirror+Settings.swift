@@ -52,6 +52,7 @@ extension Mirror {
         "pull.overlap_seconds": "seconds re-read before the last cursor on each incremental pull (default 300)",
         "pull.page_size": "records per search_read page (default 1000, 1..10000)",
         "leads.company_id": "ERP company uuid written into leads.company_id (empty for none)",
+        "report.stale_days": "days without a change after which `report` lists an open lead as stale (default 30)",
     ]
 
     public func setting(_ key: String) throws -> String? {
@@ -73,6 +74,8 @@ extension Mirror {
             guard let n = Int(value), n >= 0 else { throw ConfigurationError("pull.overlap_seconds must be a whole number of seconds ≥ 0.") }
         case "pull.page_size":
             guard let n = Int(value), (1...10_000).contains(n) else { throw ConfigurationError("pull.page_size must be a whole number from 1 to 10000.") }
+        case "report.stale_days":
+            guard let n = Int(value), n >= 0 else { throw ConfigurationError("report.stale_days must be a whole number of days ≥ 0.") }
         default: break
         }
         try write { db in
