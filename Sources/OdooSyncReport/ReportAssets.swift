@@ -99,18 +99,19 @@ enum ReportAssets {
         @media (max-width:1100px){.kpis dl{grid-template-columns:repeat(3,minmax(0,1fr))}.pair,.split{grid-template-columns:1fr}}
         @media (max-width:700px){.kpis dl,.runs,.triple{grid-template-columns:1fr 1fr}.wrap{padding:0 14px}}
         @media print{
-        @page{size:A4;margin:12mm}
+        @page{size:A4 landscape;margin:12mm}
         html{font-size:10pt;background:#fff}
         *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-        .skip,nav{display:none}
+        .skip,nav,.screen-only{display:none}
         header.top{background:#fff;color:#000;padding:0;border-bottom:2px solid #000;margin-bottom:10pt}
         header.top .sub{color:#333}header.top code{background:none;color:#000}
         .wrap{max-width:none;padding:0}
         .card,.kpi,.run,.closed-box{box-shadow:none;break-inside:avoid}
         .card{border-color:#bbb;padding:10pt;margin-bottom:10pt}
         #stale,#revenue .card{break-inside:auto}
-        .kpis dl{grid-template-columns:repeat(3,1fr);gap:6pt}
-        .pair,.split{grid-template-columns:1fr}
+        .kpis dl{gap:6pt}
+        .kpi .big{font-size:1.4rem}
+        table.data th,table.data td{padding:3px 6px}
         .scroll,.scroll.tall{max-height:none;overflow:visible;border:0}
         table.data thead th{position:static}
         table.data tr{break-inside:avoid}

@@ -264,7 +264,7 @@ public enum ReportHTML {
         if r.staleCount > r.staleLeads.count {
             html += " The table lists the \(HTMLText.grouped(r.staleLeads.count)) untouched the longest; <code>--stale-limit</code> shows more."
         }
-        html += " Click a column heading to sort.</p>\n"
+        html += "<span class=\"screen-only\"> Click a column heading to sort.</span></p>\n"
         guard !r.staleLeads.isEmpty else {
             return html + "<p class=\"empty\">No stale leads.</p></section>\n"
         }
