@@ -1,4 +1,5 @@
 import Foundation
+import OdooSyncCore
 
 /// Everything the HTML report shows, read from the mirror in one transaction so that every
 /// number on the page describes the same instant.
@@ -152,48 +153,54 @@ public struct PipelineReport: Sendable {
     public var generatedAt: String
     /// "YYYY-MM-DD", UTC: deadlines before it are overdue.
     public var today: String
-    public var schemaVersion: String
+    public var schemaVersion = ""
 
     /// Every stage that has leads or is in the stage map, in pipeline order; won and lost
     /// last, then leads with an unmapped stage.
-    public var stages: [Stage]
-    public var totalLeads: Int
-    public var activeLeads: Int
-    public var archivedLeads: Int
-    public var deletedLeads: Int
-    public var customers: Int
-    public var contacts: Int
+    public var stages: [Stage] = []
+    public var totalLeads = 0
+    public var activeLeads = 0
+    public var archivedLeads = 0
+    public var deletedLeads = 0
+    public var customers = 0
+    public var contacts = 0
 
-    public var openLeads: Int
-    public var openRevenue: Double
-    public var openWeighted: Double
-    public var overdueLeads: Int
-    public var overdueRevenue: Double
+    public var openLeads = 0
+    public var openRevenue = 0.0
+    public var openWeighted = 0.0
+    public var overdueLeads = 0
+    public var overdueRevenue = 0.0
 
-    public var salespeople: [Salesperson]
-    public var closeMonths: [CloseMonth]
+    public var salespeople: [Salesperson] = []
+    public var closeMonths: [CloseMonth] = []
 
-    public var staleCount: Int
-    public var staleRevenue: Double
-    public var staleLeads: [StaleLead]
+    public var staleCount = 0
+    public var staleRevenue = 0.0
+    public var staleLeads: [StaleLead] = []
 
-    public var lastRuns: [Run]
+    public var lastRuns: [Run] = []
     public var lastPull: Run?
     public var lastPush: Run?
     public var lastExport: Run?
     /// When export last moved a watermark, for exports that left no run row.
     public var lastExportWatermark: String?
-    public var queue: [(status: String, count: Int)]
-    public var localEdits: [(status: String, count: Int)]
-    public var openConflicts: Int
-    public var conflicts: [Conflict]
-    public var errorDays: [ErrorDay]
-    public var recentActivity: [Event]
+    public var queue: [(status: String, count: Int)] = []
+    public var localEdits: [(status: String, count: Int)] = []
+    public var openConflicts = 0
+    public var conflicts: [Conflict] = []
+    public var errorDays: [ErrorDay] = []
+    public var recentActivity: [Event] = []
 
-    public var entityPairs: [EntityPair]
-    public var planeRecords: [(kind: String, count: Int)]
-    public var activityDays: [ActivityDay]
-    public var recentOperations: [SyncOperation]
+    public var entityPairs: [EntityPair] = []
+    public var planeRecords: [(kind: String, count: Int)] = []
+    public var activityDays: [ActivityDay] = []
+    public var recentOperations: [SyncOperation] = []
+
+    public init(options: Options) {
+        self.options = options
+        generatedAt = Timestamp.iso(options.now)
+        today = String(generatedAt.prefix(10))
+    }
 
     public var won: Stage? { stages.first { $0.kind == .won } }
     public var lost: Stage? { stages.first { $0.kind == .lost } }

@@ -259,15 +259,16 @@ public enum ReportHTML {
             data-stale-revenue="\(HTMLText.attribute(r.staleRevenue))">
             <h2 id="stale-h">Stale leads</h2>
             <p class="lede"><strong>\(HTMLText.plural(r.staleCount, "open lead"))</strong> worth \(HTMLText.money(r.staleRevenue)) \
-            have not changed for more than \(HTMLText.plural(days, "day")) (in Odoo, or by a local edit).
+            \(r.staleCount == 1 ? "has" : "have") not changed for more than \(HTMLText.plural(days, "day")) (in Odoo, or by a local edit).
             """
+        guard !r.staleLeads.isEmpty else {
+            let note = r.staleCount == 0 ? "No stale leads." : "The table is left out (<code>--stale-limit 0</code>)."
+            return html + "</p>\n<p class=\"empty\">\(note)</p></section>\n"
+        }
         if r.staleCount > r.staleLeads.count {
             html += " The table lists the \(HTMLText.grouped(r.staleLeads.count)) untouched the longest; <code>--stale-limit</code> shows more."
         }
         html += "<span class=\"screen-only\"> Click a column heading to sort.</span></p>\n"
-        guard !r.staleLeads.isEmpty else {
-            return html + "<p class=\"empty\">No stale leads.</p></section>\n"
-        }
         html += """
             <div class="scroll tall"><table class="data sortable" id="stale-table"><caption>Open leads unchanged for more than \(days) days</caption>
             <thead><tr><th scope="col" class="num" data-type="number">Odoo id</th><th scope="col">Lead</th><th scope="col">Stage</th>\

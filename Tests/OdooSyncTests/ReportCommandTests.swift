@@ -181,6 +181,65 @@ import OdooEmulator
         #expect(ReportDOM.elements(html, marker: "data-errors=").first?["data-errors"].flatMap { Int($0) } ?? 0 >= 1)
     }
 
+    /// Plane ↔ Odoo sync state as the sync engine leaves it: mappings from both sides, queue
+    /// items, a failed operation, an open conflict.
+    static func fillSyncState(_ path: String) throws {
+        try DatabaseQueue(path: path).write { db in
+            let now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+            try db.execute(sql: """
+                INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at,
+                                           status, created_at, updated_at) VALUES
+                    ('m1', 'plane', 'p-1', 'issue', '11', 'project.task', \(now), 'active', \(now), \(now)),
+                    ('m2', 'plane', 'p-2', 'issue', '12', 'project.task', \(now), 'error', \(now), \(now)),
+                    ('m3', 'odoo', '13', 'project.task', 'p-3', 'issue', \(now), 'active', \(now), \(now)),
+                    ('m4', 'plane', 'c-1', 'cycle', '5', 'project.milestone', \(now), 'active', \(now), \(now));
+                INSERT INTO sync_queue (id, source_system, source_id, source_type, operation, status, created_at) VALUES
+                    ('q1', 'plane', 'p-4', 'issue', 'create', 'pending', \(now)),
+                    ('q2', 'plane', 'p-5', 'issue', 'update', 'pending', \(now)),
+                    ('q3', 'odoo', '14', 'project.task', 'update', 'failed', \(now));
+                INSERT INTO sync_log (id, seq, mapping_id, source_system, source_id, target_id, operation, success,
+                                      error_message, duration_ms, created_at) VALUES
+                    ('l1', 1, 'm1', 'plane', 'p-1', '11', 'create', 1, NULL, 40, \(now)),
+                    ('l2', 2, 'm2', 'plane', 'p-2', '12', 'update', 0, 'Odoo refused the write: stage 9 does not exist', 55, \(now));
+                INSERT INTO conflicts (entity, entity_id, local_data, remote_data, status, created_at) VALUES
+                    ('issue', 'p-2', '{}', '{}', 'open', \(now)),
+                    ('issue', 'p-1', '{}', '{}', 'resolved', \(now));
+                """)
+        }
+    }
+
+    @Test func planeMappingsQueueAndErrorsAreCounted() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let db = dir.appendingPathComponent("m.sqlite").path
+        #expect(try await CLI.run(["init", "--db", db]).status == 0)
+        try Self.fillSyncState(db)
+        let out = dir.appendingPathComponent("r.html")
+        let report = try await CLI.run(["report", "--db", db, "--out", out.path])
+        #expect(report.status == 0, "\(report.output)")
+        let html = try Self.page(out)
+
+        let pairs = Dictionary(ReportDOM.elements(html, marker: "data-pair=").map { ($0["data-pair"] ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(pairs["issue/project.task"]?["data-mappings"] == "3")
+        #expect(pairs["issue/project.task"]?["data-active"] == "2")
+        #expect(pairs["issue/project.task"]?["data-errors"] == "1")
+        #expect(pairs["project/project.project"]?["data-mappings"] == "0")
+        #expect(pairs["cycle/project.milestone"]?["data-mappings"] == "1")
+        #expect(html.contains("not configured"))
+        #expect(ReportDOM.elements(html, marker: "data-mappings=").first?["data-mappings"] == "4")
+
+        let status = try JSONValue.parse(try await CLI.run(["status", "--json", "--db", db]).stdout)
+        let queue = ReportDOM.elements(html, marker: "data-count=")
+        for (state, count) in status["queue"]?.objectValue ?? [] {
+            #expect(queue.contains { $0["data-status"] == state && $0["data-count"] == count.intValue.map(String.init) }, "\(state)")
+        }
+        #expect(queue.contains { $0["data-status"] == "completed" && $0["data-count"] == "0" })
+        #expect(ReportDOM.elements(html, marker: "data-open-conflicts=").first?["data-open-conflicts"] == "1")
+        #expect(status["open_conflicts"]?.intValue == 1)
+        #expect(ReportDOM.elements(html, marker: "data-errors=").first?["data-errors"] == "1")
+        #expect(html.contains("Odoo refused the write: stage 9 does not exist"))
+        #expect(html.contains("id=\"errors-chart\"") && html.contains("id=\"activity-chart\""))
+    }
+
     @Test func errorsSayWhatToDo() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let db = dir.appendingPathComponent("m.sqlite").path
