@@ -80,10 +80,21 @@ extension PipelineReport {
         for slug in order.keys where funnel[slug] == nil {
             funnel[slug] = Stage(slug: slug, label: "", leads: 0, archived: 0, revenue: 0, weighted: 0, odooStages: [])
         }
+        // Odoo's own spelling of each stage, for naming stages that no lead is in.
+        var snapshotNames: [String: [String]] = [:]
+        let map = StageMap(entries: try Dictionary(Row.fetchAll(db, sql: "SELECT odoo_stage, stage FROM stage_map").map { ($0[0], $0[1]) },
+                                                   uniquingKeysWith: { a, _ in a }))
+        for name in try String.fetchAll(db, sql: """
+            SELECT json_extract(data, '$.name') FROM odoo_records
+            WHERE model = 'crm.stage' AND deleted = 0 AND json_type(data, '$.name') = 'text' ORDER BY odoo_id
+            """) {
+            if let slug = map.slug(forOdooStage: name) { snapshotNames[slug, default: []].append(name) }
+        }
         stages = funnel.values.map { stage in
             var s = stage
             s.odooStages = (odooNames[stage.slug] ?? []).sorted()
-            s.label = PipelineReport.label(stage.slug, s.odooStages, firstOdooStage)
+            let candidates = s.odooStages + (stage.slug.flatMap { snapshotNames[$0] } ?? [])
+            s.label = PipelineReport.label(stage.slug, candidates, firstOdooStage)
             return s
         }
         func rank(_ stage: Stage) -> (Int, Int, String) {

@@ -188,7 +188,7 @@ public enum ReportHTML {
             <div class="card"><h3 id="people-h">By salesperson</h3>
             <p class="lede">Open pipeline per salesperson\(r.salespeople.count > shown.count ? " (the chart shows the top \(shown.count))" : ""); \
             won revenue counts leads in the won stage.</p>
-            <figure class="chart-box">\(ReportCharts.bars(id: "people-chart", title: "Open pipeline by salesperson", bars: Array(bars), description: sDescription))</figure>
+            \(bars.isEmpty ? "" : "<figure class=\"chart-box\">" + ReportCharts.bars(id: "people-chart", title: "Open pipeline by salesperson", bars: Array(bars), description: sDescription) + "</figure>")
             <div class="scroll"><table class="data sortable" id="people-table"><caption>Revenue by salesperson</caption>
             <thead><tr><th scope="col">Salesperson</th><th scope="col" class="num" data-type="number">Open leads</th>\
             <th scope="col" class="num" data-type="number" aria-sort="descending">Open revenue</th>\
@@ -232,7 +232,7 @@ public enum ReportHTML {
             <p class="lede">Open pipeline by the month its deadline falls in. <span class="swatch overdue" aria-hidden="true"></span>\
             <strong>Overdue</strong>: deadline before today (\(r.today)), \(HTMLText.plural(r.overdueLeads, "lead")), \(HTMLText.money(r.overdueRevenue)).\
             \(undated.map { " \(HTMLText.plural($0.leads, "open lead")) (\(HTMLText.money($0.revenue))) have no expected close date." } ?? "")</p>
-            <figure class="chart-box">\(ReportCharts.columns(id: "months-chart", title: "Open pipeline by expected close month", columns: columns, description: mDescription, empty: "No open lead has an expected close date"))</figure>
+            \(dated.isEmpty ? "" : "<figure class=\"chart-box\">" + ReportCharts.columns(id: "months-chart", title: "Open pipeline by expected close month", columns: columns, description: mDescription, empty: "No open lead has an expected close date") + "</figure>")
             <div class="scroll"><table class="data" id="months-table"><caption>Open pipeline by expected close month</caption>
             <thead><tr><th scope="col">Month</th><th scope="col" class="num">Leads</th><th scope="col" class="num">Expected revenue</th>\
             <th scope="col" class="num">Overdue leads</th><th scope="col" class="num">Overdue revenue</th></tr></thead><tbody>
