@@ -94,14 +94,30 @@ struct ReportCommand: ParsableCommand {
         // redactor is the last line of defence, as for everything else odoosync prints.
         let html = Redactor.shared.redact(ReportHTML.render(report, mirrorPath: mirror.path))
         let data = Data(html.utf8)
+        let folder = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ReportError.cannotWrite(path: url.path, reason: "the folder \(folder) does not exist")
+        }
+        // Foundation reports a refused atomic write as a missing file; say what it is.
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw ReportError.cannotWrite(path: url.path, reason: "the folder \(folder) is not writable")
+        }
         do {
             try data.write(to: url, options: .atomic)
         } catch {
-            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
-            throw ReportError.cannotWrite(path: url.path, reason: reason)
+            throw ReportError.cannotWrite(path: url.path, reason: reason(error))
         }
         return Written(path: url.path, bytes: data.count, report: report)
     }
+}
+
+/// The system's sentence for a failed write ("Permission denied"), not Foundation's dump of it.
+private func reason(_ error: Error) -> String {
+    let ns = error as NSError
+    let posix = (ns.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? $0 : nil }
+        ?? (ns.domain == NSPOSIXErrorDomain ? ns : nil)
+    if let posix { return String(cString: strerror(Int32(posix.code))) }
+    return ns.localizedDescription
 }
 
 enum ReportError: UserFacingError, Equatable {

@@ -248,7 +248,8 @@ import OdooEmulator
 
         #expect(try await CLI.run(["init", "--db", db]).status == 0)
         let noFolder = try await CLI.run(["report", "--db", db, "--out", dir.appendingPathComponent("nope/r.html").path])
-        #expect(noFolder.status == 2 && noFolder.stderr.contains("Cannot write the report") && noFolder.stderr.contains("--out"),
+        #expect(noFolder.status == 2 && noFolder.stderr.contains("Cannot write the report")
+                && noFolder.stderr.contains("does not exist") && noFolder.stderr.contains("--out"),
                 "\(noFolder.output)")
         let folder = try await CLI.run(["report", "--db", db, "--out", dir.path])
         #expect(folder.status == 2 && folder.stderr.contains("is a folder"), "\(folder.output)")
