@@ -78,13 +78,14 @@ enum HTMLText {
         return String(iso.prefix(10)) + " " + String(iso.dropFirst(11).prefix(5)) + " UTC"
     }
 
-    /// How long before `now` an ISO time was, in the largest whole unit.
-    static func ago(_ iso: String, now: Date) -> String? {
+    /// How long before the report an ISO time was, in the largest whole unit: "3 days before
+    /// this report". Relative to the report, not to whenever the file is opened.
+    static func before(_ iso: String, now: Date) -> String? {
         guard let then = Timestamp.parseOdoo(iso) else { return nil }
         let seconds = Int(now.timeIntervalSince(then))
-        func unit(_ n: Int, _ name: String) -> String { "\(n) \(name)\(n == 1 ? "" : "s") ago" }
+        func unit(_ n: Int, _ name: String) -> String { "\(n) \(name)\(n == 1 ? "" : "s") before this report" }
         switch seconds {
-        case ..<60: return "just now"
+        case ..<60: return "moments before this report"
         case ..<3_600: return unit(seconds / 60, "minute")
         case ..<86_400: return unit(seconds / 3_600, "hour")
         default: return unit(seconds / 86_400, "day")

@@ -14,7 +14,7 @@ extension ReportHTML {
                 return "<div class=\"run\" data-run=\"\(key)\" data-status=\"never\"><h3>\(title)</h3><p class=\"big muted\">never</p><p>\(fallback)</p></div>"
             }
             let tone = run.status == "success" ? "good" : run.status == "running" ? "" : "bad"
-            let ago = HTMLText.ago(run.startedAt, now: r.options.now).map { " · \($0)" } ?? ""
+            let ago = HTMLText.before(run.startedAt, now: r.options.now).map { ", \($0)" } ?? ""
             return """
                 <div class="run" data-run="\(key)" data-status="\(HTMLText.escape(run.status))"><h3>\(title)</h3>\
                 <p><span class="badge \(tone)">\(HTMLText.escape(run.status))</span> <code>\(HTMLText.escape(run.job))</code></p>\

@@ -49,7 +49,7 @@ public enum ReportHTML {
     static func header(_ r: PipelineReport, mirrorPath: String) -> String {
         var freshness = "No pull has run yet: run <code>odoosync pull odoo</code> to fill the mirror."
         if let pull = r.lastPull {
-            let when = HTMLText.ago(pull.startedAt, now: r.options.now).map { " (\($0))" } ?? ""
+            let when = HTMLText.before(pull.startedAt, now: r.options.now).map { " (\($0))" } ?? ""
             freshness = "Data as of the last pull, \(HTMLText.escape(HTMLText.time(pull.startedAt)))\(when)."
         }
         return """
@@ -88,7 +88,7 @@ public enum ReportHTML {
         html += figure("overdue", "Overdue", HTMLText.grouped(r.overdueLeads), String(r.overdueLeads),
                        "open leads past their deadline · \(HTMLText.compact(r.overdueRevenue))", tone: r.overdueLeads > 0 ? "warn" : "")
         html += figure("stale", "Stale", HTMLText.grouped(r.staleCount), String(r.staleCount),
-                       "open leads unchanged for \(r.options.staleDays)+ days", tone: r.staleCount > 0 ? "warn" : "")
+                       "open leads unchanged for over \(HTMLText.plural(r.options.staleDays, "day"))", tone: r.staleCount > 0 ? "warn" : "")
         return html + "</dl></section>\n"
     }
 
