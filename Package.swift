@@ -74,11 +74,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The HTML pipeline report: queries on the mirror, rendered to one self-contained page.
+        .target(
+            name: "OdooSyncReport",
+            dependencies: ["OdooSyncCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .target(
             name: "OdooSyncCLI",
             dependencies: [
                 "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooSyncEngine", "OdooEmulator",
                 "PlaneClient", "PlaneEmulator",
+                "OdooSyncReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,6 +102,7 @@ let package = Package(
             dependencies: [
                 "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooEmulator", "OdooSyncEngine", "OdooSyncCLI",
                 "PlaneClient", "PlaneEmulator",
+                "OdooSyncReport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

@@ -3,6 +3,9 @@
 
 plane-pull: the Plane emulator with N generated issues (rate limit off); `pull plane --full`, then
   `pull plane` after 1% of the issues changed in Plane.
+report: an emulator with N generated leads, one `odoosync pull odoo` into a new mirror, then
+  `odoosync report` of that mirror and of an empty one, timed (target: under 2 s for 100,000 leads).
+
 pull: an emulator with N generated leads in its own process; then, side by side,
   1. `odoosync pull odoo --full` into a new mirror,
   2. `odoosync pull odoo` after 1% of the leads changed (written through the API),
@@ -163,11 +166,48 @@ def bench_plane_pull(args):
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)
+def bench_report(args):
+    port = free_port()
+    emulator = subprocess.Popen([args.bin, "emulator", "odoo", "--port", str(port), "--generate-leads", str(args.leads)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    work = pathlib.Path(tempfile.mkdtemp(prefix="odoosync-bench-report-"))
+    try:
+        line = emulator.stdout.readline().decode()
+        if "listening" not in line:
+            sys.exit(f"emulator did not start: {line}")
+        env = dict(os.environ, ODOO_URL=f"http://127.0.0.1:{port}", ODOO_DATABASE="odoosync_demo", ODOO_USERNAME="admin",
+                   ODOO_API_KEY="demo-api-key", ODOO_PROTOCOL="json2")
+        mirror, empty = str(work / "bench.sqlite"), str(work / "empty.sqlite")
+        measured([args.bin, "pull", "odoo", "--db", mirror], env)
+        measured([args.bin, "init", "--db", empty], env)
+        leads = int(measured([args.bin, "sql", "--db", mirror, "--csv",
+                              "select count(*) from leads where deleted_at is null"], env)[3].split()[1])
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=30)
+    rows = []
+    for name, db, count in (("report, pulled mirror", mirror, leads), ("report, empty mirror", empty, 0)):
+        out = work / "report.html"
+        samples = sorted((measured([args.bin, "report", "--db", db, "--out", str(out)], env) for _ in range(args.repeat)),
+                         key=lambda s: s[0])
+        wall, cpu, rss, _ = samples[len(samples) // 2]
+        rows.append({"name": name, "leads": count, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+                     "peak_rss_mb": round(rss, 1), "html_kb": round(out.stat().st_size / 1024), "runs": args.repeat})
+    shutil.rmtree(work, ignore_errors=True)
+    return {"benchmark": "report", "leads": leads, "rows": rows, "targets": {"wall_s": "< 2 for 100,000 leads"}}
+
+
+def print_report(result):
+    header = f"{'contender':24} {'leads':>8} {'wall s':>8} {'cpu s':>7} {'rss MB':>7} {'html KB':>8}"
+    print(header)
+    print("-" * len(header))
+    for r in result["rows"]:
+        print(f"{r['name']:24} {r['leads']:>8} {r['wall_s']:>8.3f} {r['cpu_s']:>7.3f} {r['peak_rss_mb']:>7.1f} {r['html_kb']:>8}")
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["pull", "plane-pull"])
+    parser.add_argument("what", choices=["pull", "plane-pull", "report"])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender; the median is reported")
@@ -187,13 +227,17 @@ def main():
         (out / "plane-pull.json").write_text(json.dumps(result, indent=2) + "\n")
         print(f"written to {out / 'plane-pull.json'}")
         return
-    result = bench_pull(args)
-    header = f"{'contender':28} {'leads':>8} {'wall s':>8} {'leads/s':>9} {'cpu s':>7} {'rss MB':>7}"
-    print(header)
-    print("-" * len(header))
-    for r in result["rows"]:
-        print(f"{r['name']:28} {r['leads']:>8} {r['wall_s']:>8.3f} {r['leads_per_s']:>9} {r['cpu_s']:>7.3f} {r['peak_rss_mb']:>7.1f}")
-    print(json.dumps(result["ratios"]))
+    if args.what == "report":
+        result = bench_report(args)
+        print_report(result)
+    else:
+        result = bench_pull(args)
+        header = f"{'contender':28} {'leads':>8} {'wall s':>8} {'leads/s':>9} {'cpu s':>7} {'rss MB':>7}"
+        print(header)
+        print("-" * len(header))
+        for r in result["rows"]:
+            print(f"{r['name']:28} {r['leads']:>8} {r['wall_s']:>8.3f} {r['leads_per_s']:>9} {r['cpu_s']:>7.3f} {r['peak_rss_mb']:>7.1f}")
+        print(json.dumps(result["ratios"]))
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / f"{args.what}.json").write_text(json.dumps(result, indent=2) + "\n")

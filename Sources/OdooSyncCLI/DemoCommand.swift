@@ -100,5 +100,10 @@ struct DemoCommand: AsyncParsableCommand {
         Output.print("\nThe mirror stays at \(path): try `odoosync leads --db \(path)` or `sqlite3 \(path)`.")
         await plane.stop()
         await emulator.stop()
+
+        let reportPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("pipeline-report.html").path
+        Output.print("\n== odoosync report --out \(reportPath)")
+        Output.print(try ReportCommand.write(mirror: mirror, to: reportPath, staleDays: nil, staleLimit: 200).sentence)
+        Output.print("Open it in a browser: \(URL(fileURLWithPath: reportPath).absoluteString)")
     }
 }

@@ -15,7 +15,7 @@ public struct OdooSyncCommand: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, PullCommand.self, PushCommand.self, StatusCommand.self, LeadsCommand.self,
-            SyncCommand.self, ConflictsCommand.self, QueueCommand.self, ConfigCommand.self, SQLCommand.self, DemoCommand.self, EmulatorCommand.self,
+            SyncCommand.self, ConflictsCommand.self, QueueCommand.self, ConfigCommand.self, SQLCommand.self, ReportCommand.self, DemoCommand.self, EmulatorCommand.self,
         ])
 
     public init() {}

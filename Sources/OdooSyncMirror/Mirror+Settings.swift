@@ -57,6 +57,7 @@ extension Mirror {
         "sync.on_delete": "what a delete on one side does to the other: archive (default) or ignore",
         "plane.page_size": "Plane records per list page (default 1000, Plane's maximum; 1..1000)",
         "plane.overlap_seconds": "seconds of Plane issue changes re-read before the last cursor (default 300)",
+        "report.stale_days": "days without a change after which `report` lists an open lead as stale (default 30)",
     ]
 
     public func setting(_ key: String) throws -> String? {
@@ -88,6 +89,8 @@ extension Mirror {
             guard ["archive", "ignore"].contains(value) else {
                 throw ConfigurationError("sync.on_delete must be one of: archive, ignore (got `\(value)`).")
             }
+        case "report.stale_days":
+            guard let n = Int(value), n >= 0 else { throw ConfigurationError("report.stale_days must be a whole number of days ≥ 0.") }
         default: break
         }
         try write { db in
