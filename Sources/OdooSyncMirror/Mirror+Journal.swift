@@ -40,12 +40,14 @@ extension Mirror {
         durationMs: Double? = nil
     ) throws {
         let now = Timestamp.iso(Date())
-        try db.execute(
+        // Cached: a sync writes one event per item, thousands per run.
+        try db.cachedStatement(
             sql: """
                 INSERT INTO events (id, seq, run_id, level, category, event_type, message, system, component,
                                     metadata, duration_ms, timestamp, created_at)
                 VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM events), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [TimeOrderedID.make(), runID, level.rawValue, category, type, message, system, component,
                         metadata.serialized, durationMs, now, now])
     }
@@ -56,12 +58,13 @@ extension Mirror {
         operation: String, success: Bool, error: String? = nil, sourceData: JSONValue? = nil,
         targetData: JSONValue? = nil, durationMs: Int? = nil
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO sync_log (id, seq, run_id, source_system, source_id, target_id, operation, success,
                                       error_message, source_data, target_data, duration_ms, created_at)
                 VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM sync_log), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [TimeOrderedID.make(), runID, sourceSystem, sourceID, targetID, operation, success,
                         error, sourceData?.serialized, targetData?.serialized, durationMs, Timestamp.iso(Date())])
     }

@@ -107,13 +107,16 @@ struct Detector {
         let mappings = config.fieldMappings
         let fresh = try refreshFingerprint(entity, config: config)
         let odooToPlaneProject = Dictionary(projectPairs.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+        // "id" keeps json_extract answering an array even for a single mapped field.
+        let planeKeys = Array(Set(mappings.flatMap { $0.plane == "description" ? ["description_html", "description"] : [$0.plane] } + ["id"])).sorted()
+        let odooKeys = Array(Set(mappings.map(\.odoo) + ["id"])).sorted()
 
         for candidate in try changedPairs(entity: entity, planeKind: "issue", odooModel: "project.task", fresh: fresh) {
             considered += 1
             guard let load = candidate.load else { continue }
             let pair = try load.pair()
-            let p = try load.plane()
-            let o = try load.odoo()
+            let p = try load.plane(keys: planeKeys)
+            let o = try load.odoo(keys: odooKeys)
             if try handleDeletes(entity: entity, config: config, pair: pair, plane: p, odoo: o, planeGone: p?.deleted == true,
                                  odooGone: o.map { $0.deleted || !$0.active } ?? false) { continue }
             guard let p, let o else { continue }
@@ -207,14 +210,45 @@ struct Detector {
                                    planeFields: SyncEngine.fieldsDict(row[4]), odooFields: SyncEngine.fieldsDict(row[5]), status: row[6])
         }
 
-        func plane() throws -> PlaneRec? {
-            try Row.fetchOne(db, sql: "SELECT plane_id, project_id, updated_at, deleted OR archived, data FROM plane_records WHERE kind = ? AND plane_id = ?",
-                             arguments: [planeKind, planeID]).map(SyncEngine.planeRec)
+        /// The record with only `keys` in its data: SQLite extracts them, so a large record is
+        /// never parsed whole (most of a Plane issue is fields no mapping names).
+        func plane(keys: [String]) throws -> PlaneRec? {
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT plane_id, project_id, updated_at, deleted OR archived, json_extract(data, \(Loader.paths(keys))) FROM plane_records
+                WHERE kind = ? AND plane_id = ?
+                """, arguments: [planeKind, planeID]) else { return nil }
+            return PlaneRec(id: row[0], project: row[1], updatedAt: row[2], deleted: row[3], data: Loader.object(keys, row[4]))
         }
 
-        func odoo() throws -> OdooRec? {
-            try Row.fetchOne(db, sql: "SELECT odoo_id, write_date, active, deleted, data FROM odoo_records WHERE model = ? AND odoo_id = ?",
-                             arguments: [odooModel, odooID]).map(SyncEngine.odooRec)
+        func odoo(keys: [String]) throws -> OdooRec? {
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT odoo_id, write_date, active, deleted, json_extract(data, \(Loader.paths(keys))) FROM odoo_records
+                WHERE model = ? AND odoo_id = ?
+                """, arguments: [odooModel, odooID]) else { return nil }
+            return OdooRec(id: row[0], writeDate: row[1], active: row[2], deleted: row[3], data: Loader.object(keys, row[4]))
+        }
+
+        static func paths(_ keys: [String]) -> String {
+            // Keys are field names from the entity's validated mappings: letters, digits and _.
+            keys.map { "'$.\($0.filter { $0.isLetter || $0.isNumber || $0 == "_" })'" }.joined(separator: ", ")
+        }
+
+        /// json_extract with several paths answers a JSON array; with one, the bare value.
+        static func object(_ keys: [String], _ value: DatabaseValue) -> JSONValue {
+            let values: [JSONValue]
+            if keys.count == 1 {
+                switch value.storage {
+                case .string(let text): values = [(try? JSONValue.parse(text)) ?? .string(text)]
+                case .int64(let n): values = [.int(Int(n))]
+                case .double(let d): values = [.double(d)]
+                default: values = [.null]
+                }
+            } else if let text = String.fromDatabaseValue(value), let array = (try? JSONValue.parse(text))?.arrayValue {
+                values = array
+            } else {
+                values = []
+            }
+            return .object(zip(keys, values + Array(repeating: JSONValue.null, count: max(0, keys.count - values.count))).map { ($0, $1) })
         }
     }
 

@@ -740,6 +740,19 @@ public final class SyncEngine: @unchecked Sendable {
             if let record = result.record {
                 try SyncEngine.storeSnapshot(db, item: item, result: result, record: record, now: now)
             }
+            if let mappingID, !result.archived {
+                // The pair now matches both snapshots as they stand: the next comparison can skip
+                // it until one of them changes (an Odoo snapshot written here has hash 0 and is
+                // compared once more after the next pull).
+                let planeKind = item.entity == "project:project.project" ? "project" : item.entity.hasPrefix("issue:") ? "issue" : String(item.entity.split(separator: ":")[0])
+                let odooModel = String(item.entity.split(separator: ":")[1])
+                try db.execute(sql: """
+                    UPDATE sync_pairs SET
+                        plane_hash = (SELECT data_hash FROM plane_records WHERE kind = ? AND plane_id = sync_pairs.plane_id),
+                        odoo_hash = (SELECT data_hash FROM odoo_records WHERE model = ? AND odoo_id = sync_pairs.odoo_id)
+                    WHERE mapping_id = ?
+                    """, arguments: [planeKind, odooModel, mappingID])
+            }
             try db.execute(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?",
                            arguments: [now, now, queueID])
             let operation = result.created ? "create" : item.operation
