@@ -265,6 +265,27 @@ import Testing
         #expect(kolkata[0].updatedAt?.hasSuffix("Z") == true)
     }
 
+    @Test func theFastParserReadsEveryRecordedAnswerAsJSONSerializationDoes() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: PlaneHarness.samples.path).filter { $0.hasSuffix(".http") }
+        var checked = 0
+        for file in files {
+            let text = try String(contentsOf: PlaneHarness.samples.appendingPathComponent(file), encoding: .utf8)
+            guard let start = text.range(of: "\n\n", options: .backwards).map({ text[$0.upperBound...] }),
+                  let first = start.first, first == "{" || first == "[" else { continue }
+            let body = Data(start.utf8)
+            let fast = try PlaneJSON.parse(body)
+            #expect(fast == (try JSONValue.parse(body)), "\(file)")
+            #expect(fast.serialized == (try OrderedJSON.parse(String(start))).serialized, "\(file): key order kept")
+            checked += 1
+        }
+        #expect(checked > 60)
+        #expect(try PlaneJSON.parse(Data(#"{"a":"\u00e9\ud83d\ude00\n\"","b":[1,-2.5e3,true,null]}"#.utf8))
+                == ["a": "é😀\n\"", "b": [1, -2500.0, true, nil]])
+        for broken in ["{", "[1,]", "{\"a\" 1}", "\"abc", "tru", "{\"a\":1} x", "[\"\\x\"]"] {
+            #expect(throws: PlaneJSON.Failure.self, "\(broken)") { _ = try PlaneJSON.parse(Data(broken.utf8)) }
+        }
+    }
+
     @Test(arguments: [
         ("2026-11-21T09:49:12.996084+05:30", "2026-11-21T04:19:12.996084Z"),
         ("2026-11-21T04:19:12.996084Z", "2026-11-21T04:19:12.996084Z"),

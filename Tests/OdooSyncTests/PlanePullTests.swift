@@ -53,6 +53,12 @@ import Testing
         let table = try await h.run(["pull", "plane"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("Pulled from Plane") && table.stdout.contains("issue") && table.stdout.contains("unchanged"))
+
+        let status = try JSONValue.parse(try await h.run(["status", "--json"]).stdout)
+        #expect(status["snapshots"]?["plane.issue"]?["records"]?.intValue == listed)
+        let config = try await h.run(["config", "show", "--json"])
+        #expect(try JSONValue.parse(config.stdout)["plane"]?["api_key"] == "set (hidden)")
+        #expect(!config.output.contains(secret))
     }
 
     @Test func incrementalPullsFindEditsCreatesDeletesAndArchives() async throws {
