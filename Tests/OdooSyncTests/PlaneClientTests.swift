@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OdooSyncCore
 import PlaneClient
 import PlaneEmulator
@@ -47,13 +48,16 @@ import Testing
         h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.rateLimited(retryAfter: 1)]))
         var settings = h.settings()
         settings.maxRateLimitWait = 2
-        let client = PlaneClient(settings: settings, logger: .init(label: "t"))
-        await #expect(throws: PlaneError.self) { _ = try await client.projects() }
+        var logger = Logger(label: "plane-test")
+        logger.logLevel = .critical
+        let client = PlaneClient(settings: settings, logger: logger)
         do {
             _ = try await client.projects()
+            Issue.record("expected the run to give up")
         } catch let error as PlaneError {
             guard case .rateLimited = error else { Issue.record("expected rateLimited, got \(error)"); return }
             #expect(error.exitStatus == .remote)
+            #expect(await client.rateLimitedCount == 2, "waited once (1.25 s), then the next wait would pass the 2 s budget")
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import OdooSyncCore
+@testable import OdooSyncEngine
 import PlaneEmulator
 import Testing
 
@@ -222,6 +223,22 @@ import Testing
         #expect(mirror.count == h.plane.issueCount() - 2)
         let rows = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM plane_records WHERE kind = 'issue'") }
         #expect(rows == mirror.count, "no duplicates")
+    }
+
+    @Test(arguments: [(1000, true, [100, 100, 200, 400, 800, 800, 800]), (1000, false, [1000, 1000, 1000, 1000, 1000, 1000, 1000]),
+                      (5, true, [5, 5, 5, 5, 5, 5, 5]), (300, true, [100, 100, 200, 200, 200, 200, 200])])
+    func newestFirstPagesFollowEachOtherWithoutGaps(pageSize: Int, incremental: Bool, sizes: [Int]) {
+        var window = PlanePuller.PageWindow(pageSize: pageSize, incremental: incremental)
+        var offset = 0
+        var seen: [Int] = []
+        for _ in sizes {
+            // Plane's offset is page index × per_page: it must land where the last page ended.
+            #expect(window.index * window.size == offset)
+            seen.append(window.size)
+            offset += window.size
+            window.advance()
+        }
+        #expect(seen == sizes)
     }
 
     @Test func theStandaloneEmulatorServesAPull() async throws {
