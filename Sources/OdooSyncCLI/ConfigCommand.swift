@@ -12,7 +12,7 @@ struct ConfigCommand: ParsableCommand {
 }
 
 struct ConfigShow: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the maps, the settings and the Odoo connection (secrets masked).")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the maps, the settings and the Odoo and Plane connections (secrets masked).")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print JSON.") var json = false
 
@@ -38,8 +38,15 @@ struct ConfigShow: ParsableCommand {
             "api_key": .string(setting("ODOO_API_KEY", "odoo.api_key") == nil ? "not set" : "set (hidden)"),
             "password": .string(setting("ODOO_PASSWORD", "odoo.password") == nil ? "not set" : "set (hidden)"),
         ]
+        let plane: JSONValue = [
+            "url": setting("PLANE_API_URL", "plane.url").map(JSONValue.string) ?? .null,
+            "workspace_slug": setting("PLANE_WORKSPACE_SLUG", "plane.workspace_slug").map(JSONValue.string) ?? .null,
+            "projects": .string(setting("PLANE_PROJECTS", "plane.projects") ?? "all"),
+            "api_key": .string(setting("PLANE_API_KEY", "plane.api_key") == nil ? "not set" : "set (hidden)"),
+        ]
         let doc: JSONValue = [
             "odoo": connection,
+            "plane": plane,
             "stage_map": .object(stageRows.map { ($0.0, .string($0.1)) }),
             "priority_map": .object(priorities.map { ($0.key, .string($0.value)) }),
             "settings": .object(settings.map { ($0.0, .string($0.1)) }),
@@ -57,6 +64,8 @@ struct ConfigShow: ParsableCommand {
         }
         Output.print("Odoo connection:")
         for (key, value) in connection.objectValue ?? [] { Output.print("  \(key): \(value.stringValue ?? "not set")") }
+        Output.print("Plane connection:")
+        for (key, value) in plane.objectValue ?? [] { Output.print("  \(key): \(value.stringValue ?? "not set")") }
         Output.print("\nStage map (Odoo stage name, matched case-insensitively → pipeline stage):")
         Output.print(Output.table(["odoo stage", "stage"], stageRows.map { [$0.0, $0.1] }))
         Output.print("\nPriority map (Odoo stars → priority):")

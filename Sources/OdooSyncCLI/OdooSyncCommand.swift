@@ -9,7 +9,8 @@ public struct OdooSyncCommand: AsyncParsableCommand {
         abstract: "A local-first SQLite mirror of an Odoo CRM pipeline: pull, work offline, push.",
         discussion: """
             Connection settings come from the environment (ODOO_URL, ODOO_DATABASE, ODOO_USERNAME, \
-            ODOO_API_KEY or ODOO_PASSWORD, ODOO_PROTOCOL) or from odoosync.toml. \
+            ODOO_API_KEY or ODOO_PASSWORD, ODOO_PROTOCOL; for Plane PLANE_API_URL, PLANE_API_KEY, \
+            PLANE_WORKSPACE_SLUG, PLANE_PROJECTS) or from odoosync.toml. \
             Exit codes: 0 success, 1 finished with item errors, 2 usage or configuration error, \
             3 cannot reach or log in to a remote, 4 mirror busy or unusable.
             """,

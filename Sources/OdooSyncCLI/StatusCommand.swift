@@ -44,6 +44,9 @@ struct StatusCommand: ParsableCommand {
             for row in try Row.fetchAll(db, sql: "SELECT model, count(*), sum(deleted) FROM odoo_records GROUP BY model ORDER BY model") {
                 snapshots.append((row[0], ["records": .int(row[1]), "deleted": .int(row[2])]))
             }
+            for row in try Row.fetchAll(db, sql: "SELECT kind, count(*), sum(deleted) FROM plane_records GROUP BY kind ORDER BY kind") {
+                snapshots.append(("plane." + (row[0] as String), ["records": .int(row[1]), "deleted": .int(row[2])]))
+            }
             var lastRuns: [(String, JSONValue)] = []
             for row in try Row.fetchAll(db, sql: """
                 SELECT job_name, status, started_at, ended_at, records_processed, records_failed FROM runs r

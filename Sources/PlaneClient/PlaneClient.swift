@@ -158,7 +158,7 @@ public actor PlaneClient {
             return PlaneResponse(status: response.status, headers: response.headers, body: response.body, json: nil)
         }
         do {
-            let json = try JSONValue.parse(response.body)
+            let json = try PlaneJSON.parse(response.body)
             return PlaneResponse(status: response.status, headers: response.headers, body: response.body, json: json)
         } catch {
             throw PlaneError.badResponse(server: server, detail: "the answer is not JSON (\(response.body.count) bytes)", attempts: attempt)

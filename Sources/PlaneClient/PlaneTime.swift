@@ -7,7 +7,18 @@ public enum PlaneTime {
     /// "2026-11-21T09:49:12.996084+05:30" → "2026-11-21T04:19:12.996084Z"; nil for anything
     /// that is not an ISO 8601 datetime with a zone (dates such as "2026-11-20" included).
     public static func normalize(_ text: String) -> String? {
-        micros(text).map(format(micros:))
+        if isCanonical(text) { return text }
+        return micros(text).map(format(micros:))
+    }
+
+    /// Already "YYYY-MM-DDTHH:MM:SS.ffffffZ" (what a UTC API user gets): nothing to do.
+    private static func isCanonical(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        return utf8.withContiguousStorageIfAvailable { u in
+            guard u.count == 27, u[4] == 45, u[7] == 45, u[10] == 84, u[13] == 58, u[16] == 58, u[19] == 46, u[26] == 90 else { return false }
+            for i in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22, 23, 24, 25] where !(48...57).contains(u[i]) { return false }
+            return true
+        } ?? false
     }
 
     /// Microseconds since 1970 (UTC).
@@ -81,8 +92,24 @@ public enum PlaneTime {
         var t = time_t(seconds)
         var parts = tm()
         gmtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int(fraction))
+        // Digits by hand: String(format:) goes through CoreFoundation and showed in profiles.
+        var out = [UInt8](repeating: 0, count: 27)
+        func put(_ value: Int, at offset: Int, width: Int) {
+            var v = value
+            for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                out[i] = UInt8(48 + v % 10)
+                v /= 10
+            }
+        }
+        put(Int(parts.tm_year) + 1900, at: 0, width: 4)
+        put(Int(parts.tm_mon) + 1, at: 5, width: 2)
+        put(Int(parts.tm_mday), at: 8, width: 2)
+        put(Int(parts.tm_hour), at: 11, width: 2)
+        put(Int(parts.tm_min), at: 14, width: 2)
+        put(Int(parts.tm_sec), at: 17, width: 2)
+        put(Int(fraction), at: 20, width: 6)
+        out[4] = 45; out[7] = 45; out[10] = 84; out[13] = 58; out[16] = 58; out[19] = 46; out[26] = 90
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func format(_ date: Date) -> String {

@@ -17,7 +17,10 @@ extension PlaneCore {
             guard let issue = matches.first else { return .doesNotExist }
             return .json(200, renderer(c).issue(issue))
         }
-        let items = ordered(store.listedIssues(project: project), by: c.request.queryValue("order_by"), default: "-created_at")
+        let order = c.request.queryValue("order_by")
+        let items = cachedList("issues|\(project)|\(order ?? "")") {
+            ordered(store.listedIssues(project: project), by: order, default: "-created_at")
+        }
         let renderer = renderer(c)
         return paginate(items, c, render: renderer.issue)
     }

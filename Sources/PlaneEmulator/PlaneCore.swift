@@ -49,7 +49,16 @@ struct HandlerContext {
 final class PlaneCore: @unchecked Sendable {
     let configuration: PlaneEmulatorConfiguration
     private let lock = NSLock()
-    var store: PlaneStore
+    /// Any change to the data drops the cached issue orders.
+    var store: PlaneStore {
+        didSet { listCache.removeAll(keepingCapacity: true) }
+    }
+    /// Sorted issue lists by project and order, reused while the data does not change: every
+    /// page of a 10,000-issue listing would otherwise filter and sort the project again.
+    private var listCache: [String: [Entity]] = [:]
+    /// The last timestamp handed out, kept out of `store` so that taking one (every request
+    /// does) leaves the cache alone.
+    private var lastStamp: Int64
     var random: SeededGenerator
     private var faultPlan: PlaneFaultPlan
     private var eligibleRequests = 0
@@ -67,6 +76,7 @@ final class PlaneCore: @unchecked Sendable {
 
     init(store: PlaneStore, configuration: PlaneEmulatorConfiguration) {
         self.store = store
+        self.lastStamp = store.lastStamp
         self.configuration = configuration
         self.faultPlan = configuration.faults
         self.rateLimit = configuration.rateLimit
@@ -89,8 +99,16 @@ final class PlaneCore: @unchecked Sendable {
     /// A timestamp later than every one handed out before (call with the lock held).
     func nextStamp() -> String {
         let now = Stamp.micros(clock?() ?? Date())
-        store.lastStamp = max(now, store.lastStamp + 1)
-        return Stamp.text(store.lastStamp)
+        lastStamp = max(now, lastStamp + 1)
+        return Stamp.text(lastStamp)
+    }
+
+    /// `build`'s list, from the cache while the data is unchanged (call with the lock held).
+    func cachedList(_ key: String, _ build: () -> [Entity]) -> [Entity] {
+        if let hit = listCache[key] { return hit }
+        let list = build()
+        listCache[key] = list
+        return list
     }
 
     func newID() -> String { Stamp.uuid(&random) }

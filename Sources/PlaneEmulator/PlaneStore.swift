@@ -60,7 +60,7 @@ struct PlaneStore: Sendable {
     var sequences: [String: Int] = [:]
     /// Largest issue sort_order per project: a new issue goes 10000 after it.
     var lastSortOrder: [String: Double] = [:]
-    /// The last timestamp handed out, so that every write gets a later one.
+    /// The newest timestamp in the loaded data: new ones are handed out after it.
     var lastStamp: Int64 = 0
 
     func user(apiKey: String) -> PlaneUser? {

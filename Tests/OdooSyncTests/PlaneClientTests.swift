@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OdooSyncCore
 import PlaneClient
 import PlaneEmulator
@@ -47,13 +48,16 @@ import Testing
         h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.rateLimited(retryAfter: 1)]))
         var settings = h.settings()
         settings.maxRateLimitWait = 2
-        let client = PlaneClient(settings: settings, logger: .init(label: "t"))
-        await #expect(throws: PlaneError.self) { _ = try await client.projects() }
+        var logger = Logger(label: "plane-test")
+        logger.logLevel = .critical
+        let client = PlaneClient(settings: settings, logger: logger)
         do {
             _ = try await client.projects()
+            Issue.record("expected the run to give up")
         } catch let error as PlaneError {
             guard case .rateLimited = error else { Issue.record("expected rateLimited, got \(error)"); return }
             #expect(error.exitStatus == .remote)
+            #expect(await client.rateLimitedCount == 2, "waited once (1.25 s), then the next wait would pass the 2 s budget")
         }
     }
 
@@ -263,6 +267,27 @@ import Testing
         #expect(kolkata[0].raw["updated_at"]?.stringValue?.hasSuffix("+05:30") == true)
         #expect(kolkata.map(\.updatedAt) == utc.map(\.updatedAt))
         #expect(kolkata[0].updatedAt?.hasSuffix("Z") == true)
+    }
+
+    @Test func theFastParserReadsEveryRecordedAnswerAsJSONSerializationDoes() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: PlaneHarness.samples.path).filter { $0.hasSuffix(".http") }
+        var checked = 0
+        for file in files {
+            let text = try String(contentsOf: PlaneHarness.samples.appendingPathComponent(file), encoding: .utf8)
+            guard let start = text.range(of: "\n\n", options: .backwards).map({ text[$0.upperBound...] }),
+                  let first = start.first, first == "{" || first == "[" else { continue }
+            let body = Data(start.utf8)
+            let fast = try PlaneJSON.parse(body)
+            #expect(fast == (try JSONValue.parse(body)), "\(file)")
+            #expect(fast.serialized == (try OrderedJSON.parse(String(start))).serialized, "\(file): key order kept")
+            checked += 1
+        }
+        #expect(checked > 60)
+        #expect(try PlaneJSON.parse(Data(#"{"a":"\u00e9\ud83d\ude00\n\"","b":[1,-2.5e3,true,null]}"#.utf8))
+                == ["a": "é😀\n\"", "b": [1, -2500.0, true, nil]])
+        for broken in ["{", "[1,]", "{\"a\" 1}", "\"abc", "tru", "{\"a\":1} x", "[\"\\x\"]"] {
+            #expect(throws: PlaneJSON.Failure.self, "\(broken)") { _ = try PlaneJSON.parse(Data(broken.utf8)) }
+        }
     }
 
     @Test(arguments: [

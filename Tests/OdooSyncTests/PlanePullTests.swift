@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import OdooSyncCore
+@testable import OdooSyncEngine
 import PlaneEmulator
 import Testing
 
@@ -53,6 +54,12 @@ import Testing
         let table = try await h.run(["pull", "plane"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("Pulled from Plane") && table.stdout.contains("issue") && table.stdout.contains("unchanged"))
+
+        let status = try JSONValue.parse(try await h.run(["status", "--json"]).stdout)
+        #expect(status["snapshots"]?["plane.issue"]?["records"]?.intValue == listed)
+        let config = try await h.run(["config", "show", "--json"])
+        #expect(try JSONValue.parse(config.stdout)["plane"]?["api_key"] == "set (hidden)")
+        #expect(!config.output.contains(secret))
     }
 
     @Test func incrementalPullsFindEditsCreatesDeletesAndArchives() async throws {
@@ -216,6 +223,22 @@ import Testing
         #expect(mirror.count == h.plane.issueCount() - 2)
         let rows = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM plane_records WHERE kind = 'issue'") }
         #expect(rows == mirror.count, "no duplicates")
+    }
+
+    @Test(arguments: [(1000, true, [100, 100, 200, 400, 800, 800, 800]), (1000, false, [1000, 1000, 1000, 1000, 1000, 1000, 1000]),
+                      (5, true, [5, 5, 5, 5, 5, 5, 5]), (300, true, [100, 100, 200, 200, 200, 200, 200])])
+    func newestFirstPagesFollowEachOtherWithoutGaps(pageSize: Int, incremental: Bool, sizes: [Int]) {
+        var window = PlanePuller.PageWindow(pageSize: pageSize, incremental: incremental)
+        var offset = 0
+        var seen: [Int] = []
+        for _ in sizes {
+            // Plane's offset is page index × per_page: it must land where the last page ended.
+            #expect(window.index * window.size == offset)
+            seen.append(window.size)
+            offset += window.size
+            window.advance()
+        }
+        #expect(seen == sizes)
     }
 
     @Test func theStandaloneEmulatorServesAPull() async throws {
