@@ -111,38 +111,69 @@ struct Detector {
         let planeKeys = Array(Set(mappings.flatMap { $0.plane == "description" ? ["description_html", "description"] : [$0.plane] } + ["id"])).sorted()
         let odooKeys = Array(Set(mappings.map(\.odoo) + ["id"])).sorted()
 
-        for candidate in try changedPairs(entity: entity, planeKind: "issue", odooModel: "project.task", fresh: fresh) {
-            considered += 1
-            guard let load = candidate.load else { continue }
-            let pair = try load.pair()
-            let p = try load.plane(keys: planeKeys)
-            let o = try load.odoo(keys: odooKeys)
+        // One query brings the pairs to compare with just their mapped fields; SQLite leaves out
+        // the pairs whose two snapshots are unchanged since their last comparison.
+        considered += try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_pairs WHERE entity = ?", arguments: [entity]) ?? 0
+        // fetchAll, not a cursor: the loop writes to the tables it reads.
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT p.mapping_id, p.plane_id, p.plane_project, p.odoo_id, p.plane_fields, p.odoo_fields, m.status,
+                   pr.data_hash, orr.data_hash,
+                   pr.plane_id IS NOT NULL, coalesce(pr.deleted OR pr.archived, 0), pr.updated_at, json_extract(pr.data, \(Loader.paths(planeKeys))),
+                   orr.odoo_id IS NOT NULL, orr.write_date, orr.active, orr.deleted, json_extract(orr.data, \(Loader.paths(odooKeys)))
+            FROM sync_pairs p JOIN sync_mappings m ON m.id = p.mapping_id
+            LEFT JOIN plane_records pr ON pr.kind = 'issue' AND pr.plane_id = p.plane_id
+            LEFT JOIN odoo_records orr ON orr.model = 'project.task' AND orr.odoo_id = p.odoo_id
+            WHERE p.entity = ? AND m.status IN ('active', 'error')
+              AND (? OR pr.data_hash IS NULL OR orr.data_hash IS NULL OR orr.data_hash = 0
+                   OR p.plane_hash IS NOT pr.data_hash OR p.odoo_hash IS NOT orr.data_hash
+                   OR pr.deleted OR pr.archived OR orr.deleted OR NOT orr.active)
+            ORDER BY p.odoo_id
+            """, arguments: [entity, fresh])
+        var seen: [(String, Int64?, Int64?)] = []
+        for row in rows {
+            let pair = SyncEngine.Pair(mappingID: row[0], planeID: row[1], planeProject: row[2], odooID: row[3],
+                                       planeFields: SyncEngine.fieldsDict(row[4]), odooFields: SyncEngine.fieldsDict(row[5]), status: row[6])
+            let p: PlaneRec? = (row[9] as Bool)
+                ? PlaneRec(id: pair.planeID, project: pair.planeProject, updatedAt: row[11], deleted: row[10], data: Loader.object(planeKeys, row[12]))
+                : nil
+            let o: OdooRec? = (row[13] as Bool)
+                ? OdooRec(id: pair.odooID, writeDate: row[14], active: row[15], deleted: row[16], data: Loader.object(odooKeys, row[17]))
+                : nil
             if try handleDeletes(entity: entity, config: config, pair: pair, plane: p, odoo: o, planeGone: p?.deleted == true,
                                  odooGone: o.map { $0.deleted || !$0.active } ?? false) { continue }
             guard let p, let o else { continue }
             if try reconcile(entity: entity, config: config, pair: pair,
                              plane: translation.planeCanonical(p.data, mappings: mappings), planeTime: p.updatedAt,
                              odoo: translation.odooCanonical(o.data, mappings: mappings), odooTime: o.writeDate) {
-                try candidate.markSeen(db)
+                seen.append((pair.mappingID, row[7], row[8]))
             }
         }
+        let markSeen = try db.cachedStatement(sql: "UPDATE sync_pairs SET plane_hash = ?, odoo_hash = ? WHERE mapping_id = ?")
+        for (mappingID, planeHash, odooHash) in seen { try markSeen.execute(arguments: [planeHash, odooHash, mappingID]) }
+
         // Unpaired records, found by SQL so that paired ones are never parsed.
         var pairedOdoo = Set<Int>()
         let planeProjects = JSONValue.array(projectPairs.keys.sorted().map(JSONValue.string)).serialized
+        let newPlaneKeys = Array(Set(planeKeys + ["external_source", "external_id", "project"])).sorted()
         let unpairedPlane = try Row.fetchAll(db, sql: """
-            SELECT plane_id, project_id, updated_at, 0, data FROM plane_records pr
+            SELECT plane_id, project_id, updated_at, json_extract(data, \(Loader.paths(newPlaneKeys))) FROM plane_records pr
             WHERE kind = 'issue' AND deleted = 0 AND archived = 0 AND project_id IN (SELECT value FROM json_each(?))
               AND NOT EXISTS (SELECT 1 FROM sync_pairs sp WHERE sp.entity = ? AND sp.plane_id = pr.plane_id)
             ORDER BY plane_id
-            """, arguments: [planeProjects, entity]).map(SyncEngine.planeRec)
+            """, arguments: [planeProjects, entity]).map { row in
+            PlaneRec(id: row[0], project: row[1], updatedAt: row[2], deleted: false, data: Loader.object(newPlaneKeys, row[3]))
+        }
         let odooProjects = JSONValue.array(projectPairs.values.sorted().map(JSONValue.int)).serialized
+        let newOdooKeys = Array(Set(odooKeys + ["project_id"])).sorted()
         let unpairedOdoo = try Row.fetchAll(db, sql: """
-            SELECT odoo_id, write_date, active, deleted, data FROM odoo_records r
+            SELECT odoo_id, write_date, active, deleted, json_extract(data, \(Loader.paths(newOdooKeys))) FROM odoo_records r
             WHERE model = 'project.task' AND deleted = 0 AND active = 1
               AND json_extract(data, '$.project_id[0]') IN (SELECT value FROM json_each(?))
               AND NOT EXISTS (SELECT 1 FROM sync_pairs sp WHERE sp.entity = ? AND sp.odoo_id = r.odoo_id)
             ORDER BY odoo_id
-            """, arguments: [odooProjects, entity]).map(SyncEngine.odooRec)
+            """, arguments: [odooProjects, entity]).map { row in
+            OdooRec(id: row[0], writeDate: row[1], active: row[2], deleted: row[3], data: Loader.object(newOdooKeys, row[4]))
+        }
         let unpairedOdooByID = Dictionary(unpairedOdoo.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         // Issues we created from tasks carry the task in their external id: a crash before our
         // bookkeeping left them unpaired; pair them instead of creating a twin.
@@ -178,56 +209,8 @@ struct Detector {
 
     // MARK: skipping what did not change
 
-    /// A pair, and whether it needs comparing: not when both snapshots have the hashes they had
-    /// at the last comparison and the maps are the same.
-    struct Candidate {
-        let mappingID: String
-        let planeHash: Int64?
-        let odooHash: Int64?
-        /// nil when the pair can be skipped.
-        let load: Loader?
-
-        func markSeen(_ db: Database) throws {
-            try db.execute(sql: "UPDATE sync_pairs SET plane_hash = ?, odoo_hash = ? WHERE mapping_id = ?",
-                           arguments: [planeHash, odooHash, mappingID])
-        }
-    }
-
-    struct Loader {
-        let db: Database
-        let mappingID: String
-        let planeKind: String
-        let odooModel: String
-        let planeID: String
-        let odooID: Int
-
-        func pair() throws -> SyncEngine.Pair {
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT p.mapping_id, p.plane_id, p.plane_project, p.odoo_id, p.plane_fields, p.odoo_fields, m.status
-                FROM sync_pairs p JOIN sync_mappings m ON m.id = p.mapping_id WHERE p.mapping_id = ?
-                """, arguments: [mappingID]) else { throw SyncItemError("mapping \(mappingID) vanished") }
-            return SyncEngine.Pair(mappingID: row[0], planeID: row[1], planeProject: row[2], odooID: row[3],
-                                   planeFields: SyncEngine.fieldsDict(row[4]), odooFields: SyncEngine.fieldsDict(row[5]), status: row[6])
-        }
-
-        /// The record with only `keys` in its data: SQLite extracts them, so a large record is
-        /// never parsed whole (most of a Plane issue is fields no mapping names).
-        func plane(keys: [String]) throws -> PlaneRec? {
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT plane_id, project_id, updated_at, deleted OR archived, json_extract(data, \(Loader.paths(keys))) FROM plane_records
-                WHERE kind = ? AND plane_id = ?
-                """, arguments: [planeKind, planeID]) else { return nil }
-            return PlaneRec(id: row[0], project: row[1], updatedAt: row[2], deleted: row[3], data: Loader.object(keys, row[4]))
-        }
-
-        func odoo(keys: [String]) throws -> OdooRec? {
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT odoo_id, write_date, active, deleted, json_extract(data, \(Loader.paths(keys))) FROM odoo_records
-                WHERE model = ? AND odoo_id = ?
-                """, arguments: [odooModel, odooID]) else { return nil }
-            return OdooRec(id: row[0], writeDate: row[1], active: row[2], deleted: row[3], data: Loader.object(keys, row[4]))
-        }
-
+    /// json_extract paths and answers for the mapped fields of a record.
+    enum Loader {
         static func paths(_ keys: [String]) -> String {
             // Keys are field names from the entity's validated mappings: letters, digits and _.
             keys.map { "'$.\($0.filter { $0.isLetter || $0.isNumber || $0 == "_" })'" }.joined(separator: ", ")
@@ -249,33 +232,6 @@ struct Detector {
                 values = []
             }
             return .object(zip(keys, values + Array(repeating: JSONValue.null, count: max(0, keys.count - values.count))).map { ($0, $1) })
-        }
-    }
-
-    func changedPairs(entity: String, planeKind: String, odooModel: String, fresh: Bool, odooOnly: Bool = false) throws -> [Candidate] {
-        try Row.fetchAll(db, sql: """
-            SELECT p.mapping_id, p.plane_id, p.odoo_id, p.plane_hash, p.odoo_hash, pr.data_hash, orr.data_hash,
-                   coalesce(pr.deleted OR pr.archived, 0) OR coalesce(orr.deleted, 0) OR NOT coalesce(orr.active, 1)
-            FROM sync_pairs p JOIN sync_mappings m ON m.id = p.mapping_id
-            LEFT JOIN plane_records pr ON pr.kind = ? AND pr.plane_id = p.plane_id
-            LEFT JOIN odoo_records orr ON orr.model = ? AND orr.odoo_id = p.odoo_id
-            WHERE p.entity = ? AND m.status IN ('active', 'error')
-            ORDER BY p.odoo_id
-            """, arguments: [planeKind, odooModel, entity]).map { row in
-            let mappingID: String = row[0]
-            let seenPlane: Int64? = row[3]
-            let seenOdoo: Int64? = row[4]
-            let planeHash: Int64? = row[5]
-            let odooHash: Int64? = row[6]
-            let gone: Bool = row[7]
-            // data_hash 0 marks a snapshot odoosync wrote itself after a push; the pull's own
-            // read replaces it, so it is never taken as "seen".
-            let planeSame = odooOnly || (planeHash != nil && planeHash == seenPlane)
-            let odooSame = odooHash != nil && odooHash != 0 && odooHash == seenOdoo
-            let skip = !fresh && !gone && planeSame && odooSame
-            return Candidate(mappingID: mappingID, planeHash: planeHash, odooHash: odooHash,
-                             load: skip ? nil : Loader(db: db, mappingID: mappingID, planeKind: planeKind, odooModel: odooModel,
-                                                       planeID: row[1], odooID: row[2]))
         }
     }
 
