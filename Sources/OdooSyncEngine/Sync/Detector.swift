@@ -131,20 +131,32 @@ struct Detector {
             """, arguments: [entity, fresh])
         var seen: [(String, Int64?, Int64?)] = []
         for row in rows {
-            let pair = SyncEngine.Pair(mappingID: row[0], planeID: row[1], planeProject: row[2], odooID: row[3],
-                                       planeFields: SyncEngine.fieldsDict(row[4]), odooFields: SyncEngine.fieldsDict(row[5]), status: row[6])
+            let planeID: String = row[1]
+            let odooID: Int = row[3]
+            let planeProject: String? = row[2]
             let p: PlaneRec? = (row[9] as Bool)
-                ? PlaneRec(id: pair.planeID, project: pair.planeProject, updatedAt: row[11], deleted: row[10], data: Loader.object(planeKeys, row[12]))
+                ? PlaneRec(id: planeID, project: planeProject, updatedAt: row[11], deleted: row[10], data: Loader.object(planeKeys, row[12]))
                 : nil
             let o: OdooRec? = (row[13] as Bool)
-                ? OdooRec(id: pair.odooID, writeDate: row[14], active: row[15], deleted: row[16], data: Loader.object(odooKeys, row[17]))
+                ? OdooRec(id: odooID, writeDate: row[14], active: row[15], deleted: row[16], data: Loader.object(odooKeys, row[17]))
                 : nil
+            let planeNow = p.map { translation.planeCanonical($0.data, mappings: mappings) }
+            let odooNow = o.map { translation.odooCanonical($0.data, mappings: mappings) }
+            // Most snapshots that moved did so in fields no mapping names: the memory is stored in
+            // the same serialisation, so equal text means nothing to do, without parsing it.
+            if let planeNow, let odooNow, p?.deleted == false, o?.deleted == false, o?.active == true,
+               SyncEngine.fieldsJSON(planeNow).serialized == (row[4] as String?),
+               SyncEngine.fieldsJSON(odooNow).serialized == (row[5] as String?) {
+                seen.append((row[0], row[7], row[8]))
+                continue
+            }
+            let pair = SyncEngine.Pair(mappingID: row[0], planeID: planeID, planeProject: planeProject, odooID: odooID,
+                                       planeFields: SyncEngine.fieldsDict(row[4]), odooFields: SyncEngine.fieldsDict(row[5]), status: row[6])
             if try handleDeletes(entity: entity, config: config, pair: pair, plane: p, odoo: o, planeGone: p?.deleted == true,
                                  odooGone: o.map { $0.deleted || !$0.active } ?? false) { continue }
-            guard let p, let o else { continue }
-            if try reconcile(entity: entity, config: config, pair: pair,
-                             plane: translation.planeCanonical(p.data, mappings: mappings), planeTime: p.updatedAt,
-                             odoo: translation.odooCanonical(o.data, mappings: mappings), odooTime: o.writeDate) {
+            guard let p, let o, let planeNow, let odooNow else { continue }
+            if try reconcile(entity: entity, config: config, pair: pair, plane: planeNow, planeTime: p.updatedAt,
+                             odoo: odooNow, odooTime: o.writeDate) {
                 seen.append((pair.mappingID, row[7], row[8]))
             }
         }
