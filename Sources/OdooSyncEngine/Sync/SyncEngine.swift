@@ -301,10 +301,10 @@ public final class SyncEngine: @unchecked Sendable {
     /// Returns false when nothing new was queued.
     @discardableResult
     static func enqueue(_ db: Database, _ item: QueueItem) throws -> Bool {
-        let open = try Row.fetchAll(db, sql: """
+        let open = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT id, status, payload, operation FROM sync_queue
             WHERE source_system = ? AND source_type = ? AND source_id = ? AND status IN ('pending', 'processing', 'failed')
-            """, arguments: [item.sourceSystem, item.sourceType, item.sourceID])
+            """), arguments: [item.sourceSystem, item.sourceType, item.sourceID])
         for row in open {
             let payload = (try? JSONValue.parse(row[2] as String)) ?? .null
             guard payload["target"]?.stringValue == item.target, payload["entity"]?.stringValue == item.entity else { continue }
@@ -318,17 +318,16 @@ public final class SyncEngine: @unchecked Sendable {
             merged.fields = fields
             merged.sourceValues = source
             if merged.payload == payload && merged.operation == operation { return false }
-            try db.execute(sql: "UPDATE sync_queue SET payload = ?, operation = ? WHERE id = ?",
-                           arguments: [merged.payload.serialized, merged.operation, row[0] as String])
+            try db.cachedStatement(sql: "UPDATE sync_queue SET payload = ?, operation = ? WHERE id = ?").execute(arguments: [merged.payload.serialized, merged.operation, row[0] as String])
             return true
         }
         let now = Timestamp.iso(Date())
-        let maxAttempts = Int(try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'sync.max_attempts'") ?? "") ?? 3
-        try db.execute(sql: """
+        let maxAttempts = Int(try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = 'sync.max_attempts'")) ?? "") ?? 3
+        try db.cachedStatement(sql: """
             INSERT INTO sync_queue (id, source_system, source_id, source_type, operation, payload, status, priority,
                                     attempts, max_attempts, next_attempt_at, created_at)
             VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)
-            """, arguments: [TimeOrderedID.make(), item.sourceSystem, item.sourceID, item.sourceType, item.operation,
+            """).execute(arguments: [TimeOrderedID.make(), item.sourceSystem, item.sourceID, item.sourceType, item.operation,
                              item.payload.serialized, item.priority, maxAttempts, now, now])
         return true
     }
@@ -343,15 +342,15 @@ public final class SyncEngine: @unchecked Sendable {
         if !dryRun {
             // One process holds the run lock, so an item left "processing" was cut off by a crash.
             try mirror.write { db in
-                try db.execute(sql: "UPDATE sync_queue SET status = 'pending', worker_id = NULL, lock_until = NULL WHERE status = 'processing'")
+                try db.cachedStatement(sql: "UPDATE sync_queue SET status = 'pending', worker_id = NULL, lock_until = NULL WHERE status = 'processing'").execute()
             }
         }
         let now = Timestamp.iso(Date())
         let rows = try mirror.read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM sync_queue WHERE status = 'pending' AND (? OR next_attempt_at IS NULL OR next_attempt_at <= ?)
                 ORDER BY priority DESC, created_at, id
-                """, arguments: [includeNotDue || dryRun, now])
+                """), arguments: [includeNotDue || dryRun, now])
         }
         var previousPriority: Int?
         for row in rows {
@@ -394,7 +393,7 @@ public final class SyncEngine: @unchecked Sendable {
         if item.operation == "create", item.entity == "issue:project.task" || item.entity == "cycle:project.milestone" || item.entity == "module:project.project" {
             if item.target == "odoo", item.odooProject == nil, let planeProject = item.planeProject {
                 item.odooProject = try mirror.read { db in
-                    try Int.fetchOne(db, sql: "SELECT odoo_id FROM sync_pairs WHERE entity = 'project:project.project' AND plane_id = ?", arguments: [planeProject])
+                    try Int.fetchOne(db.cachedStatement(sql: "SELECT odoo_id FROM sync_pairs WHERE entity = 'project:project.project' AND plane_id = ?"), arguments: [planeProject])
                 }
                 if item.odooProject == nil { return nil }
             }
@@ -446,7 +445,7 @@ public final class SyncEngine: @unchecked Sendable {
         var fields = item.fields
         if item.entity == "module:project.project", let name = fields["name"]?.stringValue, let project = item.planeProject {
             let projectName = try mirror.read { db in
-                try String.fetchOne(db, sql: "SELECT json_extract(data, '$.name') FROM plane_records WHERE kind = 'project' AND plane_id = ?", arguments: [project])
+                try String.fetchOne(db.cachedStatement(sql: "SELECT json_extract(data, '$.name') FROM plane_records WHERE kind = 'project' AND plane_id = ?"), arguments: [project])
             }
             fields["name"] = .string(projectName.map { "\($0) / \(name)" } ?? name)
         }
@@ -634,7 +633,7 @@ public final class SyncEngine: @unchecked Sendable {
     /// A Plane project identifier from a name: initials, upper-cased, unique in the workspace.
     func identifier(for name: String) throws -> String {
         let taken = try mirror.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT upper(json_extract(data, '$.identifier')) FROM plane_records WHERE kind = 'project' AND json_extract(data, '$.identifier') IS NOT NULL"))
+            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT upper(json_extract(data, '$.identifier')) FROM plane_records WHERE kind = 'project' AND json_extract(data, '$.identifier') IS NOT NULL")))
         }
         let words = name.uppercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)
         var base = words.count > 1 ? String(words.compactMap(\.first).prefix(5)) : String((words.first ?? "PRJ").prefix(4))
@@ -695,33 +694,35 @@ public final class SyncEngine: @unchecked Sendable {
                 let odooID = item.target == "odoo" ? result.targetID : item.sourceID
                 let planeType = String(item.entity.split(separator: ":")[0])
                 let odooModel = String(item.entity.split(separator: ":")[1])
-                let existing = try String.fetchOne(db, sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND (plane_id = ? OR odoo_id = ?)",
-                                                   arguments: [item.entity, planeID, Int(odooID) ?? -1])
+                // Two lookups, each on its unique index (an OR of the two would scan the table).
+                let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND plane_id = ?"),
+                                                   arguments: [item.entity, planeID])
+                    ?? String.fetchOne(db.cachedStatement(sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND odoo_id = ?"),
+                                       arguments: [item.entity, Int(odooID) ?? -1])
                 if let existing {
                     mappingID = existing
                 } else {
                     let id = TimeOrderedID.make()
                     mappingID = id
-                    let direction = try String.fetchOne(db, sql: "SELECT direction FROM sync_config WHERE plane_type = ? AND odoo_model = ?",
-                                                        arguments: [planeType, odooModel]) ?? "bidirectional"
-                    try db.execute(sql: """
+                    let direction = try String.fetchOne(db.cachedStatement(sql: "SELECT direction FROM sync_config WHERE plane_type = ? AND odoo_model = ?"), arguments: [planeType, odooModel]) ?? "bidirectional"
+                    try db.cachedStatement(sql: """
                         INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at,
                                                    sync_version, sync_direction, status, created_at, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 'active', ?, ?)
-                        """, arguments: [id, item.sourceSystem, item.sourceID, item.sourceType, result.targetID,
+                        """).execute(arguments: [id, item.sourceSystem, item.sourceID, item.sourceType, result.targetID,
                                          item.target == "plane" ? planeType : odooModel, now, direction, now, now])
                     let planeFields = item.target == "plane" ? result.targetFields : item.sourceValues
                     let odooFields = item.target == "odoo" ? result.targetFields : item.sourceValues
                     let planeProject = item.target == "plane" ? result.targetProject : item.planeProject
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO sync_pairs (mapping_id, entity, plane_id, plane_project, odoo_id, plane_fields, odoo_fields)
                         VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [id, item.entity, planeID, planeProject, Int(odooID) ?? 0,
+                        """).execute(arguments: [id, item.entity, planeID, planeProject, Int(odooID) ?? 0,
                                          SyncEngine.fieldsJSON(planeFields).serialized, SyncEngine.fieldsJSON(odooFields).serialized])
                 }
             }
             if let mappingID, !result.created || item.mappingID != nil {
-                var pair = try Row.fetchOne(db, sql: "SELECT plane_fields, odoo_fields FROM sync_pairs WHERE mapping_id = ?", arguments: [mappingID])
+                var pair = try Row.fetchOne(db.cachedStatement(sql: "SELECT plane_fields, odoo_fields FROM sync_pairs WHERE mapping_id = ?"), arguments: [mappingID])
                     .map { (SyncEngine.fieldsDict($0[0]), SyncEngine.fieldsDict($0[1])) } ?? ([:], [:])
                 if item.target == "odoo" {
                     pair.1.merge(result.targetFields) { _, new in new }
@@ -730,12 +731,11 @@ public final class SyncEngine: @unchecked Sendable {
                     pair.0.merge(result.targetFields) { _, new in new }
                     pair.1.merge(item.sourceValues) { _, new in new }
                 }
-                try db.execute(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, plane_hash = NULL, odoo_hash = NULL WHERE mapping_id = ?",
-                               arguments: [SyncEngine.fieldsJSON(pair.0).serialized, SyncEngine.fieldsJSON(pair.1).serialized, mappingID])
-                try db.execute(sql: """
+                try db.cachedStatement(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, plane_hash = NULL, odoo_hash = NULL WHERE mapping_id = ?").execute(arguments: [SyncEngine.fieldsJSON(pair.0).serialized, SyncEngine.fieldsJSON(pair.1).serialized, mappingID])
+                try db.cachedStatement(sql: """
                     UPDATE sync_mappings SET last_synced_at = ?, sync_version = sync_version + 1, updated_at = ?,
                            status = CASE WHEN ? THEN 'archived' ELSE 'active' END, last_error = NULL WHERE id = ?
-                    """, arguments: [now, now, result.archived, mappingID])
+                    """).execute(arguments: [now, now, result.archived, mappingID])
             }
             if let record = result.record {
                 try SyncEngine.storeSnapshot(db, item: item, result: result, record: record, now: now)
@@ -746,21 +746,20 @@ public final class SyncEngine: @unchecked Sendable {
                 // compared once more after the next pull).
                 let planeKind = item.entity == "project:project.project" ? "project" : item.entity.hasPrefix("issue:") ? "issue" : String(item.entity.split(separator: ":")[0])
                 let odooModel = String(item.entity.split(separator: ":")[1])
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     UPDATE sync_pairs SET
                         plane_hash = (SELECT data_hash FROM plane_records WHERE kind = ? AND plane_id = sync_pairs.plane_id),
                         odoo_hash = (SELECT data_hash FROM odoo_records WHERE model = ? AND odoo_id = sync_pairs.odoo_id)
                     WHERE mapping_id = ?
-                    """, arguments: [planeKind, odooModel, mappingID])
+                    """).execute(arguments: [planeKind, odooModel, mappingID])
             }
-            try db.execute(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?",
-                           arguments: [now, now, queueID])
+            try db.cachedStatement(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?").execute(arguments: [now, now, queueID])
             let operation = result.created ? "create" : item.operation
             try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
                                      operation: operation, success: true, sourceData: SyncEngine.fieldsJSON(item.sourceValues),
                                      targetData: SyncEngine.fieldsJSON(result.targetFields), durationMs: duration)
             if let mappingID {
-                try db.execute(sql: "UPDATE sync_log SET mapping_id = ? WHERE seq = (SELECT max(seq) FROM sync_log)", arguments: [mappingID])
+                try db.cachedStatement(sql: "UPDATE sync_log SET mapping_id = ? WHERE seq = (SELECT max(seq) FROM sync_log)").execute(arguments: [mappingID])
             }
             try Mirror.appendEvent(db, runID: runID, level: .info, category: SyncEngine.category, type: "\(item.target)_\(operation)",
                                    message: "\(operation) \(item.targetType) \(result.targetID) in \(item.target == "odoo" ? "Odoo" : "Plane") from \(item.sourceSystem) \(item.sourceType) \(item.sourceID)",
@@ -777,12 +776,12 @@ public final class SyncEngine: @unchecked Sendable {
                                          json: record, pulledAt: now)
         } else if let id = Int(result.targetID) {
             // data_hash 0: the next pull stores its own full read over this one.
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
                 VALUES (?, ?, ?, ?, 0, ?, 0, ?)
                 ON CONFLICT (model, odoo_id) DO UPDATE SET write_date = excluded.write_date, active = excluded.active, deleted = 0,
                     data = excluded.data, data_hash = 0, pulled_at = excluded.pulled_at
-                """, arguments: [item.targetType, id, record["write_date"]?.stringValue, record["active"]?.boolValue ?? true,
+                """).execute(arguments: [item.targetType, id, record["write_date"]?.stringValue, record["active"]?.boolValue ?? true,
                                  record.serialized, now])
         }
     }
