@@ -112,7 +112,9 @@ struct Detector {
         let odooKeys = Array(Set(mappings.map(\.odoo) + ["id"])).sorted()
 
         // One query brings the pairs to compare with just their mapped fields; SQLite leaves out
-        // the pairs whose two snapshots are unchanged since their last comparison.
+        // the pairs whose two snapshots are unchanged since their last comparison. (A snapshot
+        // odoosync wrote after its own write has hash 0 until the next pull re-reads it; the pair
+        // was settled against that very record, so it too is skipped until then.)
         considered += try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_pairs WHERE entity = ?", arguments: [entity]) ?? 0
         // fetchAll, not a cursor: the loop writes to the tables it reads.
         let rows = try Row.fetchAll(db, sql: """
@@ -124,7 +126,7 @@ struct Detector {
             LEFT JOIN plane_records pr ON pr.kind = 'issue' AND pr.plane_id = p.plane_id
             LEFT JOIN odoo_records orr ON orr.model = 'project.task' AND orr.odoo_id = p.odoo_id
             WHERE p.entity = ? AND m.status IN ('active', 'error')
-              AND (? OR pr.data_hash IS NULL OR orr.data_hash IS NULL OR orr.data_hash = 0
+              AND (? OR pr.data_hash IS NULL OR orr.data_hash IS NULL
                    OR p.plane_hash IS NOT pr.data_hash OR p.odoo_hash IS NOT orr.data_hash
                    OR pr.deleted OR pr.archived OR orr.deleted OR NOT orr.active)
             ORDER BY p.odoo_id
