@@ -48,7 +48,8 @@ struct AppEnvironment {
         }
         logger.logLevel = level
         self.logger = logger
-        for secret in [environment["ODOO_API_KEY"], environment["ODOO_PASSWORD"], configFile["odoo.api_key"], configFile["odoo.password"]] {
+        for secret in [environment["ODOO_API_KEY"], environment["ODOO_PASSWORD"], configFile["odoo.api_key"], configFile["odoo.password"],
+                       environment["SUPABASE_DB_URL"], configFile["supabase.db_url"]] {
             if let secret { Redactor.shared.register(secret) }
         }
     }

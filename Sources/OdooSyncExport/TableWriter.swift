@@ -1,0 +1,182 @@
+import PostgresNIO
+
+/// What one batch did to one target table.
+public struct TableStats: Sendable, Equatable {
+    public var sent = 0
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    /// Leads edited in Supabase after their last sync: left as they are.
+    public var skippedEdited = 0
+    /// Rows with our key that another writer owns: left as they are.
+    public var skippedForeign = 0
+    /// Rows without a value for the key they would be matched on.
+    public var skippedNoKey = 0
+    /// Keys of the skipped rows (the first few hundred), for the report.
+    public var skippedKeys: [String] = []
+
+    public static func += (lhs: inout TableStats, rhs: TableStats) {
+        lhs.sent += rhs.sent
+        lhs.inserted += rhs.inserted
+        lhs.updated += rhs.updated
+        lhs.unchanged += rhs.unchanged
+        lhs.skippedEdited += rhs.skippedEdited
+        lhs.skippedForeign += rhs.skippedForeign
+        lhs.skippedNoKey += rhs.skippedNoKey
+        lhs.skippedKeys += rhs.skippedKeys.prefix(max(0, 200 - lhs.skippedKeys.count))
+    }
+}
+
+/// The statements that upsert a batch into one target table, built once per run from the
+/// columns the target really has.
+///
+/// No statement relies on a unique constraint (ERP tables may lack the one export matches
+/// on): an UPDATE of the rows whose key exists and whose values differ, then an INSERT of the
+/// keys that do not exist, both in the batch's transaction. Every value is cast to the target
+/// column's own type, numbers by way of `numeric`, so that an integer column takes "3.0".
+struct TableWriter: Sendable {
+    let table: ExportTable
+    /// Index into the mirror row of each value sent, in `unnest` order.
+    let sent: [Int]
+    let keyIndexes: [Int]
+    /// Per sent value: the labels of the enum the target column has, to map unknown values.
+    let enumLabels: [Set<String>?]
+    let updateSQL: String?
+    let insertSQL: String
+    let classifySQL: String?
+
+    static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    static func qualified(_ table: ExportTable) -> String { quote(table.schema) + "." + quote(table.name) }
+
+    static let numericTypes: Set<String> = ["smallint", "integer", "bigint", "numeric", "real", "double precision"]
+
+    static func cast(_ expression: String, to type: String) -> String {
+        numericTypes.contains(type) ? "(\(expression))::numeric::\(type)" : "(\(expression))::\(type)"
+    }
+
+    init(table: ExportTable, catalog: TargetCatalog) {
+        self.table = table
+        let present = catalog.tables[table.target] ?? [:]
+        let mirrorColumns = table.columns + table.auxiliary
+        let written = table.columns.filter { present[$0.name] != nil }
+        let sentColumns = written + table.auxiliary
+        sent = sentColumns.compactMap { column in mirrorColumns.firstIndex { $0.name == column.name } }
+        keyIndexes = table.key.compactMap { key in mirrorColumns.firstIndex { $0.name == key } }
+        enumLabels = sentColumns.map { column in
+            guard let labels = present[column.name]?.enumLabels, !labels.isEmpty else { return nil }
+            return Set(labels)
+        }
+        let q = TableWriter.quote
+        let target = TableWriter.qualified(table)
+        let unnest = "unnest(" + sentColumns.indices.map { "$\($0 + 1)::text[]" }.joined(separator: ", ") + ") AS u("
+            + sentColumns.map { q($0.name) }.joined(separator: ", ") + ")"
+
+        func value(_ column: ExportTable.Column) -> String {
+            let type = present[column.name]?.type ?? "text"
+            return TableWriter.cast(column.expression ?? "u.\(q(column.name))", to: type)
+        }
+        func tuple(_ items: [String]) -> String { items.count == 1 ? items[0] : "(" + items.joined(separator: ", ") + ")" }
+        let keyColumns = table.key.compactMap { key in written.first { $0.name == key } }
+        let keyValues = tuple(keyColumns.map(value))
+
+        let updatable = written.filter { !$0.insertOnly && !table.key.contains($0.name) }
+        if table.insertOnly || updatable.isEmpty {
+            updateSQL = nil
+        } else {
+            func newValue(_ column: ExportTable.Column) -> String {
+                guard column.mergeJSON else { return value(column) }
+                let type = present[column.name]?.type ?? "jsonb"
+                return "(coalesce(t.\(q(column.name))::jsonb, '{}'::jsonb) || (u.\(q(column.name)))::jsonb)::\(type)"
+            }
+            updateSQL = """
+                WITH w AS (UPDATE \(target) AS t SET \(updatable.map { "\(q($0.name)) = \(newValue($0))" }.joined(separator: ", "))
+                FROM \(unnest)
+                WHERE \(tuple(keyColumns.map { "t.\(q($0.name))" })) = \(keyValues)
+                  AND \(tuple(updatable.map { "t.\(q($0.name))" })) IS DISTINCT FROM \(tuple(updatable.map(newValue)))
+                RETURNING 1)
+                SELECT count(*) FROM w
+                """
+        }
+        insertSQL = """
+            WITH w AS (INSERT INTO \(target) (\(written.map { q($0.name) }.joined(separator: ", ")))
+            SELECT \(written.map(value).joined(separator: ", "))
+            FROM \(unnest)
+            WHERE NOT EXISTS (SELECT 1 FROM \(target) AS x WHERE \(tuple(keyColumns.map { "x.\(q($0.name))" })) = \(keyValues))
+            RETURNING 1)
+            SELECT count(*) FROM w
+            """
+
+        if table.guardsForeignEdits, let key = keyColumns.first {
+            let foreign = present["source"] != nil ? "x.source IS DISTINCT FROM '\(ExportTable.leadSource)'" : "false"
+            let synced = "x.metadata::jsonb ->> 'synced_at'"
+            let edited = present["updated_at"] != nil && present["metadata"] != nil
+                ? "coalesce(x.updated_at > CASE WHEN \(synced) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}' THEN (\(synced))::timestamptz END, false)"
+                : "false"
+            // Locked until commit, so that an edit landing between this check and the update
+            // waits for the batch instead of being overwritten.
+            classifySQL = """
+                SELECT s.k, bool_or(s.foreign_row), bool_or(s.edited) FROM (
+                    SELECT x.\(q(key.name))::text AS k, \(foreign) AS foreign_row, \(edited) AS edited
+                    FROM \(target) AS x WHERE x.\(q(key.name))::text = ANY($1::text[]) FOR UPDATE OF x) s
+                GROUP BY s.k
+                """
+        } else {
+            classifySQL = nil
+        }
+    }
+
+    /// Upserts `rows` (mirror order) inside the caller's transaction.
+    func write(_ input: [[String?]], on connection: SupabaseConnection) async throws -> TableStats {
+        var stats = TableStats()
+        stats.sent = input.count
+        var rows = input.filter { row in keyIndexes.allSatisfy { row[$0] != nil } }
+        stats.skippedNoKey = input.count - rows.count
+        let during = "the rows for \(table.target)"
+        if let classifySQL, let keyIndex = keyIndexes.first, !rows.isEmpty {
+            var binds = PostgresBindings()
+            binds.append(TextArray(values: rows.map { $0[keyIndex] }))
+            var foreign = Set<String>()
+            var edited = Set<String>()
+            for row in try await connection.query(PostgresQuery(unsafeSQL: classifySQL, binds: binds), during: during) {
+                let (key, isForeign, isEdited) = try row.decode((String, Bool, Bool).self)
+                if isForeign { foreign.insert(key) } else if isEdited { edited.insert(key) }
+            }
+            if !foreign.isEmpty || !edited.isEmpty {
+                rows.removeAll { row in
+                    guard let key = row[keyIndex] else { return false }
+                    if foreign.contains(key) {
+                        stats.skippedForeign += 1
+                    } else if edited.contains(key) {
+                        stats.skippedEdited += 1
+                    } else {
+                        return false
+                    }
+                    if stats.skippedKeys.count < 200 { stats.skippedKeys.append(key) }
+                    return true
+                }
+            }
+        }
+        guard !rows.isEmpty else { return stats }
+        var binds = PostgresBindings(capacity: sent.count)
+        for (position, index) in sent.enumerated() {
+            let labels = enumLabels[position]
+            binds.append(TextArray(values: rows.map { row in
+                guard let labels, let value = row[index], !labels.contains(value) else { return row[index] }
+                // A value the target's enum lacks (a system it does not list) becomes its catch-all.
+                return labels.contains("custom") ? "custom" : nil
+            }))
+        }
+        if let updateSQL {
+            stats.updated = try await count(updateSQL, binds, connection, during)
+        }
+        stats.inserted = try await count(insertSQL, binds, connection, during)
+        stats.unchanged = rows.count - stats.updated - stats.inserted
+        return stats
+    }
+
+    private func count(_ sql: String, _ binds: PostgresBindings, _ connection: SupabaseConnection, _ during: String) async throws -> Int {
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), during: during)
+        return try rows.first?.decode(Int.self) ?? 0
+    }
+}
