@@ -88,8 +88,7 @@ enum SchemaInitializer {
                 ended_at          timestamptz,
                 records_processed integer NOT NULL DEFAULT 0,
                 records_failed    integer NOT NULL DEFAULT 0,
-                metadata          jsonb NOT NULL DEFAULT '{}',
-                created_at        timestamptz NOT NULL DEFAULT now()
+                metadata          jsonb NOT NULL DEFAULT '{}'
             )
             """,
              "CREATE INDEX runs_job_started_idx ON ops.runs (job_name, started_at DESC)",

@@ -162,8 +162,16 @@ public final class SupabaseConnection: Sendable {
             if case .connectTimeout = e { return "no answer within \(JSONValue.format(target.connectTimeout).replacingOccurrences(of: ".0", with: "")) s" }
             return "\(e)"
         }
-        if let e = error as? NIOSSLError { return "TLS handshake failed (\(e))" }
-        if let e = error as? BoringSSLError { return "TLS handshake failed (\(e))" }
+        if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            let text = "\(error)"
+            if text.localizedCaseInsensitiveContains("hostname") {
+                return "the server's TLS certificate is not for \(target.host) (sslmode=verify-full checks the host name)"
+            }
+            if text.contains("CERTIFICATE_VERIFY_FAILED") {
+                return "the server's TLS certificate is not trusted (for a private CA add sslrootcert=/path/to/ca.pem to the URL; sslmode=require encrypts without verifying)"
+            }
+            return "the TLS handshake failed"
+        }
         if let e = error as? PSQLError, let underlying = e.underlying { return cause(of: underlying, target: target) }
         return "\(error)"
     }

@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+import Testing
+@testable import OdooEmulator
+@testable import OdooSyncCore
+
+/// kill -9 at random points of an export, then a normal run: the target must end up exactly
+/// as an undisturbed export of the same mirror left its own database.
+@Suite(.serialized, .enabled(if: TestPostgres.enabled, TestPostgres.skipMessage))
+struct ExportKillTests {
+    /// Every published table with the columns that identify a row, and the columns that
+    /// export does not decide: the two default config rows get their id and creation time
+    /// from `--init-schema`, at whatever moment it ran, and keep them when export updates them.
+    static let tables: [(name: String, key: String, excluding: [String])] = [
+        ("ops.runs", "id", []), ("ops.events", "id", []), ("plane.sync_config", "plane_type, odoo_model", ["id", "created_at"]),
+        ("plane.sync_mappings", "source_system, source_id, source_type", []), ("plane.sync_queue", "id", []),
+        ("plane.sync_log", "id", []), ("public.customers", "id", []), ("public.contacts", "id", []),
+        ("public.leads", "source_email_id", []),
+    ]
+
+    @Test func killedExportsConvergeOnTheCleanExport() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        h.emulator.generateLeads(count: 2500, seed: 11)
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        try MirrorFixtures.addPlaneSync(h.dbPath, mappings: 5000, queue: 300, logs: 3000, events: 5000)
+
+        // The reference: a copy of the mirror, exported once without interruption.
+        let cleanPath = h.directory.appendingPathComponent("clean.sqlite").path
+        let copy = try DatabaseQueue(path: cleanPath)
+        try h.mirror().backup(to: copy)
+        try copy.close()
+        let clean = try await TestDatabase.create()
+        defer { Task { await clean.drop() } }
+        let killed = try await TestDatabase.create()
+        defer { Task { await killed.drop() } }
+        let arguments = ["export", "--init-schema", "--batch-size", "250"]
+        let started = Date()
+        let reference = try await CLI.run(arguments, environment: clean.environment(cleanPath))
+        #expect(reference.status == 0, "\(reference.output)")
+        // Kills land within the first half of what a whole export takes on this machine; each
+        // killed run leaves less for the next, so the later ones may finish.
+        let whole = UInt64(Date().timeIntervalSince(started) * 1_000_000_000)
+
+        var generator = SystemRandomNumberGenerator()
+        var interrupted = 0
+        for _ in 0..<7 {
+            let running = try CLI.start(arguments, environment: killed.environment(h.dbPath), in: h.directory)
+            try await Task.sleep(nanoseconds: UInt64.random(in: (whole / 20)...(whole / 2), using: &generator))
+            running.kill9()
+            let result = await running.finish()
+            if result.status != 0 { interrupted += 1 }
+        }
+        #expect(interrupted >= 3, "exports should have been killed part-way")
+        let final = try await CLI.run(arguments + ["--json"], environment: killed.environment(h.dbPath))
+        #expect(final.status == 0, "\(final.output)")
+
+        for table in Self.tables {
+            let expected = try await clean.snapshot(table.name, excluding: table.excluding)
+            let actual = try await killed.snapshot(table.name, excluding: table.excluding)
+            #expect(!expected.isEmpty, "\(table.name) should hold rows")
+            #expect(actual.count == expected.count, "\(table.name): \(actual.count) rows, the clean export has \(expected.count)")
+            #expect(actual == expected, "\(table.name) differs from the clean export")
+            #expect(try await killed.int("SELECT count(*) - count(DISTINCT (\(table.key))) FROM \(table.name)") == 0, "duplicates in \(table.name)")
+        }
+        let owed = try JSONValue.parse(try await CLI.run(["export", "--dry-run", "--json"], environment: ["ODOOSYNC_DB": h.dbPath]).stdout)
+        #expect(owed["total"]?.intValue == 0)
+    }
+}
