@@ -28,12 +28,14 @@ public struct TableStats: Sendable, Equatable {
 }
 
 /// The statements that upsert a batch into one target table, built once per run from the
-/// columns the target really has.
+/// columns and unique indexes the target really has.
 ///
-/// No statement relies on a unique constraint (ERP tables may lack the one export matches
-/// on): an UPDATE of the rows whose key exists and whose values differ, then an INSERT of the
-/// keys that do not exist, both in the batch's transaction. Every value is cast to the target
-/// column's own type, numbers by way of `numeric`, so that an integer column takes "3.0".
+/// Where the target has a unique index on the key (the plane.* and ops.* tables of the
+/// reference do), one INSERT ... ON CONFLICT per batch, which changes only rows whose values
+/// differ. Where it has none (ERP tables may lack the one export matches on), an UPDATE of the
+/// rows whose key exists and whose values differ, then an INSERT of the keys that do not
+/// exist, both in the batch's transaction. Every value is cast to the target column's own
+/// type, numbers by way of `numeric`, so that an integer column takes "3.0".
 struct TableWriter: Sendable {
     let table: ExportTable
     /// Index into the mirror row of each value sent, in `unnest` order.
@@ -41,8 +43,10 @@ struct TableWriter: Sendable {
     let keyIndexes: [Int]
     /// Per sent value: the labels of the enum the target column has, to map unknown values.
     let enumLabels: [Set<String>?]
+    /// INSERT ... ON CONFLICT, answering (inserted, updated).
+    let upsertSQL: String?
     let updateSQL: String?
-    let insertSQL: String
+    let insertSQL: String?
     let classifySQL: String?
 
     static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
@@ -81,31 +85,56 @@ struct TableWriter: Sendable {
         let keyValues = tuple(keyColumns.map(value))
 
         let updatable = written.filter { !$0.insertOnly && !table.key.contains($0.name) }
-        if table.insertOnly || updatable.isEmpty {
-            updateSQL = nil
-        } else {
-            func newValue(_ column: ExportTable.Column) -> String {
-                guard column.mergeJSON else { return value(column) }
-                let type = present[column.name]?.type ?? "jsonb"
-                return "(coalesce(t.\(q(column.name))::jsonb, '{}'::jsonb) || (u.\(q(column.name)))::jsonb)::\(type)"
+        func newValue(_ column: ExportTable.Column, from source: String) -> String {
+            guard column.mergeJSON else { return value(column) }
+            let type = present[column.name]?.type ?? "jsonb"
+            return "(coalesce(t.\(q(column.name))::jsonb, '{}'::jsonb) || (\(source).\(q(column.name)))::jsonb)::\(type)"
+        }
+        let columnList = written.map { q($0.name) }.joined(separator: ", ")
+        let select = "SELECT \(written.map(value).joined(separator: ", ")) FROM \(unnest)"
+        let unique = !table.guardsForeignEdits && catalog.uniqueKeys[table.target]?.contains(Set(table.key)) == true
+
+        if unique {
+            let conflict = "ON CONFLICT (\(keyColumns.map { q($0.name) }.joined(separator: ", ")))"
+            if table.insertOnly || updatable.isEmpty {
+                upsertSQL = """
+                    WITH w AS (INSERT INTO \(target) AS t (\(columnList)) \(select) \(conflict) DO NOTHING RETURNING 1)
+                    SELECT count(*), 0::bigint FROM w
+                    """
+            } else {
+                let excluded = updatable.map { $0.mergeJSON ? newValue($0, from: "EXCLUDED") : "EXCLUDED.\(q($0.name))" }
+                // xmax is 0 only on a row this statement inserted.
+                upsertSQL = """
+                    WITH w AS (INSERT INTO \(target) AS t (\(columnList)) \(select)
+                    \(conflict) DO UPDATE SET \(zip(updatable, excluded).map { "\(q($0.name)) = \($1)" }.joined(separator: ", "))
+                    WHERE \(tuple(updatable.map { "t.\(q($0.name))" })) IS DISTINCT FROM \(tuple(excluded))
+                    RETURNING t.xmax = 0 AS inserted)
+                    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w
+                    """
             }
-            updateSQL = """
-                WITH w AS (UPDATE \(target) AS t SET \(updatable.map { "\(q($0.name)) = \(newValue($0))" }.joined(separator: ", "))
-                FROM \(unnest)
-                WHERE \(tuple(keyColumns.map { "t.\(q($0.name))" })) = \(keyValues)
-                  AND \(tuple(updatable.map { "t.\(q($0.name))" })) IS DISTINCT FROM \(tuple(updatable.map(newValue)))
+            updateSQL = nil
+            insertSQL = nil
+        } else {
+            upsertSQL = nil
+            if table.insertOnly || updatable.isEmpty {
+                updateSQL = nil
+            } else {
+                updateSQL = """
+                    WITH w AS (UPDATE \(target) AS t SET \(updatable.map { "\(q($0.name)) = \(newValue($0, from: "u"))" }.joined(separator: ", "))
+                    FROM \(unnest)
+                    WHERE \(tuple(keyColumns.map { "t.\(q($0.name))" })) = \(keyValues)
+                      AND \(tuple(updatable.map { "t.\(q($0.name))" })) IS DISTINCT FROM \(tuple(updatable.map { newValue($0, from: "u") }))
+                    RETURNING 1)
+                    SELECT count(*) FROM w
+                    """
+            }
+            insertSQL = """
+                WITH w AS (INSERT INTO \(target) (\(columnList)) \(select)
+                WHERE NOT EXISTS (SELECT 1 FROM \(target) AS x WHERE \(tuple(keyColumns.map { "x.\(q($0.name))" })) = \(keyValues))
                 RETURNING 1)
                 SELECT count(*) FROM w
                 """
         }
-        insertSQL = """
-            WITH w AS (INSERT INTO \(target) (\(written.map { q($0.name) }.joined(separator: ", ")))
-            SELECT \(written.map(value).joined(separator: ", "))
-            FROM \(unnest)
-            WHERE NOT EXISTS (SELECT 1 FROM \(target) AS x WHERE \(tuple(keyColumns.map { "x.\(q($0.name))" })) = \(keyValues))
-            RETURNING 1)
-            SELECT count(*) FROM w
-            """
 
         if table.guardsForeignEdits, let key = keyColumns.first {
             let foreign = present["source"] != nil ? "x.source IS DISTINCT FROM '\(ExportTable.leadSource)'" : "false"
@@ -167,10 +196,16 @@ struct TableWriter: Sendable {
                 return labels.contains("custom") ? "custom" : nil
             }))
         }
+        if let upsertSQL {
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: upsertSQL, binds: binds), during: during)
+            (stats.inserted, stats.updated) = try rows.first?.decode((Int, Int).self) ?? (0, 0)
+        }
         if let updateSQL {
             stats.updated = try await count(updateSQL, binds, connection, during)
         }
-        stats.inserted = try await count(insertSQL, binds, connection, during)
+        if let insertSQL {
+            stats.inserted = try await count(insertSQL, binds, connection, during)
+        }
         stats.unchanged = rows.count - stats.updated - stats.inserted
         return stats
     }

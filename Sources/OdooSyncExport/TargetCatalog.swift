@@ -14,6 +14,8 @@ struct TargetCatalog: Sendable {
     }
 
     var tables: [String: [String: ColumnInfo]] = [:]
+    /// Column sets each table has a unique index on (its primary key included).
+    var uniqueKeys: [String: [Set<String>]] = [:]
     var schemas: Set<String> = []
     var types: Set<String> = []
     var views: Set<String> = []
@@ -38,6 +40,20 @@ struct TargetCatalog: Sendable {
                 """, during: "reading the target's columns") {
                 let (table, column, type, labels) = try row.decode((String, String, String, [String]).self)
                 catalog.tables[table, default: [:]][column] = ColumnInfo(name: column, type: type, enumLabels: labels)
+            }
+            for row in try await conn.query("""
+                SELECT n.nspname || '.' || c.relname, array_agg(a.attname::text ORDER BY k.ord)
+                FROM pg_index i
+                JOIN pg_class c ON c.oid = i.indrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+                WHERE i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+                  AND n.nspname || '.' || c.relname = ANY(\(tableNames))
+                GROUP BY i.indexrelid, n.nspname, c.relname
+                """, during: "reading the target's unique indexes") {
+                let (table, columns) = try row.decode((String, [String]).self)
+                catalog.uniqueKeys[table, default: []].append(Set(columns))
             }
             for row in try await conn.query("SELECT nspname::text FROM pg_namespace WHERE nspname IN ('plane', 'ops')", during: "reading the target's schemas") {
                 catalog.schemas.insert(try row.decode(String.self))
