@@ -66,4 +66,39 @@ struct ExportKillTests {
         let owed = try JSONValue.parse(try await CLI.run(["export", "--dry-run", "--json"], environment: ["ODOOSYNC_DB": h.dbPath]).stdout)
         #expect(owed["total"]?.intValue == 0)
     }
+
+    @Test func aDroppedConnectionKeepsWhatCommittedAndTheNextRunSendsTheRest() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        _ = try await h.run(["init"])
+        try MirrorFixtures.addPlaneSync(h.dbPath, mappings: 3000, queue: 0, logs: 0, events: 12000)
+        let db = try await TestDatabase.create()
+        defer { Task { await db.drop() } }
+        let running = try CLI.start(["export", "--init-schema", "--batch-size", "50"], environment: db.environment(h.dbPath), in: h.directory)
+        // Once some batches have committed, the server ends the session, as a restart or a
+        // pooler would.
+        var terminated = false
+        for _ in 0..<2000 where !terminated {
+            try await Task.sleep(nanoseconds: 10_000_000)
+            guard (try? await db.int("SELECT count(*) FROM ops.events")) ?? 0 > 0 else { continue }
+            let ended = try await db.strings("""
+                SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = '\(db.name)' AND application_name = 'odoosync'
+                """)
+            terminated = ended.contains("true")
+        }
+        let result = await running.finish()
+        #expect(terminated, "the export should still have been running: \(result.output)")
+        #expect(result.status == 3, "\(result.output)")
+        #expect(result.stderr.contains("was lost during the export") && result.stderr.contains("Nothing was lost"), "\(result.stderr)")
+        let sentBefore = try await db.int("SELECT count(*) FROM ops.events")
+        #expect(sentBefore > 0 && sentBefore < 12000)
+
+        let rest = try await CLI.run(["export", "--json"], environment: db.environment(h.dbPath))
+        #expect(rest.status == 0, "\(rest.output)")
+        #expect(try await db.int("SELECT count(*) FROM ops.events") == 12000)
+        #expect(try await db.int("SELECT count(*) FROM plane.sync_mappings") == 3000)
+        #expect(try await db.int("SELECT count(*) - count(DISTINCT id) FROM ops.events") == 0)
+        let owed = try JSONValue.parse(try await CLI.run(["export", "--dry-run", "--json"], environment: ["ODOOSYNC_DB": h.dbPath]).stdout)
+        #expect(owed["total"]?.intValue == 0)
+    }
 }
