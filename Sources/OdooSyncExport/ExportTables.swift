@@ -19,8 +19,20 @@ struct ExportTable: Sendable {
         var insertOnly = false
         /// A JSON object merged into what the target holds, so keys that other apps added survive.
         var mergeJSON = false
-        /// A target-side expression over `u` (the batch row) instead of the plain value.
-        var expression: String? = nil
+        /// A reference to another target row, checked or translated once per batch.
+        var lookup: Lookup? = nil
+    }
+
+    /// References the target resolves differently from the mirror. Resolved with one query per
+    /// batch rather than a subquery per row, which cost as much as the insert itself.
+    enum Lookup: Sendable {
+        /// The id of an `ops.runs` row, kept only when the target has that run: a run missing
+        /// there (only possible when something wrote the mirror while export ran) leaves the
+        /// reference empty rather than failing the batch on the foreign key.
+        case existingRun
+        /// The target's id for the mapping with the natural key held in these auxiliary
+        /// columns: a mapping the target already had keeps its own id when export updates it.
+        case mappingByKey(system: String, sourceID: String, sourceType: String)
     }
 
     let target: String
@@ -32,7 +44,7 @@ struct ExportTable: Sendable {
     /// Target columns a row is matched on.
     let key: [String]
     let columns: [Column]
-    /// Values sent with each row that no column stores directly (see `Column.expression`).
+    /// Values read with each row that no column stores directly (see `Lookup`).
     var auxiliary: [Column] = []
     /// Leads: rows not from this sync, or edited in Supabase since their last sync, are left alone.
     var guardsForeignEdits = false
@@ -86,18 +98,14 @@ struct ExportTable: Sendable {
             "lock_until",
         ].map { Column(name: $0, mirror: "t.\($0)") })
 
-    /// `mapping_id` is the target's id for the mapping's natural key: a mapping the target
-    /// already held keeps its own id when export updates it.
     static let syncLog = ExportTable(
         target: "plane.sync_log", mirror: "sync_log",
         from: "sync_log t LEFT JOIN sync_mappings m ON m.id = t.mapping_id", feed: .appended(watermark: "plane.sync_log"),
         key: ["id"],
         columns: [
             Column(name: "id", mirror: "t.id"),
-            Column(name: "mapping_id", mirror: "t.mapping_id", expression: """
-                (SELECT pm.id FROM plane.sync_mappings pm WHERE pm.source_system = u.mapping_system \
-                AND pm.source_id = u.mapping_source_id AND pm.source_type = u.mapping_source_type LIMIT 1)
-                """),
+            Column(name: "mapping_id", mirror: "t.mapping_id",
+                   lookup: .mappingByKey(system: "mapping_system", sourceID: "mapping_source_id", sourceType: "mapping_source_type")),
             Column(name: "source_system", mirror: "t.source_system"), Column(name: "source_id", mirror: "t.source_id"),
             Column(name: "target_id", mirror: "t.target_id"), Column(name: "operation", mirror: "t.operation"),
             Column(name: "success", mirror: bool("t.success")), Column(name: "error_message", mirror: "t.error_message"),
@@ -109,13 +117,11 @@ struct ExportTable: Sendable {
             Column(name: "mapping_source_type", mirror: "m.source_type"),
         ])
 
-    /// A run the target lacks (only possible when something wrote the mirror while export
-    /// ran) leaves `run_id` empty rather than failing the batch on the foreign key.
     static let events = ExportTable(
         target: "ops.events", mirror: "events", from: "events t", feed: .appended(watermark: "ops.events"), key: ["id"],
         columns: [
             Column(name: "id", mirror: "t.id"),
-            Column(name: "run_id", mirror: "t.run_id", expression: "(SELECT r.id FROM ops.runs r WHERE r.id = u.run_id::uuid)"),
+            Column(name: "run_id", mirror: "t.run_id", lookup: .existingRun),
             Column(name: "level", mirror: "t.level"), Column(name: "category", mirror: "t.category"),
             Column(name: "event_type", mirror: "t.event_type"), Column(name: "message", mirror: "t.message"),
             Column(name: "system", mirror: "t.system"), Column(name: "component", mirror: "t.component"),

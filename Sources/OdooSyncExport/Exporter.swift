@@ -157,9 +157,16 @@ public struct Exporter: Sendable {
         return report
     }
 
+    /// The next batch is read from the mirror while the current one is in the target's hands,
+    /// so that reading SQLite and writing Postgres overlap (its entries follow the current
+    /// batch's, whatever becomes of the current batch's commit).
     private func sendChanges(_ writers: [String: TableWriter], _ report: inout ExportReport) async throws {
-        var mark = try ledger.watermark(ExportLedger.changesWatermark)
-        while let batch = try ledger.changeBatch(after: mark, limit: options.batchSize) {
+        let ledger = self.ledger
+        let limit = options.batchSize
+        let start = try ledger.watermark(ExportLedger.changesWatermark)
+        var next = Task { try ledger.changeBatch(after: start, limit: limit) }
+        while let batch = try await next.value {
+            next = Task { try ledger.changeBatch(after: batch.lastSeq, limit: limit) }
             let stats = try await connection.transaction(during: "a batch of changed rows") { conn in
                 var stats: [(String, TableStats)] = []
                 for table in ExportTable.changed {
@@ -169,21 +176,23 @@ public struct Exporter: Sendable {
                 return stats
             }
             try ledger.advance(ExportLedger.changesWatermark, to: batch.lastSeq)
-            mark = batch.lastSeq
             record(stats, &report)
         }
     }
 
     private func sendAppended(_ table: ExportTable, _ writer: TableWriter, _ report: inout ExportReport) async throws {
         guard case .appended(let key) = table.feed else { return }
-        var mark = try ledger.watermark(key)
-        while let batch = try ledger.appendedBatch(table, after: mark, limit: options.batchSize) {
+        let ledger = self.ledger
+        let limit = options.batchSize
+        let start = try ledger.watermark(key)
+        var next = Task { try ledger.appendedBatch(table, after: start, limit: limit) }
+        while let batch = try await next.value {
+            next = Task { try ledger.appendedBatch(table, after: batch.lastSeq, limit: limit) }
             let rows = batch.rows[table.mirror] ?? []
             let stats = try await connection.transaction(during: "a batch of \(table.target)") { conn in
                 [(table.target, try await writer.write(rows, on: conn))]
             }
             try ledger.advance(key, to: batch.lastSeq)
-            mark = batch.lastSeq
             record(stats, &report)
         }
     }

@@ -40,6 +40,8 @@ struct TableWriter: Sendable {
     let table: ExportTable
     /// Index into the mirror row of each value sent, in `unnest` order.
     let sent: [Int]
+    /// Per sent value: how to resolve it in the target first, with the mirror indexes it needs.
+    let lookups: [(lookup: ExportTable.Lookup, auxiliary: [Int])?]
     let keyIndexes: [Int]
     /// Per sent value: the labels of the enum the target column has, to map unknown values.
     let enumLabels: [Set<String>?]
@@ -64,9 +66,14 @@ struct TableWriter: Sendable {
         let present = catalog.tables[table.target] ?? [:]
         let mirrorColumns = table.columns + table.auxiliary
         let written = table.columns.filter { present[$0.name] != nil }
-        let sentColumns = written + table.auxiliary
+        let sentColumns = written
         sent = sentColumns.compactMap { column in mirrorColumns.firstIndex { $0.name == column.name } }
         keyIndexes = table.key.compactMap { key in mirrorColumns.firstIndex { $0.name == key } }
+        lookups = sentColumns.map { column in
+            guard let lookup = column.lookup else { return nil }
+            guard case .mappingByKey(let system, let sourceID, let sourceType) = lookup else { return (lookup, []) }
+            return (lookup, [system, sourceID, sourceType].compactMap { name in mirrorColumns.firstIndex { $0.name == name } })
+        }
         enumLabels = sentColumns.map { column in
             guard let labels = present[column.name]?.enumLabels, !labels.isEmpty else { return nil }
             return Set(labels)
@@ -78,7 +85,7 @@ struct TableWriter: Sendable {
 
         func value(_ column: ExportTable.Column) -> String {
             let type = present[column.name]?.type ?? "text"
-            return TableWriter.cast(column.expression ?? "u.\(q(column.name))", to: type)
+            return TableWriter.cast("u.\(q(column.name))", to: type)
         }
         func tuple(_ items: [String]) -> String { items.count == 1 ? items[0] : "(" + items.joined(separator: ", ") + ")" }
         let keyColumns = table.key.compactMap { key in written.first { $0.name == key } }
@@ -189,6 +196,10 @@ struct TableWriter: Sendable {
         guard !rows.isEmpty else { return stats }
         var binds = PostgresBindings(capacity: sent.count)
         for (position, index) in sent.enumerated() {
+            if let (lookup, auxiliary) = lookups[position] {
+                binds.append(TextArray(values: try await resolve(lookup, rows, index, auxiliary, connection, during)))
+                continue
+            }
             let labels = enumLabels[position]
             binds.append(TextArray(values: rows.map { row in
                 guard let labels, let value = row[index], !labels.contains(value) else { return row[index] }
@@ -208,6 +219,44 @@ struct TableWriter: Sendable {
         }
         stats.unchanged = rows.count - stats.updated - stats.inserted
         return stats
+    }
+
+    /// The target's value for each row's reference, with one query for the whole batch.
+    private func resolve(_ lookup: ExportTable.Lookup, _ rows: [[String?]], _ index: Int, _ auxiliary: [Int],
+                         _ connection: SupabaseConnection, _ during: String) async throws -> [String?] {
+        switch lookup {
+        case .existingRun:
+            let wanted = Array(Set(rows.compactMap { $0[index] }))
+            guard !wanted.isEmpty else { return rows.map { _ in nil } }
+            var binds = PostgresBindings()
+            binds.append(TextArray(values: wanted))
+            var found = Set<String>()
+            for row in try await connection.query(PostgresQuery(unsafeSQL: """
+                SELECT r.id::text FROM ops.runs r WHERE r.id = ANY($1::text[]::uuid[])
+                """, binds: binds), during: during) {
+                found.insert(try row.decode(String.self))
+            }
+            return rows.map { row in row[index].flatMap { found.contains($0) ? $0 : nil } }
+        case .mappingByKey:
+            guard auxiliary.count == 3 else { return rows.map { _ in nil } }
+            func key(_ row: [String?]) -> [String]? {
+                let parts = auxiliary.compactMap { row[$0] }
+                return parts.count == 3 ? parts : nil
+            }
+            let wanted = Array(Set(rows.compactMap(key)))
+            guard !wanted.isEmpty else { return rows.map { _ in nil } }
+            var binds = PostgresBindings()
+            for part in 0..<3 { binds.append(TextArray(values: wanted.map { $0[part] })) }
+            var found: [[String]: String] = [:]
+            for row in try await connection.query(PostgresQuery(unsafeSQL: """
+                SELECT u.s, u.i, u.t, m.id::text FROM unnest($1::text[], $2::text[], $3::text[]) AS u(s, i, t)
+                JOIN plane.sync_mappings m ON m.source_system = u.s AND m.source_id = u.i AND m.source_type = u.t
+                """, binds: binds), during: during) {
+                let (system, sourceID, sourceType, id) = try row.decode((String, String, String, String).self)
+                found[[system, sourceID, sourceType]] = id
+            }
+            return rows.map { row in key(row).flatMap { found[$0] } }
+        }
     }
 
     private func count(_ sql: String, _ binds: PostgresBindings, _ connection: SupabaseConnection, _ during: String) async throws -> Int {

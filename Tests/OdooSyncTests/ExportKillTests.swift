@@ -21,9 +21,9 @@ struct ExportKillTests {
     @Test func killedExportsConvergeOnTheCleanExport() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
-        h.emulator.generateLeads(count: 2500, seed: 11)
+        h.emulator.generateLeads(count: 1500, seed: 11)
         #expect(try await h.run(["pull", "odoo"]).status == 0)
-        try MirrorFixtures.addPlaneSync(h.dbPath, mappings: 5000, queue: 300, logs: 3000, events: 5000)
+        try MirrorFixtures.addPlaneSync(h.dbPath, mappings: 3000, queue: 200, logs: 2000, events: 3000)
 
         // The reference: a copy of the mirror, exported once without interruption.
         let cleanPath = h.directory.appendingPathComponent("clean.sqlite").path
@@ -38,7 +38,7 @@ struct ExportKillTests {
         let started = Date()
         let reference = try await CLI.run(arguments, environment: clean.environment(cleanPath))
         #expect(reference.status == 0, "\(reference.output)")
-        // Kills land within the first half of what a whole export takes on this machine; each
+        // Kills land within the first quarter of what a whole export takes on this machine; each
         // killed run leaves less for the next, so the later ones may finish.
         let whole = UInt64(Date().timeIntervalSince(started) * 1_000_000_000)
 
@@ -46,7 +46,7 @@ struct ExportKillTests {
         var interrupted = 0
         for _ in 0..<7 {
             let running = try CLI.start(arguments, environment: killed.environment(h.dbPath), in: h.directory)
-            try await Task.sleep(nanoseconds: UInt64.random(in: (whole / 20)...(whole / 2), using: &generator))
+            try await Task.sleep(nanoseconds: UInt64.random(in: (whole / 20)...(whole / 4), using: &generator))
             running.kill9()
             let result = await running.finish()
             if result.status != 0 { interrupted += 1 }
