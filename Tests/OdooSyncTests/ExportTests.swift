@@ -105,6 +105,17 @@ struct ExportTests {
         let leads = try Self.json(update)["tables"]?["public.leads"]
         #expect(leads?["sent"]?.intValue == 1 && leads?["updated"]?.intValue == 1, "\(update.stdout)")
         #expect(try await db.strings("SELECT probability::text FROM public.leads WHERE source_email_id = '\(key)'") == ["55.0"])
+
+        // --full sends every row again, and finds nothing to change.
+        let full = try await CLI.run(["export", "--full", "--json"], environment: env)
+        #expect(full.status == 0, "\(full.output)")
+        let fullReport = try Self.json(full)
+        let total = try mirrorCounts.reduce(0) { $0 + (try Self.count(h, $1.1)) }
+        #expect(fullReport["rows_sent"]?.intValue == total)
+        for (target, _) in mirrorCounts {
+            let stats = fullReport["tables"]?[target]
+            #expect(stats?["inserted"]?.intValue == 0 && stats?["updated"]?.intValue == 0, "\(target): \(stats ?? .null)")
+        }
     }
 
     @Test func theExistingSchemaKeepsItsOwnRowsAndLeadsEditedInSupabase() async throws {
@@ -219,6 +230,9 @@ struct ExportTests {
             try Self.json(try await CLI.run(["export", "--dry-run", "--json"], environment: ["ODOOSYNC_DB": h.dbPath]))["owed"]
         }
         let owedBefore = try await owed()
+
+        let unset = try await CLI.run(["export"], environment: ["ODOOSYNC_DB": h.dbPath])
+        #expect(unset.status == 2 && unset.stderr.contains("No Supabase database is set"), "\(unset.output)")
 
         // Nothing listens on this port.
         let closed = try Self.closedPort()
