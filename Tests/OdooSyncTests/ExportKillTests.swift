@@ -21,9 +21,9 @@ struct ExportKillTests {
     @Test func killedExportsConvergeOnTheCleanExport() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
-        h.emulator.generateLeads(count: 1500, seed: 11)
+        h.emulator.generateLeads(count: 1000, seed: 11)
         #expect(try await h.run(["pull", "odoo"]).status == 0)
-        try MirrorFixtures.addPlaneSync(h.dbPath, mappings: 3000, queue: 200, logs: 2000, events: 3000)
+        try MirrorFixtures.addPlaneSync(h.dbPath, mappings: 2000, queue: 200, logs: 1500, events: 2500)
 
         // The reference: a copy of the mirror, exported once without interruption.
         let cleanPath = h.directory.appendingPathComponent("clean.sqlite").path
@@ -44,7 +44,7 @@ struct ExportKillTests {
 
         var generator = SystemRandomNumberGenerator()
         var interrupted = 0
-        for _ in 0..<7 {
+        for _ in 0..<6 {
             let running = try CLI.start(arguments, environment: killed.environment(h.dbPath), in: h.directory)
             try await Task.sleep(nanoseconds: UInt64.random(in: (whole / 20)...(whole / 4), using: &generator))
             running.kill9()
@@ -71,7 +71,7 @@ struct ExportKillTests {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
         _ = try await h.run(["init"])
-        try MirrorFixtures.addPlaneSync(h.dbPath, mappings: 3000, queue: 0, logs: 0, events: 12000)
+        try MirrorFixtures.addPlaneSync(h.dbPath, mappings: 500, queue: 0, logs: 0, events: 5000)
         let db = try await TestDatabase.create()
         defer { Task { await db.drop() } }
         let running = try CLI.start(["export", "--init-schema", "--batch-size", "50"], environment: db.environment(h.dbPath), in: h.directory)
@@ -91,12 +91,12 @@ struct ExportKillTests {
         #expect(result.status == 3, "\(result.output)")
         #expect(result.stderr.contains("was lost during the export") && result.stderr.contains("Nothing was lost"), "\(result.stderr)")
         let sentBefore = try await db.int("SELECT count(*) FROM ops.events")
-        #expect(sentBefore > 0 && sentBefore < 12000)
+        #expect(sentBefore > 0 && sentBefore < 5000)
 
         let rest = try await CLI.run(["export", "--json"], environment: db.environment(h.dbPath))
         #expect(rest.status == 0, "\(rest.output)")
-        #expect(try await db.int("SELECT count(*) FROM ops.events") == 12000)
-        #expect(try await db.int("SELECT count(*) FROM plane.sync_mappings") == 3000)
+        #expect(try await db.int("SELECT count(*) FROM ops.events") == 5000)
+        #expect(try await db.int("SELECT count(*) FROM plane.sync_mappings") == 500)
         #expect(try await db.int("SELECT count(*) - count(DISTINCT id) FROM ops.events") == 0)
         let owed = try JSONValue.parse(try await CLI.run(["export", "--dry-run", "--json"], environment: ["ODOOSYNC_DB": h.dbPath]).stdout)
         #expect(owed["total"]?.intValue == 0)

@@ -18,6 +18,8 @@ enum TestPostgres {
     static let skipMessage: Comment = "ODOOSYNC_TEST_PG_URL is not set: run scripts/test, which starts a private PostgreSQL for these tests"
     /// The server log (log_statement = all), to check what export sent.
     static var log: String? { environment["ODOOSYNC_TEST_PG_LOG"] }
+    /// A PgBouncer in transaction mode in front of the cluster, as Supabase's pooler on port 6543.
+    static var bouncerPort: Int? { environment["ODOOSYNC_TEST_PGBOUNCER_PORT"].flatMap { Int($0) } }
     /// The CA certificate of the cluster's TLS (a self-signed one for localhost and 127.0.0.1).
     static var certificate: String? { environment["ODOOSYNC_TEST_PG_CA"] }
 

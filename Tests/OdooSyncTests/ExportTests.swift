@@ -295,6 +295,25 @@ struct ExportTests {
         #expect(!ours.contains { $0.localizedCaseInsensitiveContains("PREPARE ") || $0.contains("LOG:  statement: SET ") })
     }
 
+    @Test(.enabled(if: TestPostgres.bouncerPort != nil || TestPostgres.required, "ODOOSYNC_TEST_PGBOUNCER_PORT is not set"))
+    func exportsThroughATransactionModePooler() async throws {
+        let port = try #require(TestPostgres.bouncerPort, "scripts/test starts PgBouncer and passes its port")
+        let h = try await Self.mirror(mappings: 200, queue: 10, logs: 300, events: 300)
+        defer { Task { await h.stop() } }
+        let db = try await TestDatabase.create()
+        defer { Task { await db.drop() } }
+        // Small batches: many transactions, each free to land on another server connection.
+        let env = ["ODOOSYNC_DB": h.dbPath, "SUPABASE_DB_URL": db.url(port: port)]
+        let result = try await CLI.run(["export", "--init-schema", "--batch-size", "40", "--json"], environment: env)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try await db.int("SELECT count(*) FROM plane.sync_mappings") == 200)
+        #expect(try await db.int("SELECT count(*) FROM ops.events") == (try Self.count(h, "events")))
+        #expect(try await db.int("SELECT count(*) FROM public.leads") == (try Self.count(h, "leads")))
+        let again = try await CLI.run(["export", "--json"], environment: env)
+        #expect(again.status == 0, "\(again.output)")
+        #expect(try Self.json(again)["rows_sent"]?.intValue == 0)
+    }
+
     static func closedPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
