@@ -66,22 +66,21 @@ struct TableWriter: Sendable {
         let present = catalog.tables[table.target] ?? [:]
         let mirrorColumns = table.columns + table.auxiliary
         let written = table.columns.filter { present[$0.name] != nil }
-        let sentColumns = written
-        sent = sentColumns.compactMap { column in mirrorColumns.firstIndex { $0.name == column.name } }
+        sent = written.compactMap { column in mirrorColumns.firstIndex { $0.name == column.name } }
         keyIndexes = table.key.compactMap { key in mirrorColumns.firstIndex { $0.name == key } }
-        lookups = sentColumns.map { column in
+        lookups = written.map { column in
             guard let lookup = column.lookup else { return nil }
             guard case .mappingByKey(let system, let sourceID, let sourceType) = lookup else { return (lookup, []) }
             return (lookup, [system, sourceID, sourceType].compactMap { name in mirrorColumns.firstIndex { $0.name == name } })
         }
-        enumLabels = sentColumns.map { column in
+        enumLabels = written.map { column in
             guard let labels = present[column.name]?.enumLabels, !labels.isEmpty else { return nil }
             return Set(labels)
         }
         let q = TableWriter.quote
         let target = TableWriter.qualified(table)
-        let unnest = "unnest(" + sentColumns.indices.map { "$\($0 + 1)::text[]" }.joined(separator: ", ") + ") AS u("
-            + sentColumns.map { q($0.name) }.joined(separator: ", ") + ")"
+        let unnest = "unnest(" + written.indices.map { "$\($0 + 1)::text[]" }.joined(separator: ", ") + ") AS u("
+            + written.map { q($0.name) }.joined(separator: ", ") + ")"
 
         func value(_ column: ExportTable.Column) -> String {
             let type = present[column.name]?.type ?? "text"
