@@ -146,8 +146,7 @@ public struct Exporter: Sendable {
         do {
             try await sendChanges(writers, &report)
             for table in ExportTable.appended {
-                guard let writer = writers[table.target] else { continue }
-                try await sendAppended(table, writer, &report)
+                try await sendAppended(table, writers, &report)
             }
         } catch let error as ExportError {
             guard case .server = error else { throw error }
@@ -157,44 +156,59 @@ public struct Exporter: Sendable {
         return report
     }
 
-    /// The next batch is read from the mirror while the current one is in the target's hands,
-    /// so that reading SQLite and writing Postgres overlap (its entries follow the current
-    /// batch's, whatever becomes of the current batch's commit).
+    /// A batch read and encoded, ready for its transaction.
+    struct PreparedBatch: Sendable {
+        var lastSeq: Int64
+        var tables: [(target: String, prepared: TableWriter.Prepared)]
+    }
+
+    static func prepare(_ batch: ExportLedger.Batch?, _ tables: [ExportTable], _ writers: [String: TableWriter]) -> PreparedBatch? {
+        guard let batch else { return nil }
+        return PreparedBatch(lastSeq: batch.lastSeq, tables: tables.compactMap { table in
+            guard let rows = batch.rows[table.mirror], !rows.isEmpty, let writer = writers[table.target] else { return nil }
+            return (table.target, writer.prepare(rows))
+        })
+    }
+
+    /// The next batch is read from the mirror and encoded while the current one is in the
+    /// target's hands, so that the two sides work at the same time (its entries follow the
+    /// current batch's, whatever becomes of the current batch's commit).
     private func sendChanges(_ writers: [String: TableWriter], _ report: inout ExportReport) async throws {
         let ledger = self.ledger
         let limit = options.batchSize
         let start = try ledger.watermark(ExportLedger.changesWatermark)
-        var next = Task { try ledger.changeBatch(after: start, limit: limit) }
+        var next = Task { Exporter.prepare(try ledger.changeBatch(after: start, limit: limit), ExportTable.changed, writers) }
         while let batch = try await next.value {
-            next = Task { try ledger.changeBatch(after: batch.lastSeq, limit: limit) }
-            let stats = try await connection.transaction(during: "a batch of changed rows") { conn in
-                var stats: [(String, TableStats)] = []
-                for table in ExportTable.changed {
-                    guard let rows = batch.rows[table.mirror], !rows.isEmpty, let writer = writers[table.target] else { continue }
-                    stats.append((table.target, try await writer.write(rows, on: conn)))
-                }
-                return stats
-            }
-            try ledger.advance(ExportLedger.changesWatermark, to: batch.lastSeq)
-            record(stats, &report)
+            next = Task { Exporter.prepare(try ledger.changeBatch(after: batch.lastSeq, limit: limit), ExportTable.changed, writers) }
+            try await send(batch, writers, watermark: ExportLedger.changesWatermark, &report)
         }
     }
 
-    private func sendAppended(_ table: ExportTable, _ writer: TableWriter, _ report: inout ExportReport) async throws {
+    private func sendAppended(_ table: ExportTable, _ writers: [String: TableWriter], _ report: inout ExportReport) async throws {
         guard case .appended(let key) = table.feed else { return }
         let ledger = self.ledger
         let limit = options.batchSize
         let start = try ledger.watermark(key)
-        var next = Task { try ledger.appendedBatch(table, after: start, limit: limit) }
+        var next = Task { Exporter.prepare(try ledger.appendedBatch(table, after: start, limit: limit), [table], writers) }
         while let batch = try await next.value {
-            next = Task { try ledger.appendedBatch(table, after: batch.lastSeq, limit: limit) }
-            let rows = batch.rows[table.mirror] ?? []
-            let stats = try await connection.transaction(during: "a batch of \(table.target)") { conn in
-                [(table.target, try await writer.write(rows, on: conn))]
-            }
-            try ledger.advance(key, to: batch.lastSeq)
-            record(stats, &report)
+            next = Task { Exporter.prepare(try ledger.appendedBatch(table, after: batch.lastSeq, limit: limit), [table], writers) }
+            try await send(batch, writers, watermark: key, &report)
         }
+    }
+
+    /// One batch, one transaction; the watermark moves once it has committed.
+    private func send(_ batch: PreparedBatch, _ writers: [String: TableWriter], watermark: String,
+                      _ report: inout ExportReport) async throws {
+        let stats = try await connection.transaction(during: "a batch of \(batch.tables.map(\.target).joined(separator: ", "))") { conn in
+            var stats: [(String, TableStats)] = []
+            for (target, prepared) in batch.tables {
+                guard let writer = writers[target] else { continue }
+                stats.append((target, try await writer.write(prepared, on: conn)))
+            }
+            return stats
+        }
+        try ledger.advance(watermark, to: batch.lastSeq)
+        record(stats, &report)
     }
 
     private func record(_ stats: [(String, TableStats)], _ report: inout ExportReport) {

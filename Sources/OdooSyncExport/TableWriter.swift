@@ -35,13 +35,15 @@ public struct TableStats: Sendable, Equatable {
 /// differ. Where it has none (ERP tables may lack the one export matches on), an UPDATE of the
 /// rows whose key exists and whose values differ, then an INSERT of the keys that do not
 /// exist, both in the batch's transaction. Every value is cast to the target column's own
-/// type, numbers by way of `numeric`, so that an integer column takes "3.0".
+/// type, integers by way of `numeric`, so that an integer column takes "3.0".
 struct TableWriter: Sendable {
     let table: ExportTable
     /// Index into the mirror row of each value sent, in `unnest` order.
     let sent: [Int]
     /// Per sent value: how to resolve it in the target first, with the mirror indexes it needs.
     let lookups: [(lookup: ExportTable.Lookup, auxiliary: [Int])?]
+    /// How many sent values, from the first, need nothing from the target.
+    let plainCount: Int
     let keyIndexes: [Int]
     /// Per sent value: the labels of the enum the target column has, to map unknown values.
     let enumLabels: [Set<String>?]
@@ -55,17 +57,20 @@ struct TableWriter: Sendable {
 
     static func qualified(_ table: ExportTable) -> String { quote(table.schema) + "." + quote(table.name) }
 
-    static let numericTypes: Set<String> = ["smallint", "integer", "bigint", "numeric", "real", "double precision"]
+    static let integerTypes: Set<String> = ["smallint", "integer", "bigint"]
 
     static func cast(_ expression: String, to type: String) -> String {
-        numericTypes.contains(type) ? "(\(expression))::numeric::\(type)" : "(\(expression))::\(type)"
+        integerTypes.contains(type) ? "(\(expression))::numeric::\(type)" : "(\(expression))::\(type)"
     }
 
     init(table: ExportTable, catalog: TargetCatalog) {
         self.table = table
         let present = catalog.tables[table.target] ?? [:]
         let mirrorColumns = table.columns + table.auxiliary
-        let written = table.columns.filter { present[$0.name] != nil }
+        // Columns resolved in the target go last, so that the others can be encoded before the
+        // batch's transaction starts (see `prepare`).
+        let stored = table.columns.filter { present[$0.name] != nil }
+        let written = stored.filter { $0.lookup == nil } + stored.filter { $0.lookup != nil }
         sent = written.compactMap { column in mirrorColumns.firstIndex { $0.name == column.name } }
         keyIndexes = table.key.compactMap { key in mirrorColumns.firstIndex { $0.name == key } }
         lookups = written.map { column in
@@ -73,6 +78,7 @@ struct TableWriter: Sendable {
             guard case .mappingByKey(let system, let sourceID, let sourceType) = lookup else { return (lookup, []) }
             return (lookup, [system, sourceID, sourceType].compactMap { name in mirrorColumns.firstIndex { $0.name == name } })
         }
+        plainCount = written.firstIndex { $0.lookup != nil } ?? written.count
         enumLabels = written.map { column in
             guard let labels = present[column.name]?.enumLabels, !labels.isEmpty else { return nil }
             return Set(labels)
@@ -161,19 +167,47 @@ struct TableWriter: Sendable {
         }
     }
 
-    /// Upserts `rows` (mirror order) inside the caller's transaction.
-    func write(_ input: [[String?]], on connection: SupabaseConnection) async throws -> TableStats {
+    /// A batch for this table, made ready outside any transaction: rows without a key set
+    /// aside, and the columns that need nothing from the target already encoded.
+    struct Prepared: Sendable {
+        var rows: [[String?]]
+        var plain: PostgresBindings
+        var skippedNoKey: Int
+    }
+
+    func prepare(_ input: [[String?]]) -> Prepared {
+        let rows = input.filter { row in keyIndexes.allSatisfy { row[$0] != nil } }
+        return Prepared(rows: rows, plain: encode(rows, columns: 0..<plainCount), skippedNoKey: input.count - rows.count)
+    }
+
+    private func encode(_ rows: [[String?]], columns: Range<Int>) -> PostgresBindings {
+        var binds = PostgresBindings(capacity: sent.count)
+        for position in columns {
+            let index = sent[position]
+            let labels = enumLabels[position]
+            binds.append(TextArray(values: rows.map { row in
+                guard let labels, let value = row[index], !labels.contains(value) else { return row[index] }
+                // A value the target's enum lacks (a system it does not list) becomes its catch-all.
+                return labels.contains("custom") ? "custom" : nil
+            }))
+        }
+        return binds
+    }
+
+    /// Upserts a prepared batch inside the caller's transaction.
+    func write(_ prepared: Prepared, on connection: SupabaseConnection) async throws -> TableStats {
         var stats = TableStats()
-        stats.sent = input.count
-        var rows = input.filter { row in keyIndexes.allSatisfy { row[$0] != nil } }
-        stats.skippedNoKey = input.count - rows.count
+        stats.skippedNoKey = prepared.skippedNoKey
+        stats.sent = prepared.rows.count + prepared.skippedNoKey
+        var rows = prepared.rows
+        var binds = prepared.plain
         let during = "the rows for \(table.target)"
         if let classifySQL, let keyIndex = keyIndexes.first, !rows.isEmpty {
-            var binds = PostgresBindings()
-            binds.append(TextArray(values: rows.map { $0[keyIndex] }))
+            var keys = PostgresBindings()
+            keys.append(TextArray(values: rows.map { $0[keyIndex] }))
             var foreign = Set<String>()
             var edited = Set<String>()
-            for row in try await connection.query(PostgresQuery(unsafeSQL: classifySQL, binds: binds), during: during) {
+            for row in try await connection.query(PostgresQuery(unsafeSQL: classifySQL, binds: keys), during: during) {
                 let (key, isForeign, isEdited) = try row.decode((String, Bool, Bool).self)
                 if isForeign { foreign.insert(key) } else if isEdited { edited.insert(key) }
             }
@@ -190,25 +224,17 @@ struct TableWriter: Sendable {
                     if stats.skippedKeys.count < 200 { stats.skippedKeys.append(key) }
                     return true
                 }
+                binds = encode(rows, columns: 0..<plainCount)
             }
         }
         guard !rows.isEmpty else { return stats }
-        var binds = PostgresBindings(capacity: sent.count)
-        for (position, index) in sent.enumerated() {
-            if let (lookup, auxiliary) = lookups[position] {
-                binds.append(TextArray(values: try await resolve(lookup, rows, index, auxiliary, connection, during)))
-                continue
-            }
-            let labels = enumLabels[position]
-            binds.append(TextArray(values: rows.map { row in
-                guard let labels, let value = row[index], !labels.contains(value) else { return row[index] }
-                // A value the target's enum lacks (a system it does not list) becomes its catch-all.
-                return labels.contains("custom") ? "custom" : nil
-            }))
+        for position in plainCount..<sent.count {
+            guard let (lookup, auxiliary) = lookups[position] else { continue }
+            binds.append(TextArray(values: try await resolve(lookup, rows, sent[position], auxiliary, connection, during)))
         }
         if let upsertSQL {
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: upsertSQL, binds: binds), during: during)
-            (stats.inserted, stats.updated) = try rows.first?.decode((Int, Int).self) ?? (0, 0)
+            let result = try await connection.query(PostgresQuery(unsafeSQL: upsertSQL, binds: binds), during: during)
+            (stats.inserted, stats.updated) = try result.first?.decode((Int, Int).self) ?? (0, 0)
         }
         if let updateSQL {
             stats.updated = try await count(updateSQL, binds, connection, during)
