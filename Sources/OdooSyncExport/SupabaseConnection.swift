@@ -92,6 +92,24 @@ public final class SupabaseConnection: Sendable {
         }
     }
 
+    /// Streams `data` (COPY text format) into `schema.table` inside the caller's transaction.
+    /// PostgresNIO's COPY names the table as one quoted identifier, so the schema comes from
+    /// the search path for the length of the statement.
+    func copy(into schema: String, _ table: String, columns: [String], data: ByteBuffer, during: String) async throws {
+        try await query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(TableWriter.quote(schema)), pg_catalog, pg_temp"), during: during)
+        do {
+            try await connection.copyFrom(table: table, columns: columns, format: .text(.init()), logger: logger) { writer in
+                var rest = data
+                while rest.readableBytes > 0, let chunk = rest.readSlice(length: min(1 << 20, rest.readableBytes)) {
+                    try await writer.write(chunk)
+                }
+            }
+        } catch {
+            throw SupabaseConnection.translate(error, target: target, during: during, connected: true)
+        }
+        try await query("SET LOCAL search_path TO pg_catalog, pg_temp", during: during)
+    }
+
     /// Whether the session is encrypted, as the server sees it.
     public func usesTLS() async -> Bool {
         guard let rows = try? await query("SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)", during: "a TLS check"),

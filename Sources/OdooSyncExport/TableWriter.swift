@@ -47,6 +47,13 @@ struct TableWriter: Sendable {
     let keyIndexes: [Int]
     /// Per sent value: the labels of the enum the target column has, to map unknown values.
     let enumLabels: [Set<String>?]
+    /// The target column of each sent value.
+    let columnNames: [String]
+    /// Whether batches may go in by COPY (see TableWriter+Copy.swift): the target has a unique
+    /// index on the key, which turns a row sent twice into an error instead of a duplicate.
+    let copies: Bool
+    /// Positions (in `sent`) of integer columns, which COPY takes as "3" but not as "3.0".
+    let integerPositions: [Int]
     /// INSERT ... ON CONFLICT, answering (inserted, updated).
     let upsertSQL: String?
     let updateSQL: String?
@@ -79,6 +86,8 @@ struct TableWriter: Sendable {
             return (lookup, [system, sourceID, sourceType].compactMap { name in mirrorColumns.firstIndex { $0.name == name } })
         }
         plainCount = written.firstIndex { $0.lookup != nil } ?? written.count
+        columnNames = written.map(\.name)
+        integerPositions = written.indices.filter { TableWriter.integerTypes.contains(present[written[$0].name]?.type ?? "") }
         enumLabels = written.map { column in
             guard let labels = present[column.name]?.enumLabels, !labels.isEmpty else { return nil }
             return Set(labels)
@@ -107,6 +116,7 @@ struct TableWriter: Sendable {
         let unique = !table.guardsForeignEdits && catalog.uniqueKeys[table.target]?.contains(Set(table.key)) == true
 
         if unique {
+            copies = true
             let conflict = "ON CONFLICT (\(keyColumns.map { q($0.name) }.joined(separator: ", ")))"
             if table.insertOnly || updatable.isEmpty {
                 upsertSQL = """
@@ -127,6 +137,7 @@ struct TableWriter: Sendable {
             updateSQL = nil
             insertSQL = nil
         } else {
+            copies = false
             upsertSQL = nil
             if table.insertOnly || updatable.isEmpty {
                 updateSQL = nil
@@ -168,28 +179,35 @@ struct TableWriter: Sendable {
     }
 
     /// A batch for this table, made ready outside any transaction: rows without a key set
-    /// aside, and the columns that need nothing from the target already encoded.
+    /// aside, and the columns that need nothing from the target already encoded, as bind
+    /// parameters or, where COPY can take the new rows, as COPY text.
     struct Prepared: Sendable {
         var rows: [[String?]]
-        var plain: PostgresBindings
+        var plain: PostgresBindings?
+        var copy: CopyLines?
         var skippedNoKey: Int
     }
 
     func prepare(_ input: [[String?]]) -> Prepared {
         let rows = input.filter { row in keyIndexes.allSatisfy { row[$0] != nil } }
-        return Prepared(rows: rows, plain: encode(rows, columns: 0..<plainCount), skippedNoKey: input.count - rows.count)
+        if copies, integerPositions.allSatisfy({ position in rows.allSatisfy { TableWriter.isInteger($0[sent[position]]) } }) {
+            return Prepared(rows: rows, plain: nil, copy: copyLines(rows), skippedNoKey: input.count - rows.count)
+        }
+        return Prepared(rows: rows, plain: encode(rows, columns: 0..<plainCount), copy: nil, skippedNoKey: input.count - rows.count)
     }
 
-    private func encode(_ rows: [[String?]], columns: Range<Int>) -> PostgresBindings {
+    /// The value sent for `row` at `position`: a value the target's enum lacks (a system it
+    /// does not list) becomes its catch-all.
+    func value(_ row: [String?], at position: Int) -> String? {
+        let value = row[sent[position]]
+        guard let labels = enumLabels[position], let value, !labels.contains(value) else { return value }
+        return labels.contains("custom") ? "custom" : nil
+    }
+
+    func encode(_ rows: [[String?]], columns: Range<Int>) -> PostgresBindings {
         var binds = PostgresBindings(capacity: sent.count)
         for position in columns {
-            let index = sent[position]
-            let labels = enumLabels[position]
-            binds.append(TextArray(values: rows.map { row in
-                guard let labels, let value = row[index], !labels.contains(value) else { return row[index] }
-                // A value the target's enum lacks (a system it does not list) becomes its catch-all.
-                return labels.contains("custom") ? "custom" : nil
-            }))
+            binds.append(TextArray(values: rows.map { value($0, at: position) }))
         }
         return binds
     }
@@ -199,9 +217,12 @@ struct TableWriter: Sendable {
         var stats = TableStats()
         stats.skippedNoKey = prepared.skippedNoKey
         stats.sent = prepared.rows.count + prepared.skippedNoKey
-        var rows = prepared.rows
-        var binds = prepared.plain
         let during = "the rows for \(table.target)"
+        if let copy = prepared.copy {
+            return try await writeByCopy(prepared.rows, copy, stats, on: connection, during: during)
+        }
+        var rows = prepared.rows
+        var binds = prepared.plain ?? encode(rows, columns: 0..<plainCount)
         if let classifySQL, let keyIndex = keyIndexes.first, !rows.isEmpty {
             var keys = PostgresBindings()
             keys.append(TextArray(values: rows.map { $0[keyIndex] }))
@@ -228,10 +249,7 @@ struct TableWriter: Sendable {
             }
         }
         guard !rows.isEmpty else { return stats }
-        for position in plainCount..<sent.count {
-            guard let (lookup, auxiliary) = lookups[position] else { continue }
-            binds.append(TextArray(values: try await resolve(lookup, rows, sent[position], auxiliary, connection, during)))
-        }
+        try await appendLookups(rows, to: &binds, connection, during)
         if let upsertSQL {
             let result = try await connection.query(PostgresQuery(unsafeSQL: upsertSQL, binds: binds), during: during)
             (stats.inserted, stats.updated) = try result.first?.decode((Int, Int).self) ?? (0, 0)
@@ -246,8 +264,15 @@ struct TableWriter: Sendable {
         return stats
     }
 
+    func appendLookups(_ rows: [[String?]], to binds: inout PostgresBindings, _ connection: SupabaseConnection, _ during: String) async throws {
+        for position in plainCount..<sent.count {
+            guard let (lookup, auxiliary) = lookups[position] else { continue }
+            binds.append(TextArray(values: try await resolve(lookup, rows, sent[position], auxiliary, connection, during)))
+        }
+    }
+
     /// The target's value for each row's reference, with one query for the whole batch.
-    private func resolve(_ lookup: ExportTable.Lookup, _ rows: [[String?]], _ index: Int, _ auxiliary: [Int],
+    func resolve(_ lookup: ExportTable.Lookup, _ rows: [[String?]], _ index: Int, _ auxiliary: [Int],
                          _ connection: SupabaseConnection, _ during: String) async throws -> [String?] {
         switch lookup {
         case .existingRun:
@@ -284,7 +309,7 @@ struct TableWriter: Sendable {
         }
     }
 
-    private func count(_ sql: String, _ binds: PostgresBindings, _ connection: SupabaseConnection, _ during: String) async throws -> Int {
+    func count(_ sql: String, _ binds: PostgresBindings, _ connection: SupabaseConnection, _ during: String) async throws -> Int {
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), during: during)
         return try rows.first?.decode(Int.self) ?? 0
     }

@@ -71,10 +71,10 @@ struct ExportKillTests {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
         _ = try await h.run(["init"])
-        try MirrorFixtures.addPlaneSync(h.dbPath, mappings: 500, queue: 0, logs: 0, events: 5000)
+        try MirrorFixtures.addPlaneSync(h.dbPath, mappings: 500, queue: 0, logs: 0, events: 8000)
         let db = try await TestDatabase.create()
         defer { Task { await db.drop() } }
-        let running = try CLI.start(["export", "--init-schema", "--batch-size", "50"], environment: db.environment(h.dbPath), in: h.directory)
+        let running = try CLI.start(["export", "--init-schema", "--batch-size", "25"], environment: db.environment(h.dbPath), in: h.directory)
         // Once some batches have committed, the server ends the session, as a restart or a
         // pooler would.
         var terminated = false
@@ -91,11 +91,11 @@ struct ExportKillTests {
         #expect(result.status == 3, "\(result.output)")
         #expect(result.stderr.contains("was lost during the export") && result.stderr.contains("Nothing was lost"), "\(result.stderr)")
         let sentBefore = try await db.int("SELECT count(*) FROM ops.events")
-        #expect(sentBefore > 0 && sentBefore < 5000)
+        #expect(sentBefore > 0 && sentBefore < 8000)
 
         let rest = try await CLI.run(["export", "--json"], environment: db.environment(h.dbPath))
         #expect(rest.status == 0, "\(rest.output)")
-        #expect(try await db.int("SELECT count(*) FROM ops.events") == 5000)
+        #expect(try await db.int("SELECT count(*) FROM ops.events") == 8000)
         #expect(try await db.int("SELECT count(*) FROM plane.sync_mappings") == 500)
         #expect(try await db.int("SELECT count(*) - count(DISTINCT id) FROM ops.events") == 0)
         let owed = try JSONValue.parse(try await CLI.run(["export", "--dry-run", "--json"], environment: ["ODOOSYNC_DB": h.dbPath]).stdout)
