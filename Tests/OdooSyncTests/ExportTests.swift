@@ -24,9 +24,21 @@ struct ExportTests {
         try JSONValue.parse(result.stdout)
     }
 
+    static let awkward = "tab\there\nnew line, back\\slash, \\N, \"quotes\", 'apostrophe', émoji 🚀"
+
     @Test func initSchemaThenExportIntoAnEmptyDatabase() async throws {
         let h = try await Self.mirror()
         defer { Task { await h.stop() } }
+        // Text that COPY's format and SQL quoting must both carry unchanged.
+        let queue = try DatabaseQueue(path: h.dbPath)
+        try await queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO events (id, seq, level, category, event_type, message, metadata, timestamp, created_at)
+                VALUES ('00000000-0000-4000-8000-00000000abcd', (SELECT max(seq) + 1 FROM events), 'info', 'plane-sync', 'note', ?, ?, 'now', '2026-11-20T09:30:00.000Z')
+                """, arguments: [Self.awkward, JSONValue.object([("text", .string(Self.awkward))]).serialized])
+            try db.execute(sql: "UPDATE events SET timestamp = created_at WHERE timestamp = 'now'")
+        }
+        try queue.close()
         let db = try await TestDatabase.create()
         defer { Task { await db.drop() } }
         let env = db.environment(h.dbPath)
@@ -81,11 +93,13 @@ struct ExportTests {
         #expect(remote["metadata"]?["synced_at"]?.stringValue == lead["updated_at"])
         #expect(try await db.strings("SELECT to_char(updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM public.leads WHERE source_email_id = '\(key)'")
                 == [lead["updated_at"] as String?])
+        #expect(try await db.strings("SELECT message FROM ops.events WHERE id = '00000000-0000-4000-8000-00000000abcd'") == [Self.awkward])
+        #expect(try await db.strings("SELECT metadata->>'text' FROM ops.events WHERE id = '00000000-0000-4000-8000-00000000abcd'") == [Self.awkward])
         // The sync log points at the target's mappings (the pull's own rows have none); events at their runs.
         #expect(try await db.int("SELECT count(*) FROM plane.sync_log WHERE mapping_id IS NULL")
                 == (try Self.count(h, "sync_log WHERE mapping_id IS NULL")))
         #expect(try await db.int("SELECT count(*) FROM plane.sync_log WHERE mapping_id IS NOT NULL") == 40)
-        #expect(try await db.int("SELECT count(*) FROM ops.events WHERE run_id IS NULL") == 0)
+        #expect(try await db.int("SELECT count(*) FROM ops.events WHERE run_id IS NULL") == (try Self.count(h, "events WHERE run_id IS NULL")))
         #expect(try await db.int("SELECT count(*) FROM plane.v_active_syncs") == (try Self.count(h, "sync_mappings WHERE status = 'active'")))
 
         // Nothing is owed afterwards, and a second run sends nothing.
