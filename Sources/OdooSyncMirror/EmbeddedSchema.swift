@@ -389,7 +389,7 @@ INSERT INTO settings (key, value) VALUES
     ('pull.page_size', '1000'),
     ('leads.company_id', '');
 """#),
-        ("003_export.sql", #"""
+        ("004_export.sql", #"""
 -- What `odoosync export` still owes Supabase.
 --
 -- Appended-only rows (events, sync_log) carry their own `seq`. Every other published table
