@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Values, maps, errors and configuration shared by every other target.
@@ -80,10 +82,22 @@ let package = Package(
             dependencies: ["OdooSyncCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        // Export to Supabase Postgres: target schema, batches, watermarks.
+        .target(
+            name: "OdooSyncExport",
+            dependencies: [
+                "OdooSyncCore", "OdooSyncMirror",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "OdooSyncCLI",
             dependencies: [
-                "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooSyncEngine", "OdooEmulator",
+                "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooSyncEngine", "OdooEmulator", "OdooSyncExport",
                 "PlaneClient", "PlaneEmulator",
                 "OdooSyncReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -102,9 +116,10 @@ let package = Package(
             dependencies: [
                 "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooEmulator", "OdooSyncEngine", "OdooSyncCLI",
                 "PlaneClient", "PlaneEmulator",
-                "OdooSyncReport",
+                "OdooSyncReport", "OdooSyncExport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict
         ),

@@ -50,7 +50,8 @@ struct AppEnvironment {
         logger.logLevel = level
         self.logger = logger
         for secret in [environment["ODOO_API_KEY"], environment["ODOO_PASSWORD"], configFile["odoo.api_key"], configFile["odoo.password"],
-                       environment["PLANE_API_KEY"], configFile["plane.api_key"]] {
+                       environment["PLANE_API_KEY"], configFile["plane.api_key"],
+                       environment["SUPABASE_DB_URL"], configFile["supabase.db_url"]] {
             if let secret { Redactor.shared.register(secret) }
         }
     }

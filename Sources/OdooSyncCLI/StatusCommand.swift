@@ -27,7 +27,8 @@ struct StatusCommand: ParsableCommand {
 
     /// The status document: also what `serve` answers to `?action=status`.
     static func document(_ mirror: Mirror) throws -> JSONValue {
-        try mirror.read { db in
+        let export = try ExportCommand.statusDocument(mirror)
+        return try mirror.read { db in
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
             let leads: JSONValue = [
                 "total": .int(try count("SELECT count(*) FROM leads")),
@@ -88,6 +89,7 @@ struct StatusCommand: ParsableCommand {
                 ("queue", .object(queue)),
                 ("open_conflicts", .int(try count("SELECT count(*) FROM conflicts WHERE status = 'open'"))),
                 ("recent_activity", .array(recent)),
+                ("export", export),
             ])
         }
     }
@@ -111,6 +113,14 @@ struct StatusCommand: ParsableCommand {
         Output.print("\nPending lead edits: \(pending). Open conflicts: \(n(doc["open_conflicts"])).")
         if let queue = doc["queue"]?.objectValue, !queue.isEmpty {
             Output.print("Queue: " + queue.map { "\($0.0) \(n($0.1))" }.joined(separator: ", "))
+        }
+        if let export = doc["export"] {
+            let owed = (export["owed"]?.objectValue ?? []).filter { ($0.1.intValue ?? 0) > 0 }
+            Output.print("Owed to the Supabase export: \(n(export["owed_total"])) row(s)" + (owed.isEmpty ? "." : " (" + owed.map { "\($0.0) \(n($0.1))" }.joined(separator: ", ") + ")."))
+            if let last = export["last_export"], last != .null {
+                let error = last["error"]?.stringValue.map { ": " + $0 } ?? ""
+                Output.print("Last export: \(last["status"]?.stringValue ?? "") at \(last["started_at"]?.stringValue ?? "")\(error)")
+            }
         }
         if let recent = doc["recent_activity"]?.arrayValue, !recent.isEmpty {
             Output.print("\nRecent activity:")
