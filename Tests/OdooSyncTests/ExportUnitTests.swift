@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OdooSyncEngine
 import Testing
 @testable import OdooSyncCore
 @testable import OdooSyncExport
@@ -62,7 +63,7 @@ import Testing
     @Test func everyInsertAndUpdateIsOwedOnceUntilExported() throws {
         let dir = try TestPaths.temporaryDirectory()
         let mirror = try Mirror(path: dir.appendingPathComponent("m.sqlite").path)
-        #expect(try Self.owed(mirror)["plane.sync_config"] == 2, "a new mirror owes its default config")
+        #expect(try Self.owed(mirror)["plane.sync_config"] == SyncEntities.all.count, "a new mirror owes its default config")
         try MirrorFixtures.addPlaneSync(mirror.path, mappings: 4, queue: 2, logs: 3, events: 5)
         var owed = try Self.owed(mirror)
         #expect(owed["plane.sync_mappings"] == 4 && owed["plane.sync_queue"] == 2 && owed["ops.runs"] == 1)
@@ -107,7 +108,7 @@ import Testing
         try queue.close()
         let mirror = try Mirror(path: path)
         let owed = try Self.owed(mirror)
-        #expect(owed["public.leads"] == 1 && owed["public.customers"] == 1 && owed["plane.sync_config"] == 2)
+        #expect(owed["public.leads"] == 1 && owed["public.customers"] == 1 && owed["plane.sync_config"] == SyncEntities.all.count)
         // Customers come before the leads that point to them.
         let order = try mirror.read { db in try String.fetchAll(db, sql: "SELECT tbl FROM export_changes ORDER BY seq") }
         #expect(order.firstIndex(of: "customers") ?? 99 < order.firstIndex(of: "leads") ?? -1)
