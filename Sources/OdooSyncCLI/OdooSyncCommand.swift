@@ -15,7 +15,7 @@ public struct OdooSyncCommand: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, PullCommand.self, PushCommand.self, StatusCommand.self, LeadsCommand.self,
-            ConflictsCommand.self, ConfigCommand.self, SQLCommand.self, DemoCommand.self, EmulatorCommand.self,
+            ConflictsCommand.self, ConfigCommand.self, SQLCommand.self, ServeCommand.self, DemoCommand.self, EmulatorCommand.self,
         ])
 
     public init() {}

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import OdooSyncCore
 import OdooSyncMirror
+import OdooSyncServe
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -84,6 +85,7 @@ struct StatusCommand: ParsableCommand {
                 ("local_edits", .object(edits)),
                 ("queue", .object(queue)),
                 ("open_conflicts", .int(try count("SELECT count(*) FROM conflicts WHERE status = 'open'"))),
+                ("webhook_deliveries", try WebhookDeliveries.counts(db)),
                 ("recent_activity", .array(recent)),
             ])
         }
@@ -108,6 +110,12 @@ struct StatusCommand: ParsableCommand {
         Output.print("\nPending lead edits: \(pending). Open conflicts: \(n(doc["open_conflicts"])).")
         if let queue = doc["queue"]?.objectValue, !queue.isEmpty {
             Output.print("Queue: " + queue.map { "\($0.0) \(n($0.1))" }.joined(separator: ", "))
+        }
+        let deliveries = (doc["webhook_deliveries"]?.objectValue ?? []).filter { !($0.1.objectValue ?? []).isEmpty }
+        if !deliveries.isEmpty {
+            Output.print("Webhook deliveries: " + deliveries.map { source, counts in
+                "\(source) " + (counts.objectValue ?? []).map { "\($0.0) \(n($0.1))" }.joined(separator: ", ")
+            }.joined(separator: "; "))
         }
         if let recent = doc["recent_activity"]?.arrayValue, !recent.isEmpty {
             Output.print("\nRecent activity:")

@@ -1,0 +1,108 @@
+import Foundation
+import OdooSyncCore
+import OdooSyncMirror
+
+/// One run at a time against the mirror: the worker's batches and `POST /?action=sync` wait
+/// for each other here, and for other odoosync processes (a `pull` in a terminal) through the
+/// mirror's run lock, which is tried without blocking a thread.
+final class RunGate: Sendable {
+    private let path: String
+    private let mutex = AsyncMutex()
+
+    init(path: String) {
+        self.path = path
+    }
+
+    /// Runs `body` holding both locks. Waits up to `timeout` seconds for another process's run
+    /// to end, then throws `MirrorError.busy`.
+    func withRun<T: Sendable>(timeout: TimeInterval, _ body: @Sendable () async throws -> T) async throws -> T {
+        await mutex.lock()
+        do {
+            let lock = try await acquireFileLock(timeout: timeout)
+            let result = try await body()
+            withExtendedLifetime(lock) {}
+            await mutex.unlock()
+            return result
+        } catch {
+            await mutex.unlock()
+            throw error
+        }
+    }
+
+    private func acquireFileLock(timeout: TimeInterval) async throws -> RunLock {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            do {
+                return try RunLock(path: path, timeout: 0)
+            } catch let error as MirrorError {
+                guard case .busy = error, Date() < deadline else {
+                    if case .busy = error { throw MirrorError.busy(path: path, waitedSeconds: timeout) }
+                    throw error
+                }
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+        }
+    }
+}
+
+/// A first-come, first-served lock for async code: waiting suspends the task, not a thread.
+actor AsyncMutex {
+    private var held = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func lock() async {
+        if !held {
+            held = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func unlock() {
+        if waiters.isEmpty {
+            held = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}
+
+/// Wakes a sleeping loop early. A signal sent while nobody waits is kept for the next wait.
+final class Wakeup: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func signal() {
+        let w: CheckedContinuation<Void, Never>? = lock.withLock {
+            if let w = waiter {
+                waiter = nil
+                return w
+            }
+            pending = true
+            return nil
+        }
+        w?.resume()
+    }
+
+    /// Returns at the next signal or after `seconds`, whichever comes first.
+    func wait(seconds: TimeInterval) async {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
+            self?.signal()
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow: Bool = lock.withLock {
+                if pending {
+                    pending = false
+                    return true
+                }
+                waiter = c
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+        timer.cancel()
+        lock.withLock { pending = false }
+    }
+}
