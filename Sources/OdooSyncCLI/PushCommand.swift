@@ -4,6 +4,7 @@ import OdooClient
 import OdooSyncCore
 import OdooSyncEngine
 import OdooSyncMirror
+import OdooSyncServe
 
 struct PushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +23,16 @@ struct PushCommand: AsyncParsableCommand {
         let env = try AppEnvironment(global)
         let (settings, mirror, lock) = try env.prepareRemoteRun()
         defer { withExtendedLifetime(lock) {} }
-        let report = try await PushCommand.push(env: env, settings: settings, mirror: mirror, dryRun: dryRun)
+        let report: PushReport
+        do {
+            report = try await PushCommand.push(env: env, settings: settings, mirror: mirror, dryRun: dryRun)
+        } catch {
+            if !dryRun { await env.alerterIfUsable()?.runEndedWithErrors(job: "push odoo", failed: 1, errors: ["\(error)"], mirror: mirror) }
+            throw error
+        }
+        if !dryRun && report.failed > 0 {
+            await env.alerterIfUsable()?.runEndedWithErrors(job: "push odoo", failed: report.failed, errors: report.errors, mirror: mirror)
+        }
         if json {
             Output.json(report.json)
         } else {
