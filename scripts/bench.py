@@ -102,12 +102,27 @@ def bench_pull(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["pull"])
+    parser.add_argument("what", choices=["pull", "serve"])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender; the median is reported")
     parser.add_argument("--protocol", default="json2", choices=["json2", "jsonrpc"])
+    parser.add_argument("--deliveries", type=int, default=20_000, help="serve: deliveries per run")
+    parser.add_argument("--connections", type=int, default=32, help="serve: concurrent keep-alive connections")
+    parser.add_argument("--size", type=int, default=2048, help="serve: body bytes per delivery")
+    parser.add_argument("--warmup", type=int, default=1000, help="serve: deliveries sent before measuring")
+    parser.add_argument("--kinds", default="plane,odoo", help="serve: which deliveries, comma-separated")
     args = parser.parse_args()
+    if args.what == "serve":
+        import bench_serve
+        result = bench_serve.bench_serve(args)
+        result["rows"] = bench_serve.median_rows(result["rows"])
+        bench_serve.print_serve(result)
+        out = ROOT / "bench-results"
+        out.mkdir(exist_ok=True)
+        (out / "serve.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(f"written to {out / 'serve.json'}")
+        return
     result = bench_pull(args)
     header = f"{'contender':28} {'leads':>8} {'wall s':>8} {'leads/s':>9} {'cpu s':>7} {'rss MB':>7}"
     print(header)
