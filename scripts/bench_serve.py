@@ -5,8 +5,10 @@ Starts an Odoo emulator and `odoosync serve` (release build) as child processes,
 emulator into a fresh mirror, then sends N signed deliveries over C keep-alive connections
 (asyncio, one process: HMAC and request bytes are prepared before the clock starts) and
 measures, per delivery, the time from the first byte sent to the last byte of the 200 read.
-Reports accepted deliveries/s and p50/p99 acknowledgement latency, then how long the worker
-took to process everything that was stored.
+Reports accepted deliveries/s, p50/p99 acknowledgement latency and serve's CPU time per
+delivery (receiving and processing; the figure least disturbed by other work on the machine,
+whose 1-minute load average is printed beside it), then how long the worker took to process
+everything that was stored.
 """
 import asyncio, hashlib, hmac, json, os, pathlib, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, time, uuid
 
@@ -90,6 +92,12 @@ async def load(port, requests, connections):
     return time.perf_counter() - started, latencies, statuses
 
 
+def cpu_seconds(pid):
+    """User + system CPU of a running process so far (Linux /proc)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
@@ -124,12 +132,16 @@ def bench_serve(args):
             asyncio.run(load(port, warm, args.connections))
             for i in range(args.repeat):
                 reqs = make_requests(kind, args.deliveries, args.size, leads)
+                cpu0 = cpu_seconds(serve.pid)
                 wall, lat, statuses = asyncio.run(load(port, reqs, args.connections))
+                cpu = cpu_seconds(serve.pid) - cpu0
                 ok = statuses.get(200, 0)
                 rows.append({"name": f"{kind} deliveries", "deliveries": len(reqs), "size_bytes": args.size,
                              "connections": args.connections, "wall_s": round(wall, 3), "accepted_per_s": round(ok / wall),
                              "p50_ms": round(percentile(lat, 50) * 1000, 2), "p99_ms": round(percentile(lat, 99) * 1000, 2),
-                             "max_ms": round(max(lat) * 1000, 2), "non_200": len(reqs) - ok, "run": i + 1})
+                             "max_ms": round(max(lat) * 1000, 2), "non_200": len(reqs) - ok,
+                             "serve_cpu_us_per_delivery": round(cpu / len(reqs) * 1e6), "load_avg_1m": os.getloadavg()[0],
+                             "run": i + 1})
         # The worker keeps going after the acknowledgements: time until everything stored is processed.
         t0 = time.perf_counter()
         with sqlite3.connect(mirror, timeout=30) as db:
@@ -168,11 +180,13 @@ def median_rows(rows):
 
 
 def print_serve(result):
-    header = f"{'deliveries':20} {'n':>6} {'conns':>5} {'accepted/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'non-200':>7}"
+    header = (f"{'deliveries':20} {'n':>6} {'conns':>5} {'accepted/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+              f"{'non-200':>7} {'cpu us/dlv':>10} {'load':>5}")
     print(header)
     print("-" * len(header))
     for r in result["rows"]:
         print(f"{r['name']:20} {r['deliveries']:>6} {r['connections']:>5} {r['accepted_per_s']:>10} {r['p50_ms']:>7.2f} "
-              f"{r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} {r['non_200']:>7}")
+              f"{r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} {r['non_200']:>7} {r['serve_cpu_us_per_delivery']:>10} "
+              f"{r['load_avg_1m']:>5.1f}")
     print(f"stored {result['stored']}, not processed {result['not_processed']}, worker drained "
           f"{result['processing_drain_s_after_load']} s after the load; serve exited {result['serve_exit']} on SIGTERM")

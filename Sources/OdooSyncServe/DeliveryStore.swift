@@ -66,14 +66,19 @@ enum DeliveryStore {
                                component: "serve", metadata: .object(metadata))
     }
 
-    /// The oldest deliveries not yet processed whose next attempt is due, in arrival order.
-    static func due(_ db: Database, now: String, limit: Int) throws -> [StoredDelivery] {
-        try Row.fetchAll(db, sql: """
+    /// Which deliveries the worker settles together: lead deliveries by a targeted pull, the
+    /// rest by a sync run.
+    enum Kind { case odooLeads, others }
+
+    /// The oldest deliveries of a kind not yet processed whose next attempt is due, in arrival order.
+    static func due(_ db: Database, _ kind: Kind, now: String, limit: Int) throws -> [StoredDelivery] {
+        let filter = kind == .odooLeads ? "source = 'odoo' AND event = 'crm.lead'" : "NOT (source = 'odoo' AND event = 'crm.lead')"
+        return try Row.fetchAll(db, sql: """
             SELECT id, source, delivery_id, event, action, attempts,
                    CASE source WHEN 'odoo' THEN CAST(json_extract(CAST(body AS TEXT), '$.record_id') AS TEXT)
                                ELSE json_extract(CAST(body AS TEXT), '$.data.id') END
             FROM webhook_deliveries
-            WHERE status = 'received' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+            WHERE status = 'received' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND \(filter)
             ORDER BY id LIMIT ?
             """, arguments: [now, limit]).compactMap { row in
             guard let source = WebhookSource(rawValue: row[1]) else { return nil }
@@ -87,24 +92,35 @@ enum DeliveryStore {
         try String.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'received'")
     }
 
-    /// Marks deliveries processed, each with its `events` row, inside the transaction that
-    /// holds their effects: either both are in the mirror or neither is.
+    /// Marks deliveries processed inside the transaction that holds their effects: either both
+    /// are in the mirror or neither is. One `webhook_processed` event per source and up to 1000
+    /// deliveries names them all (`metadata.delivery_ids`): an event per delivery would flood
+    /// `ops.events` under a burst, and the delivery rows already say when each was processed.
     static func markProcessed(_ db: Database, _ deliveries: [StoredDelivery], runID: String?, how: String) throws {
         let now = Timestamp.iso(Date())
         let update = try db.cachedStatement(sql: """
             UPDATE webhook_deliveries SET status = 'processed', processed_at = ?, last_error = NULL, next_attempt_at = NULL
             WHERE id = ? AND status = 'received'
             """)
+        var marked: [WebhookSource: [StoredDelivery]] = [:]
         for delivery in deliveries {
             try update.execute(arguments: [now, delivery.rowID])
-            // A delivery another worker settled meanwhile is not counted twice.
-            guard db.changesCount == 1 else { continue }
-            try Mirror.appendEvent(db, runID: runID, level: .debug, category: delivery.source.category, type: "webhook_processed",
-                                   message: "\(delivery.source.rawValue) delivery \(delivery.deliveryID) (\(delivery.event) \(delivery.action)) processed by \(how)",
-                                   component: "serve",
-                                   metadata: ["source": .string(delivery.source.rawValue), "delivery_id": .string(delivery.deliveryID),
-                                              "event": .string(delivery.event), "action": .string(delivery.action),
-                                              "record_id": delivery.recordID.map(JSONValue.string) ?? .null])
+            // A delivery settled meanwhile (by a sync run that covered it) is not counted twice.
+            if db.changesCount == 1 { marked[delivery.source, default: []].append(delivery) }
+        }
+        for source in WebhookSource.allCases {
+            guard let all = marked[source] else { continue }
+            for start in stride(from: 0, to: all.count, by: 1000) {
+                let chunk = all[start..<min(start + 1000, all.count)]
+                var events: [String: Int] = [:]
+                for delivery in chunk { events["\(delivery.event) \(delivery.action)", default: 0] += 1 }
+                let summary = events.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                try Mirror.appendEvent(db, runID: runID, level: .info, category: source.category, type: "webhook_processed",
+                                       message: "\(chunk.count) \(source.rawValue) deliveries processed by \(how): \(summary)",
+                                       component: "serve",
+                                       metadata: .object([("source", .string(source.rawValue)), ("count", .int(chunk.count)),
+                                                          ("delivery_ids", .array(chunk.map { .string($0.deliveryID) }))]))
+            }
         }
     }
 

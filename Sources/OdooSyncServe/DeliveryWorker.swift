@@ -45,9 +45,12 @@ final class DeliveryWorker: Service, @unchecked Sendable {
 
     private var isStopping: Bool { stopLock.withLock { stopping } }
 
-    /// When the last sync run ended (only the worker's task reads and writes it).
+    /// When the last sync run and the last targeted pull ended (only the worker's task reads
+    /// and writes them).
     private var lastSync = Date.distantPast
+    private var lastLeadPull = Date.distantPast
     private func syncEnded() { lastSync = Date() }
+    private func leadPullEnded() { lastLeadPull = Date() }
 
     func run() async throws {
         await withGracefulShutdownHandler {
@@ -66,35 +69,41 @@ final class DeliveryWorker: Service, @unchecked Sendable {
                 lastPrune = Date()
                 prune()
             }
-            let batch: [StoredDelivery]
+            // Work is spaced: a burst of deliveries becomes a targeted pull every quarter
+            // second and a sync run every second, not one per commit, so deliveries naming the
+            // same record are settled together and the intake keeps the CPU it needs. One run
+            // settles every delivery stored before it starts, however many.
+            let now = Date()
+            let leadsReady = now >= lastLeadPull.addingTimeInterval(settings.leadInterval)
+            let syncReady = now >= lastSync.addingTimeInterval(settings.syncInterval)
+            let dueLeads: [StoredDelivery]
+            let dueOthers: [StoredDelivery]
             let nextRetry: String?
             do {
                 let limit = settings.batchLimit
-                (batch, nextRetry) = try await mirror.db.read { db in
-                    let due = try DeliveryStore.due(db, now: Timestamp.iso(Date()), limit: limit)
-                    return (due, due.isEmpty ? try DeliveryStore.nextRetry(db) : nil)
+                (dueLeads, dueOthers, nextRetry) = try await mirror.db.read { db in
+                    let now = Timestamp.iso(Date())
+                    let leads = try DeliveryStore.due(db, .odooLeads, now: now, limit: leadsReady ? limit : 1)
+                    let others = try DeliveryStore.due(db, .others, now: now, limit: syncReady ? 50_000 : 1)
+                    return (leads, others, leads.isEmpty && others.isEmpty ? try DeliveryStore.nextRetry(db) : nil)
                 }
             } catch {
                 logger.error("cannot read stored deliveries", metadata: ["error": "\(error)"])
                 await wakeup.wait(seconds: 5)
                 continue
             }
-            if batch.isEmpty {
+            if dueLeads.isEmpty && dueOthers.isEmpty {
                 await wakeup.wait(seconds: Self.secondsUntil(nextRetry, atMost: 60))
                 continue
             }
-            // Sync runs are spaced: a burst of Plane deliveries becomes one run a second, not
-            // one run per commit, and the intake keeps the CPU it needs meanwhile. Lead
-            // deliveries, whose targeted pulls are cheap, are not held back.
-            let leads = batch.filter(\.isOdooLead)
-            var others = batch.filter { !$0.isOdooLead }
-            let syncWait = settings.syncInterval - Date().timeIntervalSince(lastSync)
-            if !others.isEmpty && syncWait > 0 {
-                others = []
-                if leads.isEmpty {
-                    try? await Task.sleep(nanoseconds: UInt64(syncWait * 1_000_000_000))
-                    continue
-                }
+            let leads = leadsReady ? dueLeads : []
+            let others = syncReady ? dueOthers : []
+            if leads.isEmpty && others.isEmpty {
+                var until = Date.distantFuture
+                if !dueLeads.isEmpty { until = min(until, lastLeadPull.addingTimeInterval(settings.leadInterval)) }
+                if !dueOthers.isEmpty { until = min(until, lastSync.addingTimeInterval(settings.syncInterval)) }
+                await sleep(until: until)
+                continue
             }
             do {
                 try await gate.withRun(timeout: settings.busyTimeout) { [self, others] in
@@ -106,6 +115,14 @@ final class DeliveryWorker: Service, @unchecked Sendable {
                 logger.notice("deliveries wait for the mirror", metadata: ["error": "\(error)"])
                 await wakeup.wait(seconds: 1)
             }
+        }
+    }
+
+    /// Sleeps until `deadline` or shutdown. New deliveries do not cut it short, and the sleep
+    /// is not rearmed per delivery: under load that cost more than storing them.
+    private func sleep(until deadline: Date) async {
+        while !isStopping && !Task.isCancelled && deadline.timeIntervalSinceNow > 0 {
+            try? await Task.sleep(nanoseconds: UInt64(min(0.2, deadline.timeIntervalSinceNow) * 1_000_000_000))
         }
     }
 
@@ -140,6 +157,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
         var failedItems = 0
 
         if !leads.isEmpty {
+            defer { leadPullEnded() }
             let ids = leads.compactMap { $0.recordID.flatMap(Int.init) }
             do {
                 let puller = try OdooPuller(mirror: mirror, client: client, runID: runID, logger: logger)

@@ -50,13 +50,20 @@ struct ServeResponder: HTTPResponder {
             "http.method": "\(request.method.rawValue)",
             "http.path": "\(Self.loggedPath(request))",
             "http.status": "\(response.status.code)",
-            "http.ms": "\(String(format: "%.2f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000))",
+            "http.ms": "\(Self.milliseconds(elapsed))",
         ]
         if let remote = context.remote { metadata["http.remote"] = "\(remote)" }
         if let id = note.deliveryID { metadata["webhook.delivery"] = "\(redact(String(id.prefix(80))))" }
         if let outcome = note.outcome { metadata["outcome"] = "\(outcome)" }
         logger.info("request", metadata: metadata)
         return response
+    }
+
+    /// "12.34": two decimals without String(format:), which costs more than it should per request.
+    static func milliseconds(_ duration: Duration) -> String {
+        let hundredths = duration.components.seconds * 100_000 + duration.components.attoseconds / 10_000_000_000_000
+        let whole = hundredths / 100, fraction = hundredths % 100
+        return "\(whole)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 
     /// The path and only the query keys this server knows: a token pasted into a query string

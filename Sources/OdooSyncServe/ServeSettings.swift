@@ -18,12 +18,14 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
     public var retryBase: TimeInterval
     /// Attempts before a delivery is marked failed.
     public var maxAttempts: Int
-    /// Deliveries the worker takes at once: one targeted pull, one sync run.
+    /// Lead deliveries the worker settles with one targeted pull.
     public var batchLimit: Int
     /// Seconds a sync request or a batch waits for another odoosync process's run.
     public var busyTimeout: TimeInterval
     /// Seconds between the end of one sync run for deliveries and the start of the next.
     public var syncInterval: TimeInterval
+    /// Seconds between targeted pulls for lead deliveries (a burst about one lead is one pull).
+    public var leadInterval: TimeInterval = 0.25
     /// Days a processed delivery is remembered (for de-duplication) before it is deleted.
     public var keepDays: Double
 
@@ -31,7 +33,7 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
 
     public init(host: String = "127.0.0.1", port: Int = ServeSettings.defaultPort, planeWebhookSecret: String? = nil,
                 odooWebhookSecret: String? = nil, token: String? = nil, maxBodyBytes: Int = 1 << 20, retryBase: TimeInterval = 30,
-                maxAttempts: Int = 5, batchLimit: Int = 500, busyTimeout: TimeInterval = 10, keepDays: Double = 30,
+                maxAttempts: Int = 5, batchLimit: Int = 1000, busyTimeout: TimeInterval = 10, keepDays: Double = 30,
                 syncInterval: TimeInterval = 1) {
         self.host = host
         self.port = port

@@ -18,11 +18,12 @@ import OdooSyncServe
         // Odoo answers slowly, so the worker is still inside its pull when the kill lands.
         h.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 3000)]))
         let serve = try await ServeProcess.start(h)
+        let requestsBefore = h.emulator.requestCount()
         let id = "kill9-\(UUID().uuidString)"
         let body = Deliveries.odoo(deliveryID: id, recordID: lead)
         let answer = try await HTTP.send("POST", serve.base + "/webhooks/odoo", headers: Deliveries.odooHeaders(body, deliveryID: id), body: body)
         #expect(answer.status == 200, "\(answer.text)")
-        try await waitUntil("the worker has asked Odoo") { h.emulator.requestCount() > 0 }
+        try await waitUntil("the worker has asked Odoo") { h.emulator.requestCount() > requestsBefore }
         let killed = await serve.kill9()
         #expect(killed.status != 0)
 
@@ -48,8 +49,10 @@ import OdooSyncServe
         let stopped = await restarted.stop()
         #expect(stopped.status == 0, "\(stopped.output)")
         let processedMarks = try h.query { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'webhook_processed' AND json_extract(metadata, '$.delivery_id') = ?",
-                             arguments: [id])
+            try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM events, json_each(events.metadata, '$.delivery_ids') AS d
+                WHERE event_type = 'webhook_processed' AND d.value = ?
+                """, arguments: [id])
         }
         #expect(processedMarks == 1)
     }

@@ -27,6 +27,12 @@ struct ServeUnitTests {
         #expect(!WebhookSignature.isValid("abcd", body: Data(), secret: "s"), "a short signature is refused")
     }
 
+    @Test func requestLogMilliseconds() {
+        #expect(ServeResponder.milliseconds(.milliseconds(12) + .microseconds(345)) == "12.34")
+        #expect(ServeResponder.milliseconds(.seconds(2) + .microseconds(50)) == "2000.05")
+        #expect(ServeResponder.milliseconds(.microseconds(7)) == "0.00")
+    }
+
     @Test func constantTimeEqualsIsEquality() {
         #expect(WebhookSignature.constantTimeEquals("token-abc", "token-abc"))
         #expect(!WebhookSignature.constantTimeEquals("token-abc", "token-abd"))
@@ -61,6 +67,12 @@ struct ServeUnitTests {
              body: #"{"id": "o1", "model": "crm.lead", "record_id": 7, "event": "write"}"#, status: 400, reason: "bad_payload"),
         Case(description: "odoo record id as text", source: .odoo, headers: ["X-Odoo-Delivery": "o2"],
              body: #"{"model": "crm.lead", "record_id": "7", "event": "write"}"#, status: 400, reason: "bad_payload"),
+        Case(description: "odoo record id 1", source: .odoo, headers: ["X-Odoo-Delivery": "o3"],
+             body: #"{"model": "crm.lead", "record_id": 1, "event": "write"}"#, status: nil, reason: nil),
+        Case(description: "odoo record id true", source: .odoo, headers: ["X-Odoo-Delivery": "o3"],
+             body: #"{"model": "crm.lead", "record_id": true, "event": "write"}"#, status: 400, reason: "bad_payload"),
+        Case(description: "odoo record id 4.5", source: .odoo, headers: ["X-Odoo-Delivery": "o3"],
+             body: #"{"model": "crm.lead", "record_id": 4.5, "event": "write"}"#, status: 400, reason: "bad_payload"),
         Case(description: "odoo unknown event", source: .odoo, headers: ["X-Odoo-Delivery": "o2"],
              body: #"{"model": "crm.lead", "record_id": 7, "event": "archive"}"#, status: 400, reason: "unknown_event"),
         Case(description: "odoo without any delivery id", source: .odoo, headers: [:],

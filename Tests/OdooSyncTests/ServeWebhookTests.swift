@@ -44,7 +44,7 @@ import OdooSyncServe
         }
         let (stored, processedEvents, bodies) = try h.query { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE source = 'plane'") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'webhook_processed'") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM events, json_each(events.metadata, '$.delivery_ids') WHERE event_type = 'webhook_processed'") ?? 0,
              try Set(Data.fetchAll(db, sql: "SELECT body FROM webhook_deliveries")))
         }
         #expect(stored == ids.count, "one row per delivery id, the replay not stored again")
@@ -225,7 +225,9 @@ import OdooSyncServe
         try await waitUntil("all 200 are processed") {
             try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE status = 'processed'") } == 200
         }
-        let processedEvents = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'webhook_processed'") }
+        let processedEvents = try h.query { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM events, json_each(events.metadata, '$.delivery_ids') WHERE event_type = 'webhook_processed'")
+        }
         #expect(processedEvents == 200)
         #expect(await serve.stop().status == 0)
     }
