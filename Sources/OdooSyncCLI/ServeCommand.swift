@@ -101,7 +101,7 @@ struct ServeStartError: UserFacingError {
     let detail: String
     var exitStatus: ExitStatus { .usage }
     var description: String {
-        "Cannot listen on \(host):\(port) (\(detail)). Choose another --port or --host, or stop whatever holds that address."
+        "Cannot listen on \(host):\(port): \(detail). Choose another --port or --host, or stop whatever holds that address."
     }
 }
 

@@ -91,16 +91,21 @@ final class Wakeup: @unchecked Sendable {
             try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
             self?.signal()
         }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let resumeNow: Bool = lock.withLock {
-                if pending {
-                    pending = false
-                    return true
+        // A cancelled task (the service group tearing down after a failure) stops waiting at once.
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow: Bool = lock.withLock {
+                    if pending || Task.isCancelled {
+                        pending = false
+                        return true
+                    }
+                    waiter = c
+                    return false
                 }
-                waiter = c
-                return false
+                if resumeNow { c.resume() }
             }
-            if resumeNow { c.resume() }
+        } onCancel: {
+            signal()
         }
         timer.cancel()
         lock.withLock { pending = false }

@@ -53,9 +53,9 @@ final class ServeProcess: @unchecked Sendable {
         throw HarnessError("serve did not start listening within 60 s")
     }
 
-    /// SIGTERM, then the exit status and output.
-    func stop() async -> ProcessResult {
-        if running.process.isRunning { kill(running.process.processIdentifier, SIGTERM) }
+    /// SIGTERM (or another signal), then the exit status and output.
+    func stop(_ signal: Int32 = SIGTERM) async -> ProcessResult {
+        if running.process.isRunning { kill(running.process.processIdentifier, signal) }
         return await running.finish()
     }
 

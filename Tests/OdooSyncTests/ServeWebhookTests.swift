@@ -229,6 +229,28 @@ import OdooSyncServe
             try Int.fetchOne(db, sql: "SELECT count(*) FROM events, json_each(events.metadata, '$.delivery_ids') WHERE event_type = 'webhook_processed'")
         }
         #expect(processedEvents == 200)
-        #expect(await serve.stop().status == 0)
+        // Ctrl-C stops it as cleanly as SIGTERM.
+        let stopped = await serve.stop(SIGINT)
+        #expect(stopped.status == 0, "\(stopped.output)")
+    }
+
+    @Test func startupProblemsAreConfigurationErrorsThatNameTheFix() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        var noSecrets = ServeProcess.defaultEnvironment(h)
+        noSecrets["PLANE_WEBHOOK_SECRET"] = nil
+        noSecrets["ODOO_WEBHOOK_SECRET"] = nil
+        let none = try await CLI.run(["serve", "--port", "0"], environment: noSecrets, in: h.directory)
+        #expect(none.status == 2 && none.stderr.contains("PLANE_WEBHOOK_SECRET"), "\(none.output)")
+
+        let badURL = "ftp://hooks.example/services/T0/B0/secretALERTtoken"
+        let bad = try await CLI.run(["serve", "--port", "0"], environment: ServeProcess.defaultEnvironment(h, extra: ["ODOOSYNC_ALERT_WEBHOOK_URL": badURL]),
+                                    in: h.directory)
+        #expect(bad.status == 2 && bad.stderr.contains("ODOOSYNC_ALERT_WEBHOOK_URL"), "\(bad.output)")
+        #expect(!bad.output.contains("secretALERTtoken"))
+
+        // The emulator already holds this port.
+        let taken = try await CLI.run(["serve", "--port", String(h.port)], environment: ServeProcess.defaultEnvironment(h), in: h.directory)
+        #expect(taken.status == 2 && taken.stderr.contains("Cannot listen on 127.0.0.1:\(h.port)"), "\(taken.output)")
     }
 }
