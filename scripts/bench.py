@@ -112,6 +112,10 @@ def main():
     parser.add_argument("--size", type=int, default=2048, help="serve: body bytes per delivery")
     parser.add_argument("--warmup", type=int, default=1000, help="serve: deliveries sent before measuring")
     parser.add_argument("--kinds", default="plane,odoo", help="serve: which deliveries, comma-separated")
+    parser.add_argument("--rates", type=int, nargs="*", default=[2000],
+                        help="serve: also offer deliveries at these fixed rates per second (open loop)")
+    parser.add_argument("--open-seconds", type=float, default=10, help="serve: seconds each fixed-rate run lasts")
+    parser.add_argument("--open-connections", type=int, default=64, help="serve: connections of a fixed-rate run")
     args = parser.parse_args()
     if args.what == "serve":
         import bench_serve

@@ -62,17 +62,26 @@ def make_requests(kind, count, size, leads):
     return out
 
 
-async def load(port, requests, connections):
-    """Closed loop: each connection sends its next delivery when the previous one is answered."""
+async def load(port, requests, connections, rate=None):
+    """Closed loop (rate None): each connection sends its next delivery as soon as the previous
+    one is answered, which measures the most the server takes. Open loop (rate per second):
+    delivery i is due at start + i/rate and its latency counts from then, so time spent
+    queued behind a slow answer is counted too (no coordinated omission)."""
     latencies, statuses = [], {}
-    queue = list(reversed(requests))
+    queue = list(reversed(list(enumerate(requests))))
+    started = time.perf_counter()
 
     async def client():
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             while queue:
-                req = queue.pop()
+                index, req = queue.pop()
                 t0 = time.perf_counter()
+                if rate:
+                    due = started + index / rate
+                    if due > t0:
+                        await asyncio.sleep(due - t0)
+                    t0 = due
                 writer.write(req)
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = 0
@@ -87,7 +96,6 @@ async def load(port, requests, connections):
         finally:
             writer.close()
 
-    started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(connections)))
     return time.perf_counter() - started, latencies, statuses
 
@@ -96,6 +104,18 @@ def cpu_seconds(pid):
     """User + system CPU of a running process so far (Linux /proc)."""
     fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_latencies(log, start):
+    """The time serve itself spent on each request (its request log's http.ms), from the
+    bytes the log gained during a run: what the client adds (its own scheduling on a busy
+    machine included) is left out."""
+    time.sleep(0.2)
+    with open(log, "rb") as f:
+        f.seek(start)
+        text = f.read().decode(errors="replace")
+    return [float(part[8:]) for line in text.splitlines() if " request " in line
+            for part in line.split() if part.startswith("http.ms=")]
 
 
 def percentile(values, p):
@@ -127,19 +147,25 @@ def bench_serve(args):
         port = int(line.rsplit(":", 1)[1])
 
         rows = []
+        modes = [("max", None, args.connections)] + [(f"{r}/s", r, args.open_connections) for r in args.rates]
         for kind in args.kinds.split(","):
             warm = make_requests(kind, args.warmup, args.size, leads)
             asyncio.run(load(port, warm, args.connections))
-            for i in range(args.repeat):
-                reqs = make_requests(kind, args.deliveries, args.size, leads)
+            for (mode, rate, connections), i in ((m, i) for m in modes for i in range(args.repeat)):
+                count = args.deliveries if rate is None else max(1000, int(rate * args.open_seconds))
+                reqs = make_requests(kind, count, args.size, leads)
                 cpu0 = cpu_seconds(serve.pid)
-                wall, lat, statuses = asyncio.run(load(port, reqs, args.connections))
+                log_start = (work / "serve.log").stat().st_size
+                wall, lat, statuses = asyncio.run(load(port, reqs, connections, rate))
                 cpu = cpu_seconds(serve.pid) - cpu0
+                server = server_latencies(work / "serve.log", log_start)
                 ok = statuses.get(200, 0)
-                rows.append({"name": f"{kind} deliveries", "deliveries": len(reqs), "size_bytes": args.size,
-                             "connections": args.connections, "wall_s": round(wall, 3), "accepted_per_s": round(ok / wall),
+                rows.append({"name": f"{kind} @ {mode}", "deliveries": len(reqs), "size_bytes": args.size,
+                             "connections": connections, "wall_s": round(wall, 3), "accepted_per_s": round(ok / wall),
                              "p50_ms": round(percentile(lat, 50) * 1000, 2), "p99_ms": round(percentile(lat, 99) * 1000, 2),
                              "max_ms": round(max(lat) * 1000, 2), "non_200": len(reqs) - ok,
+                             "server_p50_ms": round(percentile(server, 50), 2) if server else None,
+                             "server_p99_ms": round(percentile(server, 99), 2) if server else None,
                              "serve_cpu_us_per_delivery": round(cpu / len(reqs) * 1e6), "load_avg_1m": os.getloadavg()[0],
                              "run": i + 1})
         # The worker keeps going after the acknowledgements: time until everything stored is processed.
@@ -180,13 +206,14 @@ def median_rows(rows):
 
 
 def print_serve(result):
-    header = (f"{'deliveries':20} {'n':>6} {'conns':>5} {'accepted/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-              f"{'non-200':>7} {'cpu us/dlv':>10} {'load':>5}")
+    header = (f"{'deliveries (offered)':20} {'n':>6} {'conns':>5} {'accepted/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+              f"{'non-200':>7} {'srv p99':>7} {'cpu us/dlv':>10} {'load':>5}")
     print(header)
     print("-" * len(header))
     for r in result["rows"]:
         print(f"{r['name']:20} {r['deliveries']:>6} {r['connections']:>5} {r['accepted_per_s']:>10} {r['p50_ms']:>7.2f} "
-              f"{r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} {r['non_200']:>7} {r['serve_cpu_us_per_delivery']:>10} "
+              f"{r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} {r['non_200']:>7} {r['server_p99_ms'] or 0:>7.2f} "
+              f"{r['serve_cpu_us_per_delivery']:>10} "
               f"{r['load_avg_1m']:>5.1f}")
     print(f"stored {result['stored']}, not processed {result['not_processed']}, worker drained "
           f"{result['processing_drain_s_after_load']} s after the load; serve exited {result['serve_exit']} on SIGTERM")

@@ -185,6 +185,8 @@ final class DeliveryWorker: Service, @unchecked Sendable {
             defer { syncEnded() }
             do {
                 let summary = try await trigger.sync(reason: .deliveries(others.map(\.reference)))
+                // A pull may have turned automatic checkpoints back on for itself.
+                try? Checkpointer.disableAutomatic(on: mirror)
                 try await mirror.db.write { db in
                     try DeliveryStore.markProcessed(db, others, runID: runID, how: "a sync run")
                 }

@@ -218,8 +218,9 @@ struct ServeResponder: HTTPResponder {
 
     private func sync() async -> Response {
         do {
-            let summary = try await gate.withRun(timeout: settings.busyTimeout) { [trigger] in
-                try await trigger.sync(reason: .manual)
+            let summary = try await gate.withRun(timeout: settings.busyTimeout) { [trigger, mirror] in
+                defer { try? Checkpointer.disableAutomatic(on: mirror) }
+                return try await trigger.sync(reason: .manual)
             }
             if summary.failed > 0 {
                 await alerts.alert(job: "serve sync", failed: summary.failed, errors: summary.errors, mirror: mirror)

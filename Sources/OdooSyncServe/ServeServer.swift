@@ -38,11 +38,13 @@ public struct ServeServer: Sendable {
     /// Runs until SIGTERM or SIGINT. `listening` is called with the bound port (useful with
     /// port 0) once connections are accepted.
     public func run(listening: @escaping @Sendable (Int) async -> Void) async throws {
+        try Checkpointer.disableAutomatic(on: mirror)
+        let checkpointer = Checkpointer(path: mirror.path, busyTimeout: mirror.busyTimeout, logger: logger)
         let gate = RunGate(path: mirror.path)
         let client = OdooClient(settings: odoo, logger: logger)
         let worker = DeliveryWorker(mirror: mirror, settings: settings, trigger: trigger, client: client, gate: gate,
                                     alerter: alerter, logger: logger, redact: redact)
-        let intake = DeliveryIntake(mirror: mirror) { worker.wake() }
+        let intake = try DeliveryIntake(mirror: mirror) { worker.wake() }
         let responder = ServeResponder(settings: settings, intake: intake, gate: gate, trigger: trigger,
                                        alerts: AlertThrottle(alerter: alerter), mirror: mirror, statusDocument: statusDocument,
                                        logger: logger, redact: redact)
@@ -56,9 +58,9 @@ public struct ServeServer: Sendable {
                                                     backlog: 1024),
             onServerRunning: { channel in await listening(channel.localAddress?.port ?? port) },
             logger: serverLogger)
-        // Shutdown runs in reverse order: the server first, then the worker.
+        // Shutdown runs in reverse order: the server first, then the worker, then the checkpoints.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [worker, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: serverLogger))
+            services: [checkpointer, worker, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: serverLogger))
         try await group.run()
     }
 }
