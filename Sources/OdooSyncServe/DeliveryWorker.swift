@@ -49,6 +49,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
     /// and writes them).
     private var lastSync = Date.distantPast
     private var lastLeadPull = Date.distantPast
+    private var leadBacklog = false
     private func syncEnded() { lastSync = Date() }
     private func leadPullEnded() { lastLeadPull = Date() }
 
@@ -74,7 +75,8 @@ final class DeliveryWorker: Service, @unchecked Sendable {
             // same record are settled together and the intake keeps the CPU it needs. One run
             // settles every delivery stored before it starts, however many.
             let now = Date()
-            let leadsReady = now >= lastLeadPull.addingTimeInterval(settings.leadInterval)
+            // A backlog (the last batch was full) is already coalesced: no reason to wait.
+            let leadsReady = leadBacklog || now >= lastLeadPull.addingTimeInterval(settings.leadInterval)
             let syncReady = now >= lastSync.addingTimeInterval(settings.syncInterval)
             let dueLeads: [StoredDelivery]
             let dueOthers: [StoredDelivery]
@@ -97,6 +99,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
                 continue
             }
             let leads = leadsReady ? dueLeads : []
+            if leadsReady { leadBacklog = dueLeads.count >= settings.batchLimit }
             let others = syncReady ? dueOthers : []
             if leads.isEmpty && others.isEmpty {
                 var until = Date.distantFuture
