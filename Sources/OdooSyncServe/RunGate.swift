@@ -4,13 +4,22 @@ import OdooSyncMirror
 
 /// One run at a time against the mirror: the worker's batches and `POST /?action=sync` wait
 /// for each other here, and for other odoosync processes (a `pull` in a terminal) through the
-/// mirror's run lock, which is tried without blocking a thread.
+/// same `flock` on the mirror file that `RunLock` takes, tried without blocking a thread.
+///
+/// The file is opened once and stays open for the life of the process. Closing a descriptor
+/// of the database file drops every POSIX lock the process holds on it, SQLite's included
+/// (sqlite.org/howtocorrupt.html §2.2): taking and releasing `RunLock` per batch did exactly
+/// that a few times a second, and a `sqlite3` opened meanwhile by another process saw no
+/// other user, checkpointed and deleted the write-ahead log under the running server.
 final class RunGate: Sendable {
     private let path: String
+    private let fd: Int32
     private let mutex = AsyncMutex()
 
-    init(path: String) {
+    init(path: String) throws {
         self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw MirrorError.missing(path: path) }
     }
 
     /// Runs `body` holding both locks. Waits up to `timeout` seconds for another process's run
@@ -18,29 +27,28 @@ final class RunGate: Sendable {
     func withRun<T: Sendable>(timeout: TimeInterval, _ body: @Sendable () async throws -> T) async throws -> T {
         await mutex.lock()
         do {
-            let lock = try await acquireFileLock(timeout: timeout)
+            try await acquireFileLock(timeout: timeout)
+        } catch {
+            await mutex.unlock()
+            throw error
+        }
+        do {
             let result = try await body()
-            withExtendedLifetime(lock) {}
+            flock(fd, LOCK_UN)
             await mutex.unlock()
             return result
         } catch {
+            flock(fd, LOCK_UN)
             await mutex.unlock()
             throw error
         }
     }
 
-    private func acquireFileLock(timeout: TimeInterval) async throws -> RunLock {
+    private func acquireFileLock(timeout: TimeInterval) async throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            do {
-                return try RunLock(path: path, timeout: 0)
-            } catch let error as MirrorError {
-                guard case .busy = error, Date() < deadline else {
-                    if case .busy = error { throw MirrorError.busy(path: path, waitedSeconds: timeout) }
-                    throw error
-                }
-                try await Task.sleep(nanoseconds: 100_000_000)
-            }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard Date() < deadline else { throw MirrorError.busy(path: path, waitedSeconds: timeout) }
+            try await Task.sleep(nanoseconds: 100_000_000)
         }
     }
 }

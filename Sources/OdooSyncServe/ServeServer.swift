@@ -40,7 +40,7 @@ public struct ServeServer: Sendable {
     public func run(listening: @escaping @Sendable (Int) async -> Void) async throws {
         try Checkpointer.disableAutomatic(on: mirror)
         let checkpointer = Checkpointer(path: mirror.path, busyTimeout: mirror.busyTimeout, logger: logger)
-        let gate = RunGate(path: mirror.path)
+        let gate = try RunGate(path: mirror.path)
         let client = OdooClient(settings: odoo, logger: logger)
         let worker = DeliveryWorker(mirror: mirror, settings: settings, trigger: trigger, client: client, gate: gate,
                                     alerter: alerter, logger: logger, redact: redact)

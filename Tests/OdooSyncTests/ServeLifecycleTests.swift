@@ -153,4 +153,51 @@ import OdooSyncServe
         #expect(!stopped.output.contains(AlertReceiver.secretPath))
         #expect(stopped.stderr.contains("alert not delivered"))
     }
+
+    /// Another process (here: this test) opening and closing the mirror while serve runs must
+    /// not take the write-ahead log away from it: serve's batches once dropped SQLite's file
+    /// locks by closing a descriptor of the mirror, and the next outside connection to close
+    /// then deleted the log under the server, losing acknowledged deliveries.
+    @Test func anotherProcessOpeningTheMirrorLosesNothing() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let lead = try #require(try h.emulatorLeads().keys.sorted().first)
+        let serve = try await ServeProcess.start(h)
+        // Deliveries keep coming (and batches keep being processed) while a read-write
+        // connection, as sqlite3 or any viewer opens, is opened and closed again and again.
+        let base = serve.base
+        let sender = Task { () -> [String] in
+            var ids: [String] = []
+            for _ in 0..<300 {
+                let id = UUID().uuidString
+                let body = Deliveries.odoo(deliveryID: id, recordID: lead)
+                let answer = try await HTTP.send("POST", base + "/webhooks/odoo", headers: Deliveries.odooHeaders(body, deliveryID: id), body: body)
+                if answer.status == 200 { ids.append(id) }
+                try await Task.sleep(nanoseconds: 5_000_000)
+            }
+            return ids
+        }
+        var outsideReads = 0
+        while outsideReads < 2000 {
+            let outside = try DatabaseQueue(path: h.dbPath)
+            _ = try await outside.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries") }
+            outsideReads += 1
+            try await Task.sleep(nanoseconds: 2_000_000)
+            if outsideReads % 50 == 0, try h.query({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries") }) ?? 0 >= 300 { break }
+        }
+        let ids = try await sender.value
+        #expect(ids.count == 300)
+        try await waitUntil("everything is processed") {
+            try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE status = 'received'") } == 0
+        }
+        let stopped = await serve.stop()
+        #expect(stopped.status == 0, "\(stopped.output)")
+        let (integrity, stored) = try h.query { db in
+            (try String.fetchOne(db, sql: "PRAGMA integrity_check"),
+             try Set(String.fetchAll(db, sql: "SELECT delivery_id FROM webhook_deliveries")))
+        }
+        #expect(integrity == "ok")
+        #expect(stored == Set(ids), "every acknowledged delivery is still there")
+    }
 }
