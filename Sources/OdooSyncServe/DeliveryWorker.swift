@@ -75,8 +75,9 @@ final class DeliveryWorker: Service, @unchecked Sendable {
             // same record are settled together and the intake keeps the CPU it needs. One run
             // settles every delivery stored before it starts, however many.
             let now = Date()
-            // A backlog (the last batch was full) is already coalesced: no reason to wait.
-            let leadsReady = leadBacklog || now >= lastLeadPull.addingTimeInterval(settings.leadInterval)
+            // A backlog (the last batch was full) is already coalesced, so the next batch
+            // follows shortly; the short pause leaves the intake its share of the CPU.
+            let leadsReady = now >= lastLeadPull.addingTimeInterval(leadBacklog ? 0.05 : settings.leadInterval)
             let syncReady = now >= lastSync.addingTimeInterval(settings.syncInterval)
             let dueLeads: [StoredDelivery]
             let dueOthers: [StoredDelivery]
@@ -103,7 +104,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
             let others = syncReady ? dueOthers : []
             if leads.isEmpty && others.isEmpty {
                 var until = Date.distantFuture
-                if !dueLeads.isEmpty { until = min(until, lastLeadPull.addingTimeInterval(settings.leadInterval)) }
+                if !dueLeads.isEmpty { until = min(until, lastLeadPull.addingTimeInterval(leadBacklog ? 0.05 : settings.leadInterval)) }
                 if !dueOthers.isEmpty { until = min(until, lastSync.addingTimeInterval(settings.syncInterval)) }
                 await sleep(until: until)
                 continue
