@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Already in the graph through Hummingbird; named here for ServiceGroup and graceful shutdown.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Values, maps, errors and configuration shared by every other target.
@@ -94,12 +97,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `serve`: the webhook receiver, its stored-delivery worker, the status and sync endpoints, alerts.
+        .target(
+            name: "OdooSyncServe",
+            dependencies: [
+                "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooSyncEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "OdooSyncCLI",
             dependencies: [
                 "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooSyncEngine", "OdooEmulator", "OdooSyncExport",
                 "PlaneClient", "PlaneEmulator",
-                "OdooSyncReport",
+                "OdooSyncReport", "OdooSyncServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,8 +132,9 @@ let package = Package(
             dependencies: [
                 "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooEmulator", "OdooSyncEngine", "OdooSyncCLI",
                 "PlaneClient", "PlaneEmulator",
-                "OdooSyncReport", "OdooSyncExport",
+                "OdooSyncReport", "OdooSyncExport", "OdooSyncServe",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -207,13 +207,32 @@ def print_report(result):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["pull", "plane-pull", "report"])
+    parser.add_argument("what", choices=["pull", "plane-pull", "report", "serve"])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender; the median is reported")
     parser.add_argument("--protocol", default="json2", choices=["json2", "jsonrpc"])
     parser.add_argument("--issues", type=int, default=10_000, help="plane-pull: generated Plane issues")
+    parser.add_argument("--deliveries", type=int, default=20_000, help="serve: deliveries per run")
+    parser.add_argument("--connections", type=int, default=32, help="serve: concurrent keep-alive connections")
+    parser.add_argument("--size", type=int, default=2048, help="serve: body bytes per delivery")
+    parser.add_argument("--warmup", type=int, default=1000, help="serve: deliveries sent before measuring")
+    parser.add_argument("--kinds", default="plane,odoo", help="serve: which deliveries, comma-separated")
+    parser.add_argument("--rates", type=int, nargs="*", default=[2000],
+                        help="serve: also offer deliveries at these fixed rates per second (open loop)")
+    parser.add_argument("--open-seconds", type=float, default=10, help="serve: seconds each fixed-rate run lasts")
+    parser.add_argument("--open-connections", type=int, default=64, help="serve: connections of a fixed-rate run")
     args = parser.parse_args()
+    if args.what == "serve":
+        import bench_serve
+        result = bench_serve.bench_serve(args)
+        result["rows"] = bench_serve.median_rows(result["rows"])
+        bench_serve.print_serve(result)
+        out = ROOT / "bench-results"
+        out.mkdir(exist_ok=True)
+        (out / "serve.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(f"written to {out / 'serve.json'}")
+        return
     if args.what == "plane-pull":
         result = bench_plane_pull(args)
         header = f"{'contender':32} {'issues':>7} {'wall s':>8} {'issues/s':>9} {'cpu s':>7} {'rss MB':>7} {'requests':>8}"

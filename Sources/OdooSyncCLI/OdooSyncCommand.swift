@@ -17,7 +17,7 @@ public struct OdooSyncCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, PullCommand.self, PushCommand.self, StatusCommand.self, LeadsCommand.self,
             SyncCommand.self, ConflictsCommand.self, QueueCommand.self, ConfigCommand.self, SQLCommand.self, ExportCommand.self,
-            ReportCommand.self, DemoCommand.self, EmulatorCommand.self,
+            ServeCommand.self, ReportCommand.self, DemoCommand.self, EmulatorCommand.self,
         ])
 
     public init() {}

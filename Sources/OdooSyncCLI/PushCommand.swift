@@ -5,6 +5,7 @@ import OdooSyncCore
 import OdooSyncEngine
 import OdooSyncMirror
 import PlaneClient
+import OdooSyncServe
 
 struct PushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,8 +25,19 @@ struct PushCommand: AsyncParsableCommand {
         let env = try AppEnvironment(global)
         let (settings, mirror, lock) = try env.prepareRemoteRun()
         defer { withExtendedLifetime(lock) {} }
-        let report = try await PushCommand.push(env: env, settings: settings, mirror: mirror, dryRun: dryRun)
-        let queue = try await PushCommand.pushQueue(env: env, settings: settings, mirror: mirror, dryRun: dryRun)
+        let report: PushReport
+        let queue: SyncReport?
+        do {
+            report = try await PushCommand.push(env: env, settings: settings, mirror: mirror, dryRun: dryRun)
+            queue = try await PushCommand.pushQueue(env: env, settings: settings, mirror: mirror, dryRun: dryRun)
+        } catch {
+            if !dryRun { await env.alerterIfUsable()?.runEndedWithErrors(job: "push", failed: 1, errors: ["\(error)"], mirror: mirror) }
+            throw error
+        }
+        let failed = report.failed + (queue?.failed ?? 0)
+        if !dryRun && failed > 0 {
+            await env.alerterIfUsable()?.runEndedWithErrors(job: "push", failed: failed, errors: report.errors + (queue?.errors ?? []), mirror: mirror)
+        }
         if json {
             var doc = report.json.objectValue ?? []
             if let queue { doc.append(("sync_queue", queue.json)) }

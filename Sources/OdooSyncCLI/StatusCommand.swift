@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import OdooSyncCore
 import OdooSyncMirror
+import OdooSyncServe
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -88,6 +89,7 @@ struct StatusCommand: ParsableCommand {
                 ("local_edits", .object(edits)),
                 ("queue", .object(queue)),
                 ("open_conflicts", .int(try count("SELECT count(*) FROM conflicts WHERE status = 'open'"))),
+                ("webhook_deliveries", try WebhookDeliveries.counts(db)),
                 ("recent_activity", .array(recent)),
                 ("export", export),
             ])
@@ -121,6 +123,12 @@ struct StatusCommand: ParsableCommand {
                 let error = last["error"]?.stringValue.map { ": " + $0 } ?? ""
                 Output.print("Last export: \(last["status"]?.stringValue ?? "") at \(last["started_at"]?.stringValue ?? "")\(error)")
             }
+        }
+        let deliveries = (doc["webhook_deliveries"]?.objectValue ?? []).filter { !($0.1.objectValue ?? []).isEmpty }
+        if !deliveries.isEmpty {
+            Output.print("Webhook deliveries: " + deliveries.map { source, counts in
+                "\(source) " + (counts.objectValue ?? []).map { "\($0.0) \(n($0.1))" }.joined(separator: ", ")
+            }.joined(separator: "; "))
         }
         if let recent = doc["recent_activity"]?.arrayValue, !recent.isEmpty {
             Output.print("\nRecent activity:")

@@ -11,6 +11,7 @@ public struct ConfigFile: Sendable, Equatable {
     public static let secretKeys: Set<String> = [
         "odoo.api_key", "odoo.password", "plane.api_key", "supabase.db_url",
         "serve.plane_webhook_secret", "serve.odoo_webhook_secret", "serve.token", "alerts.slack_webhook_url",
+        "plane.webhook_secret", "odoo.webhook_secret",
     ]
 
     public init(values: [String: String] = [:], path: String? = nil) {

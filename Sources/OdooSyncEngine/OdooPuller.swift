@@ -303,7 +303,7 @@ public final class OdooPuller: @unchecked Sendable {
 
     /// Fetches a page and scans it once without writing: a truncated body fails here, inside
     /// the client's retry loop, before any transaction starts.
-    private func download(_ spec: ModelSpec, scanner: RecordScanner, domain: [JSONValue], order: String, limit: Int?,
+    func download(_ spec: ModelSpec, scanner: RecordScanner, domain: [JSONValue], order: String, limit: Int?,
                           referenceField: Int?) async throws -> RawPage {
         var kwargs: [(String, JSONValue)] = [("fields", .array(spec.fields.map(JSONValue.string))), ("order", .string(order))]
         if let limit { kwargs.append(("limit", .int(limit))) }
@@ -334,7 +334,7 @@ public final class OdooPuller: @unchecked Sendable {
     }
 
     /// Applies a downloaded page inside the caller's transaction.
-    private static func apply(
+    static func apply(
         _ page: RawPage, applier: PageApplier, db: Database, stats: inout ModelStats,
         handle: (Database, borrowing RecordView, Change) throws -> Outcome
     ) throws -> [PageRecord] {

@@ -1,0 +1,203 @@
+import Foundation
+import GRDB
+import Testing
+@testable import OdooEmulator
+@testable import OdooSyncCore
+import OdooSyncServe
+
+/// What happens around a delivery's processing: kill -9, restart, SIGTERM, alerts.
+@Suite(.serialized) struct ServeLifecycleTests {
+    /// A delivery acknowledged just before kill -9 is processed after the restart, and only once.
+    @Test func aDeliveryAcknowledgedBeforeKill9IsProcessedOnceAfterRestart() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let lead = try #require(try h.emulatorLeads().filter { $0.value.1 }.keys.sorted().first)
+        try await Task.sleep(nanoseconds: 1_100_000_000)
+        #expect(h.emulator.modify(model: "crm.lead", id: lead, values: ["probability": .double(64)]))
+        // Odoo answers slowly, so the worker is still inside its pull when the kill lands.
+        h.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 3000)]))
+        let serve = try await ServeProcess.start(h)
+        let requestsBefore = h.emulator.requestCount()
+        let id = "kill9-\(UUID().uuidString)"
+        let body = Deliveries.odoo(deliveryID: id, recordID: lead)
+        let answer = try await HTTP.send("POST", serve.base + "/webhooks/odoo", headers: Deliveries.odooHeaders(body, deliveryID: id), body: body)
+        #expect(answer.status == 200, "\(answer.text)")
+        try await waitUntil("the worker has asked Odoo") { h.emulator.requestCount() > requestsBefore }
+        let killed = await serve.kill9()
+        #expect(killed.status != 0)
+
+        let afterKill = try h.query { db in
+            try Row.fetchOne(db, sql: "SELECT status, processed_at FROM webhook_deliveries WHERE delivery_id = ?", arguments: [id])
+        }
+        #expect(afterKill?[0] == "received", "acknowledged means stored, even though it was never processed")
+        #expect(try h.query { db in try Double.fetchOne(db, sql: "SELECT probability FROM leads WHERE odoo_id = ?", arguments: [lead]) } != 64)
+
+        h.emulator.setFaults(.none)
+        let restarted = try await ServeProcess.start(h)
+        try await waitUntil("the stored delivery is processed after the restart") {
+            try h.query { db in try String.fetchOne(db, sql: "SELECT status FROM webhook_deliveries WHERE delivery_id = ?", arguments: [id]) } == "processed"
+        }
+        #expect(try h.query { db in try Double.fetchOne(db, sql: "SELECT probability FROM leads WHERE odoo_id = ?", arguments: [lead]) } == 64)
+        // A later delivery is processed after it (arrival order), and the first is not processed again.
+        let next = "after-\(UUID().uuidString)"
+        let nextBody = Deliveries.odoo(deliveryID: next, recordID: lead)
+        #expect(try await HTTP.send("POST", restarted.base + "/webhooks/odoo", headers: Deliveries.odooHeaders(nextBody, deliveryID: next), body: nextBody).status == 200)
+        try await waitUntil("the next delivery is processed") {
+            try h.query { db in try String.fetchOne(db, sql: "SELECT status FROM webhook_deliveries WHERE delivery_id = ?", arguments: [next]) } == "processed"
+        }
+        let stopped = await restarted.stop()
+        #expect(stopped.status == 0, "\(stopped.output)")
+        let processedMarks = try h.query { db in
+            try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM events, json_each(events.metadata, '$.delivery_ids') AS d
+                WHERE event_type = 'webhook_processed' AND d.value = ?
+                """, arguments: [id])
+        }
+        #expect(processedMarks == 1)
+    }
+
+    /// SIGTERM while a sync request is in flight: the request completes, then serve exits 0 and
+    /// accepts nothing more.
+    @Test func sigtermFinishesTheRequestInFlightThenExitsZero() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let serve = try await ServeProcess.start(h)
+        h.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 300)]))
+        let before = h.emulator.requestCount()
+        let inFlight = Task {
+            try await HTTP.send("POST", serve.base + "/?action=sync", headers: ["Authorization": "Bearer \(ServeProcess.token)"])
+        }
+        try await waitUntil("the sync has reached Odoo") { h.emulator.requestCount() > before }
+        kill(serve.running.process.processIdentifier, SIGTERM)
+        let answer = try await inFlight.value
+        #expect(answer.status == 200, "\(answer.text)")
+        #expect(answer.json["ok"] == .bool(true), "\(answer.text)")
+        let stopped = await serve.running.finish()
+        #expect(stopped.status == 0, "\(stopped.output)")
+        await #expect(throws: (any Error).self) {
+            _ = try await HTTP.send("GET", serve.base + "/healthz")
+        }
+        let run = try h.query { db in
+            try String.fetchOne(db, sql: "SELECT status FROM runs WHERE job_name = 'push odoo' ORDER BY started_at DESC LIMIT 1")
+        }
+        #expect(run == "success", "the sync's push ran to its end")
+    }
+
+    @Test func aFailingPushPostsAnAlertAndACleanOneDoesNot() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let receiver = AlertReceiver()
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let alertEnv = ["ODOOSYNC_ALERT_WEBHOOK_URL": receiver.url]
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let leads = try h.emulatorLeads().filter { $0.value.1 }.keys.sorted()
+
+        // Clean: one edit pushed, no alert.
+        #expect(try await h.run(["leads", "edit", String(leads[0]), "--probability", "33"]).status == 0)
+        let clean = try await h.run(["push"], extra: alertEnv)
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(receiver.received.isEmpty)
+
+        // Failing: a pipeline stage no Odoo stage maps to cannot be pushed.
+        #expect(try await h.run(["config", "set", "stage", "Nowhere Stage", "nowhere"]).status == 0)
+        #expect(try await h.run(["leads", "edit", String(leads[1]), "--stage", "nowhere"]).status == 0)
+        let failing = try await h.run(["push"], extra: alertEnv)
+        #expect(failing.status == 1, "\(failing.output)")
+        #expect(receiver.received.count == 1)
+        let text = receiver.received.first?["text"]?.stringValue ?? ""
+        #expect(text.contains("push odoo") && text.contains("1 error"), "\(text)")
+        #expect(text.contains("odoo_crm_\(leads[1])"), "\(text)")
+        #expect(!failing.output.contains(AlertReceiver.secretPath))
+        let events = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'alert_sent'") }
+        #expect(events == 1)
+    }
+
+    /// serve alerts when processing fails; an alert that cannot be delivered fails nothing.
+    @Test func serveAlertsWhenProcessingFailsAndAnUndeliverableAlertFailsNothing() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let receiver = AlertReceiver()
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        // Odoo is down: processing cannot succeed.
+        var env = ServeProcess.defaultEnvironment(h, extra: ["ODOOSYNC_ALERT_WEBHOOK_URL": receiver.url, "ODOOSYNC_RETRIES": "1"])
+        env["ODOO_URL"] = "http://127.0.0.1:9"
+        let serve = try await ServeProcess.start(h, environment: env)
+        let id = UUID().uuidString
+        let body = Deliveries.plane()
+        #expect(try await HTTP.send("POST", serve.base + "/webhooks/plane", headers: Deliveries.planeHeaders(body, deliveryID: id), body: body).status == 200)
+        try await waitUntil("an alert arrives") { !receiver.received.isEmpty }
+        let text = receiver.received.first?["text"]?.stringValue ?? ""
+        #expect(text.contains("serve webhooks"), "\(text)")
+        #expect(await serve.stop().status == 0)
+        let attempts = try h.query { db in
+            try Row.fetchOne(db, sql: "SELECT status, attempts, last_error FROM webhook_deliveries WHERE delivery_id = ?", arguments: [id])
+        }
+        #expect((attempts?[1] as Int? ?? 0) >= 1, "the failed attempt is counted for a retry")
+
+        // The alert receiver is gone: serve keeps receiving, and says the alert was not delivered.
+        await receiver.stop()
+        let again = try await ServeProcess.start(h, environment: env)
+        let second = UUID().uuidString
+        #expect(try await HTTP.send("POST", again.base + "/webhooks/plane", headers: Deliveries.planeHeaders(body, deliveryID: second), body: body).status == 200)
+        try await waitUntil("the failed alert is recorded") {
+            try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'alert_failed'") ?? 0 } > 0
+        }
+        let health = try await HTTP.send("GET", again.base + "/healthz")
+        #expect(health.status == 200)
+        let stopped = await again.stop()
+        #expect(stopped.status == 0, "\(stopped.output)")
+        #expect(!stopped.output.contains(AlertReceiver.secretPath))
+        #expect(stopped.stderr.contains("alert not delivered"))
+    }
+
+    /// Another process (here: this test) opening and closing the mirror while serve runs must
+    /// not take the write-ahead log away from it: serve's batches once dropped SQLite's file
+    /// locks by closing a descriptor of the mirror, and the next outside connection to close
+    /// then deleted the log under the server, losing acknowledged deliveries.
+    @Test func anotherProcessOpeningTheMirrorLosesNothing() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let lead = try #require(try h.emulatorLeads().keys.sorted().first)
+        let serve = try await ServeProcess.start(h)
+        // Deliveries keep coming (and batches keep being processed) while a read-write
+        // connection, as sqlite3 or any viewer opens, is opened and closed again and again.
+        let base = serve.base
+        let sender = Task { () -> [String] in
+            var ids: [String] = []
+            for _ in 0..<300 {
+                let id = UUID().uuidString
+                let body = Deliveries.odoo(deliveryID: id, recordID: lead)
+                let answer = try await HTTP.send("POST", base + "/webhooks/odoo", headers: Deliveries.odooHeaders(body, deliveryID: id), body: body)
+                if answer.status == 200 { ids.append(id) }
+                try await Task.sleep(nanoseconds: 5_000_000)
+            }
+            return ids
+        }
+        var outsideReads = 0
+        while outsideReads < 2000 {
+            let outside = try DatabaseQueue(path: h.dbPath)
+            _ = try await outside.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries") }
+            outsideReads += 1
+            try await Task.sleep(nanoseconds: 2_000_000)
+            if outsideReads % 50 == 0, try h.query({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries") }) ?? 0 >= 300 { break }
+        }
+        let ids = try await sender.value
+        #expect(ids.count == 300)
+        try await waitUntil("everything is processed") {
+            try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE status = 'received'") } == 0
+        }
+        let stopped = await serve.stop()
+        #expect(stopped.status == 0, "\(stopped.output)")
+        let (integrity, stored) = try h.query { db in
+            (try String.fetchOne(db, sql: "PRAGMA integrity_check"),
+             try Set(String.fetchAll(db, sql: "SELECT delivery_id FROM webhook_deliveries")))
+        }
+        #expect(integrity == "ok")
+        #expect(stored == Set(ids), "every acknowledged delivery is still there")
+    }
+}
