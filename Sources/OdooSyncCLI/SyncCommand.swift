@@ -4,6 +4,7 @@ import OdooClient
 import OdooSyncCore
 import OdooSyncEngine
 import OdooSyncMirror
+import OdooSyncServe
 import PlaneClient
 
 struct SyncCommand: AsyncParsableCommand {
@@ -32,7 +33,16 @@ struct SyncCommand: AsyncParsableCommand {
         let mirror = try env.openMirror()
         let lock = try env.lockMirror()
         defer { withExtendedLifetime(lock) {} }
-        let report = try await SyncCommand.sync(env: env, odooSettings: odooSettings, planeSettings: planeSettings, mirror: mirror, full: full)
+        let report: SyncReport
+        do {
+            report = try await SyncCommand.sync(env: env, odooSettings: odooSettings, planeSettings: planeSettings, mirror: mirror, full: full)
+        } catch {
+            await env.alerterIfUsable()?.runEndedWithErrors(job: "sync", failed: 1, errors: [Redactor.shared.redact("\(error)")], mirror: mirror)
+            throw error
+        }
+        if report.failed > 0 {
+            await env.alerterIfUsable()?.runEndedWithErrors(job: "sync", failed: report.failed, errors: report.errors, mirror: mirror)
+        }
         if json {
             Output.json(report.json)
         } else {

@@ -108,7 +108,7 @@ import OdooSyncServe
         #expect(failing.status == 1, "\(failing.output)")
         #expect(receiver.received.count == 1)
         let text = receiver.received.first?["text"]?.stringValue ?? ""
-        #expect(text.contains("push odoo") && text.contains("1 error"), "\(text)")
+        #expect(text.contains("push") && text.contains("1 error"), "\(text)")
         #expect(text.contains("odoo_crm_\(leads[1])"), "\(text)")
         #expect(!failing.output.contains(AlertReceiver.secretPath))
         let events = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'alert_sent'") }

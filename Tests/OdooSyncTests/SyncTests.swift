@@ -265,4 +265,23 @@ import Testing
         try await h.sync()
         #expect(h.planeIssue(a.plane)?["name"]?.stringValue == "Refused rename")
     }
+
+    /// A sync run that ends with a failed item posts a short alert; a clean one posts nothing.
+    @Test func aSyncWithFailuresPostsAnAlert() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        let receiver = AlertReceiver()
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        let alert = ["ODOOSYNC_ALERT_WEBHOOK_URL": receiver.url]
+        try await h.sync(alert)
+        #expect(receiver.received.isEmpty, "a clean run posts nothing")
+        #expect(try await h.run(["config", "set", "sync.max_attempts", "1"]).status == 0)
+        let pair = try h.somePair(0)
+        #expect(h.odoo.emulator.modify(model: "project.task", id: pair.odoo, values: ["name": .string(String(repeating: "z", count: 300))]))
+        try await h.sync(alert, expectStatus: 1)
+        #expect(receiver.received.count == 1)
+        let text = receiver.received.first?["text"]?.stringValue ?? ""
+        #expect(text.contains("sync") && text.contains("255"), "\(text)")
+    }
 }
