@@ -772,7 +772,8 @@ struct RecordScannerTests {
 
 // MARK: - Random JSON generation
 
-private struct SplitMix64: RandomNumberGenerator {
+/// A small seeded generator for reproducible test randomness (shared by the test suites).
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

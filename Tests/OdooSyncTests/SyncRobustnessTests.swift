@@ -84,7 +84,7 @@ import Testing
         // Slow writes on both sides so that kills land between remote creates and their bookkeeping.
         h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.latency(milliseconds: 15)], methods: ["POST", "PATCH"]))
         h.odoo.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 15)], onlyPaths: ["/json/2/project.task/load", "/json/2/project.task/write"]))
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var killed = 0
         for trial in 0..<6 {
             if trial == 3 {
@@ -124,7 +124,7 @@ import Testing
         let h = try await SyncHarness.start()
         defer { Task { await h.stop() } }
         try await h.sync()
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let priorities = ["urgent", "high", "medium", "low", "none"]
         var created: [String] = []
         for round in 0..<3 {
@@ -177,18 +177,5 @@ import Testing
             // A later rename may have replaced the name on both sides; never on one side only.
             #expect(inPlane == inOdoo && inPlane <= 1, "\(name): \(inPlane) in Plane, \(inOdoo) in Odoo")
         }
-    }
-}
-
-/// A small seeded generator for reproducible test randomness.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
