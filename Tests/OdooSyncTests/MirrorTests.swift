@@ -125,4 +125,22 @@ import OdooSyncEngine
         let map = try Mirror(path: dir.appendingPathComponent("m.sqlite").path).priorityMap()
         #expect(map[odoo] == priority)
     }
+
+    /// The run lock keeps one descriptor of the mirror for the process (closing one would drop
+    /// SQLite's POSIX locks) and still excludes a second holder in the same process.
+    @Test func theRunLockExcludesASecondHolderAndKeepsItsDescriptor() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("m.sqlite").path
+        _ = try Mirror(path: path)
+        var first: RunLock? = try RunLock(path: path, timeout: 0.1)
+        #expect(throws: MirrorError.self) { _ = try RunLock(path: path, timeout: 0.2) }
+        first = nil
+        _ = first
+        let second = try RunLock(path: path, timeout: 0.2)
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter { entry in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + entry)) == path
+        }
+        #expect(open.count >= 1, "the lock's descriptor stays open")
+        withExtendedLifetime(second) {}
+    }
 }
