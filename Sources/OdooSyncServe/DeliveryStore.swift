@@ -37,11 +37,11 @@ enum DeliveryStore {
     /// delivery_id) index decides, so two copies racing in one batch are still stored once.
     static func store(_ db: Database, _ delivery: IncomingDelivery, now: String) throws -> Outcome {
         try db.cachedStatement(sql: """
-            INSERT INTO webhook_deliveries (source, delivery_id, event, action, body, status, received_at)
-            VALUES (?, ?, ?, ?, ?, 'received', ?)
+            INSERT INTO webhook_deliveries (source, delivery_id, event, action, record_id, body, status, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'received', ?)
             ON CONFLICT (source, delivery_id) DO NOTHING
             """).execute(arguments: [delivery.source.rawValue, delivery.deliveryID, delivery.event, delivery.action,
-                                     delivery.body, now])
+                                     delivery.recordID, delivery.body, now])
         if db.changesCount == 1 { return .stored }
         try Mirror.appendEvent(db, runID: nil, level: .info, category: delivery.source.category, type: "webhook_duplicate",
                                message: "\(delivery.source.rawValue) delivery \(delivery.deliveryID) was received before; acknowledged and ignored",
@@ -74,9 +74,7 @@ enum DeliveryStore {
     static func due(_ db: Database, _ kind: Kind, now: String, limit: Int) throws -> [StoredDelivery] {
         let filter = kind == .odooLeads ? "source = 'odoo' AND event = 'crm.lead'" : "NOT (source = 'odoo' AND event = 'crm.lead')"
         return try Row.fetchAll(db, sql: """
-            SELECT id, source, delivery_id, event, action, attempts,
-                   CASE source WHEN 'odoo' THEN CAST(json_extract(CAST(body AS TEXT), '$.record_id') AS TEXT)
-                               ELSE json_extract(CAST(body AS TEXT), '$.data.id') END
+            SELECT id, source, delivery_id, event, action, attempts, record_id
             FROM webhook_deliveries
             WHERE status = 'received' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND \(filter)
             ORDER BY id LIMIT ?

@@ -71,7 +71,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
                 prune()
             }
             // Work is spaced: a burst of deliveries becomes a targeted pull every quarter
-            // second and a sync run every second, not one per commit, so deliveries naming the
+            // second and a sync run every few seconds, not one per commit, so deliveries naming the
             // same record are settled together and the intake keeps the CPU it needs. One run
             // settles every delivery stored before it starts, however many.
             let now = Date()
@@ -191,8 +191,14 @@ final class DeliveryWorker: Service, @unchecked Sendable {
                 let summary = try await trigger.sync(reason: .deliveries(others.map(\.reference)))
                 // A pull may have turned automatic checkpoints back on for itself.
                 try? Checkpointer.disableAutomatic(on: mirror)
-                try await mirror.db.write { db in
-                    try DeliveryStore.markProcessed(db, others, runID: runID, how: "a sync run")
+                // The run's effects are already committed, so the marks may be split: a
+                // burst's ten thousand marks in one transaction held the write lock long
+                // enough to stall every request behind it.
+                for start in stride(from: 0, to: others.count, by: 1000) {
+                    let chunk = Array(others[start..<min(start + 1000, others.count)])
+                    try await mirror.db.write { db in
+                        try DeliveryStore.markProcessed(db, chunk, runID: runID, how: "a sync run")
+                    }
                 }
                 processed += others.count
                 if summary.failed > 0 {

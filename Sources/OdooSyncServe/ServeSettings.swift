@@ -22,7 +22,9 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
     public var batchLimit: Int
     /// Seconds a sync request or a batch waits for another odoosync process's run.
     public var busyTimeout: TimeInterval
-    /// Seconds between the end of one sync run for deliveries and the start of the next.
+    /// Seconds between the end of one sync run for deliveries and the start of the next. A
+    /// sync run reads both remotes, and Plane allows 60 requests a minute per key: runs every
+    /// few seconds, each settling all the deliveries that arrived meanwhile, stay within it.
     public var syncInterval: TimeInterval
     /// Seconds between targeted pulls for lead deliveries (a burst about one lead is one pull).
     public var leadInterval: TimeInterval = 0.25
@@ -34,7 +36,7 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
     public init(host: String = "127.0.0.1", port: Int = ServeSettings.defaultPort, planeWebhookSecret: String? = nil,
                 odooWebhookSecret: String? = nil, token: String? = nil, maxBodyBytes: Int = 1 << 20, retryBase: TimeInterval = 30,
                 maxAttempts: Int = 5, batchLimit: Int = 1000, busyTimeout: TimeInterval = 10, keepDays: Double = 30,
-                syncInterval: TimeInterval = 1) {
+                syncInterval: TimeInterval = 5) {
         self.host = host
         self.port = port
         self.planeWebhookSecret = planeWebhookSecret
@@ -90,7 +92,7 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
         }
         settings.retryBase = try number("ODOOSYNC_SERVE_RETRY_SECONDS", "serve.retry_seconds", default: 30, minimum: 0)
         settings.maxAttempts = Int(try number("ODOOSYNC_SERVE_ATTEMPTS", "serve.attempts", default: 5, minimum: 1))
-        settings.syncInterval = try number("ODOOSYNC_SERVE_SYNC_INTERVAL", "serve.sync_interval", default: 1, minimum: 0)
+        settings.syncInterval = try number("ODOOSYNC_SERVE_SYNC_INTERVAL", "serve.sync_interval", default: 5, minimum: 0)
         settings.keepDays = try number("ODOOSYNC_SERVE_KEEP_DAYS", "serve.keep_days", default: 30, minimum: 1)
         return settings
     }

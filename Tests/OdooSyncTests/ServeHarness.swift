@@ -27,7 +27,8 @@ final class ServeProcess: @unchecked Sendable {
 
     static func defaultEnvironment(_ h: EmulatorHarness, extra: [String: String] = [:]) -> [String: String] {
         var env = h.environment(extra: ["PLANE_WEBHOOK_SECRET": planeSecret, "ODOO_WEBHOOK_SECRET": odooSecret,
-                                        "ODOOSYNC_SERVE_TOKEN": token, "ODOOSYNC_SERVE_RETRY_SECONDS": "0.2"])
+                                        "ODOOSYNC_SERVE_TOKEN": token, "ODOOSYNC_SERVE_RETRY_SECONDS": "0.2",
+                                        "ODOOSYNC_SERVE_SYNC_INTERVAL": "0.2"])
         for (k, v) in extra { env[k] = v }
         return env
     }
