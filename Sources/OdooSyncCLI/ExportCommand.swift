@@ -130,10 +130,10 @@ final class ExportProgress: Sendable {
     }
 
     func show(_ rows: Int) {
-        FileHandle.standardError.write(Data("\r\u{1B}[Kexport: \(rows) rows sent".utf8))
+        Output.write(Data("\r\u{1B}[Kexport: \(rows) rows sent".utf8), to: .standardError)
     }
 
     func finish() {
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        Output.write(Data("\r\u{1B}[K".utf8), to: .standardError)
     }
 }

@@ -5,11 +5,21 @@ import OdooSyncEngine
 /// One renderer for every list: aligned text on a terminal, JSON or CSV for scripts.
 enum Output {
     static func print(_ text: String) {
-        FileHandle.standardOutput.write(Data((Redactor.shared.redact(text) + "\n").utf8))
+        write(Data((Redactor.shared.redact(text) + "\n").utf8), to: .standardOutput)
     }
 
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((Redactor.shared.redact(text) + "\n").utf8))
+        write(Data((Redactor.shared.redact(text) + "\n").utf8), to: .standardError)
+    }
+
+    /// A reader that went away (`odoosync leads | head -1`) ends the run quietly, as a closed
+    /// pipe ends any Unix tool; `FileHandle.write(_:)` would trap on that error instead.
+    static func write(_ data: Data, to handle: FileHandle) {
+        do {
+            try handle.write(contentsOf: data)
+        } catch {
+            exit(0)
+        }
     }
 
     static func json(_ value: JSONValue) {
@@ -66,10 +76,10 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
 
     func progress(model: String, done: Int, total: Int?) {
         let text = total.map { "\(model): \(done)/\($0) records" } ?? "\(model): \(done) records"
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        Output.write(Data("\r\u{1B}[K\(text)".utf8), to: .standardError)
     }
 
     func finished(model: String) {
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        Output.write(Data("\r\u{1B}[K".utf8), to: .standardError)
     }
 }

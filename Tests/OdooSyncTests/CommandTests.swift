@@ -80,6 +80,18 @@ import Testing
         #expect(try JSONValue.parse(show.stdout)["priority_map"]?["1"]?.stringValue == "low")
     }
 
+    /// `odoosync sql ... | head -1`: the reader goes away; odoosync ends quietly with status 0
+    /// (not killed by SIGPIPE, not trapped in FileHandle.write).
+    @Test func aClosedPipeEndsOutputQuietly() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let script = "\"$0\" sql 'select * from leads' --db \"$1\" | head -1 > /dev/null; echo \"status=${PIPESTATUS[0]}\""
+        let result = try await CLI.run(["-c", script, TestPaths.binary, h.dbPath], executable: "/bin/bash")
+        #expect(result.stdout.contains("status=0"), "\(result.output)")
+        #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
+    }
+
     @Test func leadsListFiltersAndExports() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }

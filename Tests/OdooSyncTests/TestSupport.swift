@@ -43,8 +43,8 @@ struct ProcessResult {
 /// for the emulator would starve it.
 enum CLI {
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
-                    timeout: TimeInterval = 300) async throws -> ProcessResult {
-        let running = try start(arguments, environment: environment, in: directory)
+                    timeout: TimeInterval = 300, executable: String = TestPaths.binary) async throws -> ProcessResult {
+        let running = try start(arguments, environment: environment, in: directory, executable: executable)
         let process = running.process
         let watchdog = Task {
             try await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
