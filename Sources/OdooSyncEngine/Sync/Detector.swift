@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import OdooSyncCore
 import OdooSyncMirror
+import PlaneClient
 
 /// Change detection for one sync run, inside the detection transaction.
 struct Detector {
@@ -437,8 +438,8 @@ struct Detector {
         if !clashes.isEmpty {
             var winner = config.strategy
             if winner == .latestWins {
-                let planeDate = Translation.parseTime(planeTime) ?? .distantPast
-                let odooDate = Translation.parseTime(odooTime) ?? .distantPast
+                let planeDate = planeTime.flatMap(PlaneTime.date) ?? .distantPast
+                let odooDate = odooTime.flatMap(Timestamp.parseOdoo) ?? .distantPast
                 winner = odooDate > planeDate ? .odooWins : .planeWins
             }
             switch winner {

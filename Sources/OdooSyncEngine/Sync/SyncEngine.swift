@@ -172,8 +172,11 @@ public final class SyncEngine: @unchecked Sendable {
     }
 
     static func fieldsDict(_ text: String?) -> [String: JSONValue] {
-        guard let text, let object = (try? JSONValue.parse(text))?.objectValue else { return [:] }
-        return Dictionary(object, uniquingKeysWith: { _, last in last })
+        fieldsDict(object: text.flatMap { try? JSONValue.parse($0) })
+    }
+
+    static func fieldsDict(object value: JSONValue?) -> [String: JSONValue] {
+        Dictionary(value?.objectValue ?? [], uniquingKeysWith: { _, last in last })
     }
 
     static func fieldsJSON(_ fields: [String: JSONValue]) -> JSONValue {
@@ -291,8 +294,8 @@ public final class SyncEngine: @unchecked Sendable {
             planeProject = payload["plane_project"]?.stringValue
             odooProject = payload["odoo_project"]?.intValue
             key = payload["key"]?.stringValue
-            fields = SyncEngine.fieldsDict(payload["fields"]?.serialized)
-            sourceValues = SyncEngine.fieldsDict(payload["source_values"]?.serialized)
+            fields = SyncEngine.fieldsDict(object: payload["fields"])
+            sourceValues = SyncEngine.fieldsDict(object: payload["source_values"])
             priority = row["priority"]
         }
     }
@@ -311,8 +314,8 @@ public final class SyncEngine: @unchecked Sendable {
             var merged = item
             let operation: String = row[3]
             if operation == "create" && item.operation == "update" { merged.operation = "create" }
-            var fields = fieldsDict(payload["fields"]?.serialized)
-            var source = fieldsDict(payload["source_values"]?.serialized)
+            var fields = fieldsDict(object: payload["fields"])
+            var source = fieldsDict(object: payload["source_values"])
             fields.merge(item.fields) { _, new in new }
             source.merge(item.sourceValues) { _, new in new }
             merged.fields = fields

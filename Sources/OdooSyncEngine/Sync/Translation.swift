@@ -173,17 +173,4 @@ struct Translation: Sendable {
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
-
-    /// Plane's ISO-8601 with any offset, or Odoo's naive UTC text, as a Date.
-    static func parseTime(_ text: String?) -> Date? {
-        guard let text, !text.isEmpty else { return nil }
-        if let odoo = Timestamp.parseOdoo(text), !text.contains("+"), !text.hasSuffix("Z"), text.count <= 26, !text.contains("T") {
-            return odoo
-        }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text) ?? Timestamp.parseOdoo(text)
-    }
 }
