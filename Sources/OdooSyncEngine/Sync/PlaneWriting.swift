@@ -12,12 +12,6 @@ public protocol PlaneWriting: Sendable {
     func archiveProject(projectID: String) async throws
     /// The project's states (for projects created in this run, which the mirror has not pulled yet).
     func states(projectID: String) async throws -> [JSONValue]
-    /// The calls made so far, for `--dry-run` and the log ("PATCH /api/v1/...").
-    var describesCalls: Bool { get }
-}
-
-public extension PlaneWriting {
-    var describesCalls: Bool { false }
 }
 
 /// Scope of a sync run: which projects take part, and where visibility issues go.

@@ -339,7 +339,7 @@ public final class SyncEngine: @unchecked Sendable {
 
     /// Carries out the due queue items, highest priority first. With `dryRun`, prints the calls
     /// and changes nothing, here or remotely.
-    public func push(dryRun: Bool, includeNotDue: Bool = false) async throws {
+    public func push(dryRun: Bool) async throws {
         cachedTranslation = nil
         cachedConfigs = nil
         if !dryRun {
@@ -353,7 +353,7 @@ public final class SyncEngine: @unchecked Sendable {
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM sync_queue WHERE status = 'pending' AND (? OR next_attempt_at IS NULL OR next_attempt_at <= ?)
                 ORDER BY priority DESC, created_at, id
-                """), arguments: [includeNotDue || dryRun, now])
+                """), arguments: [dryRun, now])
         }
         var previousPriority: Int?
         for row in rows {
