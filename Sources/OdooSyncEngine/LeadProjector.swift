@@ -117,6 +117,17 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
 
     private var forgotten: Set<Int> = []
 
+    /// Odoo stage name as received -> slug. A pull sees a handful of stage names a hundred
+    /// thousand times; normalising each one through Foundation cost more than the lead's insert.
+    private var slugByName: [String: String?] = [:]
+
+    private func slug(forOdooStage name: String) -> String? {
+        if let known = slugByName[name] { return known }
+        let slug = stageMap.slug(forOdooStage: name)
+        slugByName[name] = .some(slug)
+        return slug
+    }
+
     static func openEdits(_ db: Database, forgetting: Set<Int>) throws -> [Int: (editID: Int, base: String?, status: String)] {
         var edits: [Int: (editID: Int, base: String?, status: String)] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, odoo_id, base_write_date, status FROM local_edits WHERE status IN ('pending', 'conflict')")) {
@@ -139,7 +150,7 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         let stagePair = view.many2one(F.stage)
         var stage: String? = nil
         if let stagePair {
-            stage = stageMap.slug(forOdooStage: stagePair.name)
+            stage = slug(forOdooStage: stagePair.name)
             if stage == nil && !unmappedStages.contains(stagePair.name) && unmappedInAttempt.insert(stagePair.name).inserted {
                 try Mirror.appendEvent(db, runID: runID, level: .warn, type: "unmapped_stage",
                                        message: "Odoo stage \"\(stagePair.name)\" has no pipeline stage; leads in it keep stage NULL until you run `odoosync config set stage \"\(stagePair.name)\" <slug>`",
@@ -275,7 +286,8 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         let existing: Row?
         if let email {
             existing = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT id, first_name, last_name, phone FROM contacts WHERE customer_id = ? AND lower(email) = lower(?)
+                SELECT id, first_name, last_name, phone FROM contacts
+                WHERE customer_id = ? AND lower(email) = lower(?) AND email IS NOT NULL
                 """), arguments: [customerID, email])
         } else {
             existing = try Row.fetchOne(db.cachedStatement(sql: """
@@ -362,9 +374,9 @@ enum Conflicts {
 /// (it runs for every pulled lead).
 enum HTMLText {
     static func plain(_ html: String) -> String? {
+        if html.isEmpty { return nil }
         guard html.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) else {
-            let trimmed = html.trimmingCharacters(in: .whitespacesAndNewlines)
-            return trimmed.isEmpty ? nil : trimmed
+            return trimmedOrNil(html)
         }
         var out = ""
         out.reserveCapacity(html.utf8.count)
@@ -410,7 +422,17 @@ enum HTMLText {
             if c == "<" { inTag = true } else if c == "&" { inEntity = true } else { out.append(c) }
         }
         if inEntity { out.append("&" + entity) }
-        let trimmed = out.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? nil : trimmed
+        return trimmedOrNil(out)
+    }
+
+    /// The text without leading and trailing whitespace (Unicode's, as Foundation's
+    /// `.whitespacesAndNewlines`), nil when nothing is left. Scans scalars from both ends
+    /// instead of going through NSString, which dominated the pull's profile.
+    static func trimmedOrNil(_ text: String) -> String? {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return nil }
+        guard let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return nil }
+        if first == scalars.startIndex && scalars.index(after: last) == scalars.endIndex { return text }
+        return String(scalars[first...last])
     }
 }

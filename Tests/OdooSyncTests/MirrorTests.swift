@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import OdooSyncEngine
+@testable import OdooSyncEngine
 @testable import OdooSyncMirror
 @testable import OdooSyncCore
 
@@ -142,5 +142,21 @@ import OdooSyncEngine
         }
         #expect(open.count >= 1, "the lock's descriptor stays open")
         withExtendedLifetime(second) {}
+    }
+}
+
+/// Odoo html descriptions as the plain text of the ERP's `description` column.
+@Suite struct DescriptionTextTests {
+    @Test(arguments: [
+        ("", nil),
+        (" \n\t ", nil),
+        ("\u{00A0}Call back Monday\n", "Call back Monday"),
+        ("already plain", "already plain"),
+        ("<p>Quote sent</p><p>Fish &amp; chips</p>", "Quote sent\nFish & chips"),
+        ("<p>\u{00A0}</p>", nil),
+        ("<p>A&nbsp;B</p>\n", "A B"),
+    ] as [(String, String?)])
+    func plainText(_ html: String, _ expected: String?) {
+        #expect(HTMLText.plain(html) == expected)
     }
 }
