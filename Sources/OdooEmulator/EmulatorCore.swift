@@ -31,6 +31,7 @@ final class EmulatorCore: @unchecked Sendable {
     private var eligibleRequests = 0
     private var faultsInjected = 0
     private var requests = 0
+    private var callsByMethod: [String: Int] = [:]
     private var recorded: [RecordedWrite] = []
     private var clock: (@Sendable () -> Date)?
     private var publicURL = "http://127.0.0.1:8069"
@@ -149,6 +150,10 @@ final class EmulatorCore: @unchecked Sendable {
     }
 
     var requestCount: Int { locked { requests } }
+
+    func countCall(model: String, method: String) { locked { callsByMethod[model + "." + method, default: 0] += 1 } }
+
+    func callCount(model: String, method: String) -> Int { locked { callsByMethod[model + "." + method] ?? 0 } }
 
     func record(_ write: RecordedWrite) { locked { recorded.append(write) } }
 

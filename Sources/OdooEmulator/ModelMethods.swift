@@ -50,6 +50,7 @@ extension EmulatorCore {
     }
 
     func execute(_ call: ModelCall, caller: Caller) throws -> MethodResult {
+        countCall(model: call.model, method: call.method)
         switch resolve(model: call.model, method: call.method) {
         case .unknownModel:
             throw OdooError.userError("Object \(call.model) doesn't exist")

@@ -65,6 +65,11 @@ public final class OdooEmulator: Sendable {
         core.requestCount
     }
 
+    /// Calls received of one model method (`crm.lead`, `search`).
+    public func requestCount(model: String, method: String) -> Int {
+        core.callCount(model: model, method: method)
+    }
+
     /// Replaces the clock used for write_date and relative domain dates (nil: system clock).
     public func setClock(_ clock: (@Sendable () -> Date)?) {
         core.setClock(clock)

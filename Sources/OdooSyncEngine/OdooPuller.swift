@@ -186,7 +186,7 @@ public final class OdooPuller: @unchecked Sendable {
             if since == nil {
                 // The model was empty when the pass began; nothing more to catch up on.
                 progress?.finished(model: spec.name)
-                stats.deleted = try await detectDeletions(spec, restrictTo: ids)
+                stats.deleted = try await detectDeletions(spec, restrictTo: ids, thorough: true)
                 try finishModel(spec, stats: stats, started: modelStarted, full: true)
                 return stats
             }
@@ -242,7 +242,7 @@ public final class OdooPuller: @unchecked Sendable {
         }
         progress?.finished(model: spec.name)
 
-        stats.deleted = try await detectDeletions(spec, restrictTo: ids)
+        stats.deleted = try await detectDeletions(spec, restrictTo: ids, thorough: didFullPass)
         try finishModel(spec, stats: stats, started: modelStarted, full: didFullPass)
         return stats
     }
@@ -422,9 +422,15 @@ public final class OdooPuller: @unchecked Sendable {
     /// Deletes leave no trace in Odoo: compare the ids the server still has with ours. The ids
     /// are walked in bounded slices so a model of any size never holds its whole id list (the
     /// full list of 100k leads, decoded, cost more memory than the rest of the pull).
-    private func detectDeletions(_ spec: ModelSpec, restrictTo ids: [Int]?) async throws -> Int {
+    ///
+    /// An incremental pull first compares counts: Odoo's ids only grow, so when the server has
+    /// as many records up to the mirror's largest id as the mirror has live ones, nothing was
+    /// deleted, and one `search_count` replaces a walk over every id (six requests for 100k
+    /// leads). A full pull always walks.
+    private func detectDeletions(_ spec: ModelSpec, restrictTo ids: [Int]?, thorough: Bool) async throws -> Int {
         let slice = pageSize * 20
         var gone = 0
+        if ids == nil, !thorough, try await nothingDeleted(spec, walkLongerThan: slice) { return 0 }
         if let ids {
             let sorted = ids.sorted()
             for start in stride(from: 0, to: sorted.count, by: slice) {
@@ -443,6 +449,23 @@ public final class OdooPuller: @unchecked Sendable {
             guard let upper else { return gone }
             after = upper
         }
+    }
+
+    /// True when the counts prove no deletion; false when they differ or when the walk would
+    /// take one request anyway (a model of at most `walkLongerThan` live records).
+    private func nothingDeleted(_ spec: ModelSpec, walkLongerThan slice: Int) async throws -> Bool {
+        let name = spec.name
+        let local = try mirror.read { db in
+            try Row.fetchOne(db, sql: "SELECT count(*), max(odoo_id) FROM odoo_records WHERE model = ? AND deleted = 0",
+                             arguments: [name])
+        }
+        guard let local, let largest: Int = local[1] else { return false }
+        let live: Int = local[0]
+        guard live > slice else { return false }
+        let value = try await client.call(OdooCall(model: spec.name, method: "search_count",
+                                                   args: [("domain", .array(spec.domain + [["id", "<=", .int(largest)]]))],
+                                                   context: context))
+        return value.intValue == live
     }
 
     private enum Candidates {

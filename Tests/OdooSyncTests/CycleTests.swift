@@ -192,12 +192,17 @@ import Testing
     }
 
     /// Deletion detection walks the ids in slices (20 pages' worth); deletes on either side of
-    /// a slice boundary, and after the last full slice, must all be found.
+    /// a slice boundary, and after the last full slice, must all be found. When the counts say
+    /// nothing was deleted, the walk is skipped.
     @Test func deletesAreFoundAcrossIDSlices() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
         #expect(try await h.run(["config", "set", "pull.page_size", "5"]).status == 0)  // slices of 100 ids
         #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let searchesBefore = h.emulator.requestCount(model: "crm.lead", method: "search")
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        #expect(h.emulator.requestCount(model: "crm.lead", method: "search") == searchesBefore,
+                "an unchanged re-pull should not walk the ids")
         let ids = try h.emulatorLeads().keys.sorted()
         try #require(ids.count > 250)
         let doomed = [ids[0], ids[99], ids[100], ids[101], ids[199], ids[ids.count - 1]]
