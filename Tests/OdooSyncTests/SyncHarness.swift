@@ -12,10 +12,10 @@ struct SyncHarness {
 
     static let planeFixtures = TestPaths.repoRoot.appendingPathComponent("fixtures/plane")
 
-    static func start(rateLimit: Int? = nil) async throws -> SyncHarness {
+    static func start(rateLimit: Int? = nil, window: Int = 1) async throws -> SyncHarness {
         let odoo = try await EmulatorHarness.start()
         let plane = try PlaneEmulator(fixtures: planeFixtures)
-        plane.setRateLimit(rateLimit, window: 1)
+        plane.setRateLimit(rateLimit, window: window)
         let port = try await plane.start()
         return SyncHarness(odoo: odoo, plane: plane, planePort: port)
     }
