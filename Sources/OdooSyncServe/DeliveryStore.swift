@@ -35,14 +35,19 @@ enum DeliveryStore {
 
     /// Stores a verified delivery unless its id was seen before. The unique (source,
     /// delivery_id) index decides, so two copies racing in one batch are still stored once.
+    /// The body goes to a table of its own, so the row whose state changes stays small.
     static func store(_ db: Database, _ delivery: IncomingDelivery, now: String) throws -> Outcome {
         try db.cachedStatement(sql: """
-            INSERT INTO webhook_deliveries (source, delivery_id, event, action, record_id, body, status, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'received', ?)
+            INSERT INTO webhook_deliveries (source, delivery_id, event, action, record_id, status, received_at)
+            VALUES (?, ?, ?, ?, ?, 'received', ?)
             ON CONFLICT (source, delivery_id) DO NOTHING
             """).execute(arguments: [delivery.source.rawValue, delivery.deliveryID, delivery.event, delivery.action,
-                                     delivery.recordID, delivery.body, now])
-        if db.changesCount == 1 { return .stored }
+                                     delivery.recordID, now])
+        if db.changesCount == 1 {
+            try db.cachedStatement(sql: "INSERT INTO webhook_delivery_bodies (delivery, body) VALUES (?, ?)")
+                .execute(arguments: [db.lastInsertedRowID, delivery.body])
+            return .stored
+        }
         try Mirror.appendEvent(db, runID: nil, level: .info, category: delivery.source.category, type: "webhook_duplicate",
                                message: "\(delivery.source.rawValue) delivery \(delivery.deliveryID) was received before; acknowledged and ignored",
                                component: "serve",
@@ -122,9 +127,10 @@ enum DeliveryStore {
         }
     }
 
-    /// Forgets processed deliveries received before `cutoff`. A delivery id must be remembered
-    /// only as long as its sender may repeat it (Plane retries for a few hours), and bodies add
-    /// up; failed deliveries are kept for whoever investigates them.
+    /// Forgets processed deliveries received before `cutoff` (their bodies go with them). A
+    /// delivery id must be remembered only as long as its sender may repeat it (Plane retries
+    /// for a few hours), and bodies add up; failed deliveries are kept for whoever investigates
+    /// them.
     static func prune(_ db: Database, receivedBefore cutoff: String) throws -> Int {
         try db.execute(sql: "DELETE FROM webhook_deliveries WHERE status = 'processed' AND received_at < ?", arguments: [cutoff])
         return db.changesCount

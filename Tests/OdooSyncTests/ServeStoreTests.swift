@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+import Testing
+import OdooSyncCore
+@testable import OdooSyncMirror
+@testable import OdooSyncServe
+
+/// What the worker writes about deliveries, on a mirror file without a server.
+struct ServeStoreTests {
+    static func incoming(_ id: String, source: WebhookSource = .plane, event: String = "issue", record: String? = nil) -> IncomingDelivery {
+        IncomingDelivery(source: source, deliveryID: id, event: event, action: "updated", recordID: record ?? "r-\(id)",
+                         body: Data("{\"id\": \"\(id)\", \"pad\": \"\(String(repeating: "p", count: 2000))\"}".utf8))
+    }
+
+    static func mirror() throws -> Mirror {
+        try Mirror(path: TestPaths.temporaryDirectory().appendingPathComponent("m.sqlite").path)
+    }
+
+    static func due(_ mirror: Mirror) throws -> [StoredDelivery] {
+        try mirror.read { db in try DeliveryStore.due(db, .others, now: "9999", limit: 1000) }
+    }
+
+    /// A mirror whose deliveries were stored with their bodies inline (migration 006) keeps
+    /// every body once they move to a table of their own.
+    @Test func bodiesStoredBeforeTheyMovedAreKept() throws {
+        let path = try TestPaths.temporaryDirectory().appendingPathComponent("old.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        var migrator = DatabaseMigrator()
+        for file in EmbeddedSchema.files where file.name < "007" {
+            migrator.registerMigration(String(file.name.dropLast(4))) { db in try db.execute(sql: file.sql) }
+        }
+        try migrator.migrate(queue)
+        let body = Data("{\"event\": \"issue\"}".utf8)
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO webhook_deliveries (source, delivery_id, event, action, body, status, received_at, record_id)
+                VALUES ('plane', 'old-1', 'issue', 'updated', ?, 'received', '2026-01-01T00:00:00.000Z', 'x')
+                """, arguments: [body])
+        }
+        try queue.close()
+
+        let mirror = try Mirror(path: path)
+        let (kept, columns) = try mirror.read { db in
+            (try Data.fetchOne(db, sql: """
+                SELECT body FROM webhook_delivery_bodies JOIN webhook_deliveries ON id = delivery WHERE delivery_id = 'old-1'
+                """),
+             try db.columns(in: "webhook_deliveries").map(\.name))
+        }
+        #expect(kept == body)
+        #expect(!columns.contains("body"), "the row whose state changes no longer carries the body")
+        #expect(try Self.due(mirror).map(\.deliveryID) == ["old-1"])
+    }
+}
