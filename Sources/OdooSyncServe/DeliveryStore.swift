@@ -127,12 +127,16 @@ enum DeliveryStore {
         }
     }
 
-    /// Forgets processed deliveries received before `cutoff` (their bodies go with them). A
-    /// delivery id must be remembered only as long as its sender may repeat it (Plane retries
-    /// for a few hours), and bodies add up; failed deliveries are kept for whoever investigates
-    /// them.
-    static func prune(_ db: Database, receivedBefore cutoff: String) throws -> Int {
-        try db.execute(sql: "DELETE FROM webhook_deliveries WHERE status = 'processed' AND received_at < ?", arguments: [cutoff])
+    /// Forgets up to `limit` processed deliveries received before `cutoff` (their bodies go
+    /// with them). A delivery id must be remembered only as long as its sender may repeat it
+    /// (Plane retries for a few hours), and bodies add up; failed deliveries are kept for
+    /// whoever investigates them. Returns how many were forgotten: fewer than `limit` means
+    /// none is left.
+    static func prune(_ db: Database, receivedBefore cutoff: String, limit: Int) throws -> Int {
+        try db.execute(sql: """
+            DELETE FROM webhook_deliveries WHERE id IN (
+                SELECT id FROM webhook_deliveries WHERE status = 'processed' AND received_at < ? ORDER BY id LIMIT ?)
+            """, arguments: [cutoff, limit])
         return db.changesCount
     }
 

@@ -15,8 +15,12 @@ import ServiceLifecycle
 /// `SyncTrigger` in one run per batch, and marked once that run returns; a run repeated after
 /// a crash in between is harmless, because pull and push are idempotent. Pending lead edits are
 /// pushed after a targeted pull. A failed batch is retried with backoff, then marked failed.
+///
+/// Its writes about deliveries outside a pull's transaction go through the intake's writer
+/// (see `DeliveryIntake`).
 final class DeliveryWorker: Service, @unchecked Sendable {
     private let mirror: Mirror
+    private let intake: DeliveryIntake
     private let settings: ServeSettings
     private let trigger: any SyncTrigger
     private let client: OdooClient
@@ -24,13 +28,19 @@ final class DeliveryWorker: Service, @unchecked Sendable {
     private let alerts: AlertThrottle
     private let logger: Logger
     private let redact: @Sendable (String) -> String
-    private let wakeup = Wakeup()
+    private let wakeup: Wakeup
     private let stopLock = NSLock()
     private var stopping = false
 
-    init(mirror: Mirror, settings: ServeSettings, trigger: any SyncTrigger, client: OdooClient, gate: RunGate,
-         alerter: Alerter, logger: Logger, redact: @escaping @Sendable (String) -> String) {
+    /// Deliveries marked per transaction of bookkeeping: a slice rides in one of the intake's
+    /// group commits, and adds a millisecond or two to it.
+    static let bookkeepingSlice = 500
+
+    init(mirror: Mirror, intake: DeliveryIntake, wakeup: Wakeup, settings: ServeSettings, trigger: any SyncTrigger,
+         client: OdooClient, gate: RunGate, alerter: Alerter, logger: Logger, redact: @escaping @Sendable (String) -> String) {
         self.mirror = mirror
+        self.intake = intake
+        self.wakeup = wakeup
         self.settings = settings
         self.trigger = trigger
         self.client = client
@@ -39,9 +49,6 @@ final class DeliveryWorker: Service, @unchecked Sendable {
         self.logger = logger
         self.redact = redact
     }
-
-    /// New deliveries are in the mirror: look now rather than at the next timer.
-    func wake() { wakeup.signal() }
 
     private var isStopping: Bool { stopLock.withLock { stopping } }
 
@@ -68,7 +75,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
         while !isStopping && !Task.isCancelled {
             if Date().timeIntervalSince(lastPrune) > 6 * 3600 {
                 lastPrune = Date()
-                prune()
+                await prune()
             }
             // Work is spaced: a burst of deliveries becomes a targeted pull every quarter
             // second and a sync run every few seconds, not one per commit, so deliveries naming the
@@ -130,14 +137,26 @@ final class DeliveryWorker: Service, @unchecked Sendable {
         }
     }
 
-    private func prune() {
+    /// Forgets old processed deliveries, a thousand per transaction on the intake's writer, so
+    /// that a month's worth never holds the write lock in one go.
+    private func prune() async {
         let cutoff = Timestamp.iso(Date().addingTimeInterval(-settings.keepDays * 86400))
+        var removed = 0
         do {
-            let removed = try mirror.write { db in try DeliveryStore.prune(db, receivedBefore: cutoff) }
-            if removed > 0 { logger.info("old deliveries forgotten", metadata: ["count": "\(removed)"]) }
+            while !isStopping {
+                let slice = RemovedCount()
+                try await intake.bookkeep { db in slice.value = try DeliveryStore.prune(db, receivedBefore: cutoff, limit: 1000) }
+                removed += slice.value
+                if slice.value < 1000 { break }
+            }
         } catch {
             logger.warning("cannot forget old deliveries", metadata: ["error": "\(error)"])
         }
+        if removed > 0 { logger.info("old deliveries forgotten", metadata: ["count": "\(removed)"]) }
+    }
+
+    private final class RemovedCount: @unchecked Sendable {
+        var value = 0
     }
 
     static func secondsUntil(_ iso: String?, atMost limit: TimeInterval) -> TimeInterval {
@@ -180,7 +199,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
                 failedItems += pushFailed
                 errors += pushErrors
             } catch {
-                errors.append(failAttempt(leads, error: error, runID: runID))
+                errors.append(await failAttempt(leads, error: error, runID: runID))
                 failedItems += leads.count
             }
         }
@@ -191,14 +210,11 @@ final class DeliveryWorker: Service, @unchecked Sendable {
                 let summary = try await trigger.sync(reason: .deliveries(others.map(\.reference)))
                 // A pull may have turned automatic checkpoints back on for itself.
                 try? Checkpointer.disableAutomatic(on: mirror)
-                // The run's effects are already committed, so the marks may be split: a
-                // burst's ten thousand marks in one transaction held the write lock long
-                // enough to stall every request behind it.
-                for start in stride(from: 0, to: others.count, by: 1000) {
-                    let chunk = Array(others[start..<min(start + 1000, others.count)])
-                    try await mirror.db.write { db in
-                        try DeliveryStore.markProcessed(db, chunk, runID: runID, how: "a sync run")
-                    }
+                // The run's effects are already committed, so the marks may be split, and
+                // each slice rides in one of the intake's commits.
+                for start in stride(from: 0, to: others.count, by: Self.bookkeepingSlice) {
+                    let slice = Array(others[start..<min(start + Self.bookkeepingSlice, others.count)])
+                    try await intake.bookkeep { db in try DeliveryStore.markProcessed(db, slice, runID: runID, how: "a sync run") }
                 }
                 processed += others.count
                 if summary.failed > 0 {
@@ -208,7 +224,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
                 logger.info("deliveries processed", metadata: ["count": "\(others.count)", "how": "sync run",
                                                                "sync.failed": "\(summary.failed)"])
             } catch {
-                errors.append(failAttempt(others, error: error, runID: runID))
+                errors.append(await failAttempt(others, error: error, runID: runID))
                 failedItems += others.count
             }
         }
@@ -238,23 +254,30 @@ final class DeliveryWorker: Service, @unchecked Sendable {
         }
     }
 
-    /// Counts a failed attempt for each delivery and returns the line for the alert.
-    private func failAttempt(_ deliveries: [StoredDelivery], error: Error, runID: String) -> String {
+    /// Counts a failed attempt for each delivery, in slices on the intake's writer, and
+    /// returns the line for the alert.
+    private func failAttempt(_ deliveries: [StoredDelivery], error: Error, runID: String) async -> String {
         // The error is kept in the mirror and may be alerted: secrets are scrubbed first.
         let message = redact("\(error)")
         let retryBase = settings.retryBase
         let maxAttempts = settings.maxAttempts
+        let totals = AttemptTotals()
         do {
-            let (retrying, failed) = try mirror.write { db in
-                let outcome = try DeliveryStore.markAttemptFailed(db, deliveries, error: message, runID: runID, retryBase: retryBase,
-                                                                  maxAttempts: maxAttempts)
+            for start in stride(from: 0, to: deliveries.count, by: Self.bookkeepingSlice) {
+                let slice = Array(deliveries[start..<min(start + Self.bookkeepingSlice, deliveries.count)])
+                try await intake.bookkeep { db in
+                    let (retrying, failed) = try DeliveryStore.markAttemptFailed(db, slice, error: message, runID: runID,
+                                                                                retryBase: retryBase, maxAttempts: maxAttempts)
+                    totals.add(retrying: retrying, failed: failed)
+                }
+            }
+            let (retrying, failed) = totals.value
+            try await intake.bookkeep { db in
                 try Mirror.appendEvent(db, runID: runID, level: .error, category: deliveries[0].source.category,
                                        type: "webhook_processing_failed",
                                        message: "Processing \(deliveries.count) webhook deliveries failed: \(message)",
                                        component: "serve",
-                                       metadata: ["deliveries": .int(deliveries.count), "retrying": .int(outcome.retrying),
-                                                  "failed": .int(outcome.failed)])
-                return outcome
+                                       metadata: ["deliveries": .int(deliveries.count), "retrying": .int(retrying), "failed": .int(failed)])
             }
             logger.warning("deliveries not processed", metadata: ["count": "\(deliveries.count)", "retrying": "\(retrying)",
                                                                   "given_up": "\(failed)", "error": "\(message)"])
@@ -262,6 +285,18 @@ final class DeliveryWorker: Service, @unchecked Sendable {
             logger.error("cannot record a failed attempt", metadata: ["error": "\(error)"])
         }
         return "\(deliveries.count) webhook deliveries not processed: \(message)"
+    }
+
+    private final class AttemptTotals: @unchecked Sendable {
+        private let lock = NSLock()
+        private var retrying = 0, failed = 0
+        func add(retrying: Int, failed: Int) {
+            lock.withLock {
+                self.retrying += retrying
+                self.failed += failed
+            }
+        }
+        var value: (Int, Int) { lock.withLock { (retrying, failed) } }
     }
 }
 

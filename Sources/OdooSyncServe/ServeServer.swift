@@ -42,9 +42,10 @@ public struct ServeServer: Sendable {
         let checkpointer = Checkpointer(path: mirror.path, busyTimeout: mirror.busyTimeout, logger: logger)
         let gate = try RunGate(path: mirror.path)
         let client = OdooClient(settings: odoo, logger: logger)
-        let worker = DeliveryWorker(mirror: mirror, settings: settings, trigger: trigger, client: client, gate: gate,
-                                    alerter: alerter, logger: logger, redact: redact)
-        let intake = try DeliveryIntake(mirror: mirror) { worker.wake() }
+        let wakeup = Wakeup()
+        let intake = try DeliveryIntake(mirror: mirror) { wakeup.signal() }
+        let worker = DeliveryWorker(mirror: mirror, intake: intake, wakeup: wakeup, settings: settings, trigger: trigger,
+                                    client: client, gate: gate, alerter: alerter, logger: logger, redact: redact)
         let responder = ServeResponder(settings: settings, intake: intake, gate: gate, trigger: trigger,
                                        alerts: AlertThrottle(alerter: alerter), mirror: mirror, statusDocument: statusDocument,
                                        logger: logger, redact: redact)

@@ -50,4 +50,24 @@ struct ServeStoreTests {
         #expect(!columns.contains("body"), "the row whose state changes no longer carries the body")
         #expect(try Self.due(mirror).map(\.deliveryID) == ["old-1"])
     }
+
+    /// A processed delivery is forgotten with its body, a slice at a time; a received or
+    /// failed one is kept.
+    @Test func pruningForgetsProcessedDeliveriesAndTheirBodies() throws {
+        let mirror = try Self.mirror()
+        try mirror.write { db in
+            for i in 0..<5 { _ = try DeliveryStore.store(db, Self.incoming("p\(i)"), now: "2026-01-01T00:00:00.000Z") }
+        }
+        let stored = try Self.due(mirror)
+        try mirror.write { db in try DeliveryStore.markProcessed(db, Array(stored.prefix(4)), runID: nil, how: "a test") }
+        let first = try mirror.write { db in try DeliveryStore.prune(db, receivedBefore: "2027", limit: 3) }
+        let second = try mirror.write { db in try DeliveryStore.prune(db, receivedBefore: "2027", limit: 3) }
+        #expect(first == 3 && second == 1)
+        let (rows, bodies) = try mirror.read { db in
+            (try String.fetchAll(db, sql: "SELECT delivery_id FROM webhook_deliveries"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_delivery_bodies"))
+        }
+        #expect(rows == ["p4"])
+        #expect(bodies == 1)
+    }
 }
