@@ -30,6 +30,9 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
     public var leadInterval: TimeInterval = 0.25
     /// Days a processed delivery is remembered (for de-duplication) before it is deleted.
     public var keepDays: Double
+    /// How much lower the worker thread's scheduling priority is than the requests' (a nice
+    /// increment, Linux): acknowledgements first, processing with what is left.
+    public var workerNiceness: Int32 = 5
 
     public static let defaultPort = 8787
 

@@ -1,0 +1,161 @@
+import Foundation
+import GRDB
+import Logging
+import OdooSyncCore
+import OdooSyncEngine
+import OdooSyncMirror
+
+/// One batch of deliveries: what settles them, and what becomes of each.
+extension DeliveryWorker {
+    /// What a batch did, for its `runs` row and the alert.
+    struct BatchOutcome {
+        var processed = 0
+        var failedItems = 0
+        var errors: [String] = []
+    }
+
+    /// One batch, one `runs` row.
+    func process(leads: [StoredDelivery], others: [StoredDelivery]) async {
+        let started = Date()
+        let count = leads.count + others.count
+        let runID: String
+        do {
+            runID = try mirror.startRun(job: "serve webhooks", metadata: ["deliveries": .int(count)])
+        } catch {
+            logger.error("cannot start a run", metadata: ["error": "\(error)"])
+            return
+        }
+        var outcome = BatchOutcome()
+        if !leads.isEmpty {
+            defer { leadPullEnded() }
+            await settleLeads(leads, runID: runID, into: &outcome)
+        }
+        if !others.isEmpty {
+            defer { syncEnded() }
+            await settleOthers(others, runID: runID, into: &outcome)
+        }
+
+        let millis = Int(Date().timeIntervalSince(started) * 1000)
+        try? mirror.finishRun(id: runID, status: outcome.errors.isEmpty ? "success" : "failed", processed: outcome.processed,
+                              failed: outcome.failedItems,
+                              metadata: ["deliveries": .int(count), "processed": .int(outcome.processed), "ms": .int(millis),
+                                         "errors": .array(outcome.errors.prefix(20).map(JSONValue.string))])
+        if !outcome.errors.isEmpty {
+            await alerts.alert(job: "serve webhooks", failed: outcome.failedItems, errors: outcome.errors, mirror: mirror)
+        }
+    }
+
+    /// A targeted pull of the leads the deliveries name, marked processed in the pull's own
+    /// transaction.
+    private func settleLeads(_ leads: [StoredDelivery], runID: String, into outcome: inout BatchOutcome) async {
+        let ids = leads.compactMap { $0.recordID.flatMap(Int.init) }
+        do {
+            let puller = try OdooPuller(mirror: mirror, client: client, runID: runID, logger: logger)
+            let report = try await puller.pullLeads(ids: ids) { db, _ in
+                try DeliveryStore.markProcessed(db, leads, runID: runID, how: "a targeted pull")
+            }
+            outcome.processed += leads.count
+            let leadErrors = report.models.reduce(0) { $0 + $1.stats.errors }
+            if leadErrors > 0 {
+                outcome.failedItems += leadErrors
+                outcome.errors.append("\(leadErrors) lead(s) of a targeted pull could not be stored")
+            }
+            logger.info("deliveries processed", metadata: ["count": "\(leads.count)", "how": "targeted pull",
+                                                           "leads": "\(Set(ids).count)", "conflicts": "\(report.conflicts)"])
+            let (pushFailed, pushErrors) = await pushPendingEdits(runID: runID)
+            outcome.failedItems += pushFailed
+            outcome.errors += pushErrors
+        } catch {
+            await failed(leads, error: error, runID: runID, into: &outcome)
+        }
+    }
+
+    /// One sync run for the batch, then the marks, on the intake's writer in slices (the run's
+    /// effects are already committed, so the marks may be split).
+    private func settleOthers(_ others: [StoredDelivery], runID: String, into outcome: inout BatchOutcome) async {
+        do {
+            let summary = try await trigger.sync(reason: .deliveries(others.map(\.reference)))
+            // A pull may have turned automatic checkpoints back on for itself.
+            try? Checkpointer.disableAutomatic(on: mirror)
+            for start in stride(from: 0, to: others.count, by: Self.bookkeepingSlice) {
+                let slice = Array(others[start..<min(start + Self.bookkeepingSlice, others.count)])
+                try await intake.bookkeep { db in try DeliveryStore.markProcessed(db, slice, runID: runID, how: "a sync run") }
+            }
+            outcome.processed += others.count
+            if summary.failed > 0 {
+                outcome.failedItems += summary.failed
+                outcome.errors += summary.errors.isEmpty ? ["the sync run had \(summary.failed) failed item(s)"] : summary.errors
+            }
+            logger.info("deliveries processed", metadata: ["count": "\(others.count)", "how": "sync run",
+                                                           "sync.failed": "\(summary.failed)"])
+        } catch {
+            await failed(others, error: error, runID: runID, into: &outcome)
+        }
+    }
+
+    /// Pushes lead edits made offline, if there are any; a webhook run is also a sync run.
+    private func pushPendingEdits(runID: String) async -> (failed: Int, errors: [String]) {
+        do {
+            let pending = try mirror.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM local_edits WHERE status = 'pending'") ?? 0
+            }
+            guard pending > 0 else { return (0, []) }
+            let report = try await Pusher(mirror: mirror, client: client, runID: runID, logger: logger).push(dryRun: false)
+            return (report.failed, report.errors)
+        } catch {
+            let message = redact("push after the targeted pull failed: \(error)")
+            logger.error("push failed", metadata: ["error": "\(error)"])
+            return (1, [message])
+        }
+    }
+
+    /// A batch that could not be settled: each delivery's attempt is counted.
+    private func failed(_ deliveries: [StoredDelivery], error: Error, runID: String, into outcome: inout BatchOutcome) async {
+        // The error is kept in the mirror and may be alerted: secrets are scrubbed first.
+        let message = redact("\(error)")
+        outcome.failedItems += deliveries.count
+        outcome.errors.append("\(deliveries.count) webhook deliveries not processed: \(message)")
+        do {
+            try await recordFailedAttempts(deliveries, error: message, runID: runID)
+        } catch {
+            logger.error("cannot record a failed attempt", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Counts a failed attempt for each delivery, in slices on the intake's writer, and leaves
+    /// one event saying why.
+    private func recordFailedAttempts(_ deliveries: [StoredDelivery], error message: String, runID: String) async throws {
+        let retryBase = settings.retryBase, maxAttempts = settings.maxAttempts
+        let totals = AttemptTotals()
+        for start in stride(from: 0, to: deliveries.count, by: Self.bookkeepingSlice) {
+            let slice = Array(deliveries[start..<min(start + Self.bookkeepingSlice, deliveries.count)])
+            try await intake.bookkeep { db in
+                let (retrying, failed) = try DeliveryStore.markAttemptFailed(db, slice, error: message, runID: runID,
+                                                                            retryBase: retryBase, maxAttempts: maxAttempts)
+                totals.add(retrying: retrying, failed: failed)
+            }
+        }
+        let (retrying, failed) = totals.value
+        try await intake.bookkeep { db in
+            try Mirror.appendEvent(db, runID: runID, level: .error, category: deliveries[0].source.category,
+                                   type: "webhook_processing_failed",
+                                   message: "Processing \(deliveries.count) webhook deliveries failed: \(message)",
+                                   component: "serve",
+                                   metadata: ["deliveries": .int(deliveries.count), "retrying": .int(retrying), "failed": .int(failed)])
+        }
+        logger.warning("deliveries not processed", metadata: ["count": "\(deliveries.count)", "retrying": "\(retrying)",
+                                                              "given_up": "\(failed)", "error": "\(message)"])
+    }
+
+    private final class AttemptTotals: @unchecked Sendable {
+        private let lock = NSLock()
+        private var retrying = 0, failed = 0
+        func add(retrying: Int, failed: Int) {
+            lock.withLock {
+                self.retrying += retrying
+                self.failed += failed
+            }
+        }
+        var value: (Int, Int) { lock.withLock { (retrying, failed) } }
+    }
+}
