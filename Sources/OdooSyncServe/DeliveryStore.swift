@@ -140,13 +140,20 @@ enum DeliveryStore {
         return db.changesCount
     }
 
-    /// A failed attempt: the deliveries wait `base × 2^attempts` and are retried, up to
-    /// `maxAttempts`, after which they are `failed` with the error kept.
-    static func markAttemptFailed(_ db: Database, _ deliveries: [StoredDelivery], error: String, runID: String?,
+    /// A failed attempt at one delivery, and why.
+    struct FailedAttempt: Sendable {
+        let delivery: StoredDelivery
+        let error: String
+    }
+
+    /// Failed attempts: each delivery waits `base × 2^attempts` and is retried, up to
+    /// `maxAttempts`, after which it is `failed`. Its error is kept either way.
+    static func markAttemptFailed(_ db: Database, _ attempts: [FailedAttempt], runID: String?,
                                   retryBase: TimeInterval, maxAttempts: Int) throws -> (retrying: Int, failed: Int) {
         var retrying = 0, failed = 0
         let now = Date()
-        for delivery in deliveries {
+        for item in attempts {
+            let delivery = item.delivery, error = item.error
             let attempts = delivery.attempts + 1
             if attempts >= maxAttempts {
                 try db.execute(sql: """

@@ -45,23 +45,31 @@ extension DeliveryWorker {
         }
     }
 
-    /// A targeted pull of the leads the deliveries name, marked processed in the pull's own
-    /// transaction.
+    /// A targeted pull of the leads the deliveries name. Each delivery is marked in the pull's
+    /// transaction: processed, or, when its lead could not be stored, a failed attempt.
     private func settleLeads(_ leads: [StoredDelivery], runID: String, into outcome: inout BatchOutcome) async {
         let ids = leads.compactMap { $0.recordID.flatMap(Int.init) }
+        let retryBase = settings.retryBase, maxAttempts = settings.maxAttempts
         do {
             let puller = try OdooPuller(mirror: mirror, client: client, runID: runID, logger: logger)
-            let report = try await puller.pullLeads(ids: ids) { db, _ in
-                try DeliveryStore.markProcessed(db, leads, runID: runID, how: "a targeted pull")
+            let report = try await puller.pullLeads(ids: ids) { db, report in
+                let (settled, failed) = Self.settle(leads, failed: Self.failedLeads(report))
+                try DeliveryStore.markProcessed(db, settled, runID: runID, how: "a targeted pull")
+                _ = try DeliveryStore.markAttemptFailed(db, failed, runID: runID, retryBase: retryBase, maxAttempts: maxAttempts)
             }
-            outcome.processed += leads.count
+            let (settled, failed) = Self.settle(leads, failed: Self.failedLeads(report))
+            outcome.processed += settled.count
             let leadErrors = report.models.reduce(0) { $0 + $1.stats.errors }
             if leadErrors > 0 {
                 outcome.failedItems += leadErrors
                 outcome.errors.append("\(leadErrors) lead(s) of a targeted pull could not be stored")
             }
-            logger.info("deliveries processed", metadata: ["count": "\(leads.count)", "how": "targeted pull",
+            logger.info("deliveries processed", metadata: ["count": "\(settled.count)", "how": "targeted pull",
                                                            "leads": "\(Set(ids).count)", "conflicts": "\(report.conflicts)"])
+            if !failed.isEmpty {
+                logger.warning("deliveries not processed", metadata: ["count": "\(failed.count)", "how": "targeted pull",
+                                                                      "error": "\(failed[0].error)"])
+            }
             let (pushFailed, pushErrors) = await pushPendingEdits(runID: runID)
             outcome.failedItems += pushFailed
             outcome.errors += pushErrors
@@ -70,26 +78,50 @@ extension DeliveryWorker {
         }
     }
 
-    /// One sync run for the batch, then the marks, on the intake's writer in slices (the run's
-    /// effects are already committed, so the marks may be split).
+    /// One sync run for the batch, then the marks, on the intake's writer in slices: processed,
+    /// or a failed attempt for a delivery whose record the run could not store.
     private func settleOthers(_ others: [StoredDelivery], runID: String, into outcome: inout BatchOutcome) async {
         do {
             let summary = try await trigger.sync(reason: .deliveries(others.map(\.reference)))
             // A pull may have turned automatic checkpoints back on for itself.
             try? Checkpointer.disableAutomatic(on: mirror)
-            for start in stride(from: 0, to: others.count, by: Self.bookkeepingSlice) {
-                let slice = Array(others[start..<min(start + Self.bookkeepingSlice, others.count)])
+            let (settled, failed) = Self.settle(others, failed: summary.failedRecords)
+            for start in stride(from: 0, to: settled.count, by: Self.bookkeepingSlice) {
+                let slice = Array(settled[start..<min(start + Self.bookkeepingSlice, settled.count)])
                 try await intake.bookkeep { db in try DeliveryStore.markProcessed(db, slice, runID: runID, how: "a sync run") }
             }
-            outcome.processed += others.count
+            if !failed.isEmpty { try await recordFailedAttempts(failed, runID: runID) }
+            outcome.processed += settled.count
             if summary.failed > 0 {
                 outcome.failedItems += summary.failed
                 outcome.errors += summary.errors.isEmpty ? ["the sync run had \(summary.failed) failed item(s)"] : summary.errors
             }
-            logger.info("deliveries processed", metadata: ["count": "\(others.count)", "how": "sync run",
+            logger.info("deliveries processed", metadata: ["count": "\(settled.count)", "how": "sync run",
                                                            "sync.failed": "\(summary.failed)"])
         } catch {
             await failed(others, error: error, runID: runID, into: &outcome)
+        }
+    }
+
+    /// The deliveries settled, and those naming a record that failed, each with its reason.
+    static func settle(_ deliveries: [StoredDelivery], failed records: [FailedRecord])
+        -> (settled: [StoredDelivery], failed: [DeliveryStore.FailedAttempt]) {
+        guard !records.isEmpty else { return (deliveries, []) }
+        var settled: [StoredDelivery] = []
+        var failed: [DeliveryStore.FailedAttempt] = []
+        for delivery in deliveries {
+            if let record = records.first(where: { $0.names(delivery) }) {
+                failed.append(DeliveryStore.FailedAttempt(delivery: delivery, error: record.reason))
+            } else {
+                settled.append(delivery)
+            }
+        }
+        return (settled, failed)
+    }
+
+    private static func failedLeads(_ report: PullReport) -> [FailedRecord] {
+        report.models.filter { $0.name == "crm.lead" }.flatMap(\.stats.failures).map {
+            FailedRecord(source: .odoo, entity: "crm.lead", recordID: String($0.id), reason: $0.reason)
         }
     }
 
@@ -109,42 +141,46 @@ extension DeliveryWorker {
         }
     }
 
-    /// A batch that could not be settled: each delivery's attempt is counted.
+    /// A batch that could not be settled at all: each delivery's attempt is counted.
     private func failed(_ deliveries: [StoredDelivery], error: Error, runID: String, into outcome: inout BatchOutcome) async {
         // The error is kept in the mirror and may be alerted: secrets are scrubbed first.
         let message = redact("\(error)")
         outcome.failedItems += deliveries.count
         outcome.errors.append("\(deliveries.count) webhook deliveries not processed: \(message)")
         do {
-            try await recordFailedAttempts(deliveries, error: message, runID: runID)
+            try await recordFailedAttempts(deliveries.map { DeliveryStore.FailedAttempt(delivery: $0, error: message) }, runID: runID,
+                                           batchError: message)
         } catch {
             logger.error("cannot record a failed attempt", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Counts a failed attempt for each delivery, in slices on the intake's writer, and leaves
-    /// one event saying why.
-    private func recordFailedAttempts(_ deliveries: [StoredDelivery], error message: String, runID: String) async throws {
+    /// Counts a failed attempt for each delivery, in slices on the intake's writer; a batch
+    /// that failed as a whole also leaves one event saying why.
+    private func recordFailedAttempts(_ attempts: [DeliveryStore.FailedAttempt], runID: String, batchError: String? = nil) async throws {
         let retryBase = settings.retryBase, maxAttempts = settings.maxAttempts
         let totals = AttemptTotals()
-        for start in stride(from: 0, to: deliveries.count, by: Self.bookkeepingSlice) {
-            let slice = Array(deliveries[start..<min(start + Self.bookkeepingSlice, deliveries.count)])
+        for start in stride(from: 0, to: attempts.count, by: Self.bookkeepingSlice) {
+            let slice = Array(attempts[start..<min(start + Self.bookkeepingSlice, attempts.count)])
             try await intake.bookkeep { db in
-                let (retrying, failed) = try DeliveryStore.markAttemptFailed(db, slice, error: message, runID: runID,
-                                                                            retryBase: retryBase, maxAttempts: maxAttempts)
+                let (retrying, failed) = try DeliveryStore.markAttemptFailed(db, slice, runID: runID, retryBase: retryBase,
+                                                                            maxAttempts: maxAttempts)
                 totals.add(retrying: retrying, failed: failed)
             }
         }
-        let (retrying, failed) = totals.value
-        try await intake.bookkeep { db in
-            try Mirror.appendEvent(db, runID: runID, level: .error, category: deliveries[0].source.category,
-                                   type: "webhook_processing_failed",
-                                   message: "Processing \(deliveries.count) webhook deliveries failed: \(message)",
-                                   component: "serve",
-                                   metadata: ["deliveries": .int(deliveries.count), "retrying": .int(retrying), "failed": .int(failed)])
+        if let batchError {
+            let first = attempts[0].delivery
+            let (retrying, failed) = totals.value
+            try await intake.bookkeep { db in
+                try Mirror.appendEvent(db, runID: runID, level: .error, category: first.source.category, type: "webhook_processing_failed",
+                                       message: "Processing \(attempts.count) webhook deliveries failed: \(batchError)",
+                                       component: "serve",
+                                       metadata: ["deliveries": .int(attempts.count), "retrying": .int(retrying), "failed": .int(failed)])
+            }
         }
-        logger.warning("deliveries not processed", metadata: ["count": "\(deliveries.count)", "retrying": "\(retrying)",
-                                                              "given_up": "\(failed)", "error": "\(message)"])
+        let (retrying, failed) = totals.value
+        logger.warning("deliveries not processed", metadata: ["count": "\(attempts.count)", "retrying": "\(retrying)",
+                                                              "given_up": "\(failed)", "error": "\(attempts[0].error)"])
     }
 
     private final class AttemptTotals: @unchecked Sendable {

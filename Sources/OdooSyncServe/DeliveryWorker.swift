@@ -14,7 +14,8 @@ import ServiceLifecycle
 /// either both or neither. Everything else (Plane events, other Odoo models) is handed to the
 /// `SyncTrigger` in one run per batch, and marked once that run returns; a run repeated after
 /// a crash in between is harmless, because pull and push are idempotent. Pending lead edits are
-/// pushed after a targeted pull. A failed batch is retried with backoff, then marked failed.
+/// pushed after a targeted pull. A delivery whose record could not be stored, or whose whole
+/// batch failed, is retried with backoff, then marked failed.
 ///
 /// The worker runs on a `WorkerThread` of its own and makes its database calls synchronously
 /// there; its writes about deliveries outside a pull's transaction go through the intake's

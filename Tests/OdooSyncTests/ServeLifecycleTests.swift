@@ -85,6 +85,72 @@ import OdooSyncServe
         #expect(run == "success", "the sync's push ran to its end")
     }
 
+    /// A lead whose projection fails in a targeted pull: its delivery stays pending with the
+    /// error and is tried again (and processed once the lead can be stored), up to the attempt
+    /// limit, after which it is failed with the error kept; the other lead of the same batch is
+    /// processed at once.
+    @Test func aDeliveryWhoseLeadCannotBeStoredStaysPendingAndIsRetried() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let leads = try h.emulatorLeads().filter { $0.value.1 }.keys.sorted()
+        let (healthy, healing, broken) = (leads[0], leads[1], leads[2])
+        for (lead, probability) in [(healthy, 11.0), (healing, 22.0), (broken, 33.0)] {
+            #expect(h.emulator.modify(model: "crm.lead", id: lead, values: ["probability": .double(probability)]))
+        }
+        // The mirror refuses to store two of the leads, as a constraint would.
+        let writable = try DatabaseQueue(path: h.dbPath)
+        try await writable.write { db in
+            for lead in [healing, broken] {
+                for when in ["INSERT", "UPDATE"] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER refuse_\(lead)_\(when.lowercased()) BEFORE \(when) ON leads WHEN NEW.odoo_id = \(lead)
+                        BEGIN SELECT RAISE(ABORT, 'lead \(lead) refused by the test'); END
+                        """)
+                }
+            }
+        }
+        let env = ServeProcess.defaultEnvironment(h, extra: ["ODOOSYNC_SERVE_ATTEMPTS": "3"])
+        let serve = try await ServeProcess.start(h, environment: env)
+        var ids: [Int: String] = [:]
+        for lead in [healthy, healing, broken] {
+            let id = "lead-\(lead)-\(UUID().uuidString)"
+            ids[lead] = id
+            let body = Deliveries.odoo(deliveryID: id, recordID: lead)
+            #expect(try await HTTP.send("POST", serve.base + "/webhooks/odoo", headers: Deliveries.odooHeaders(body, deliveryID: id), body: body).status == 200)
+        }
+        func delivery(_ lead: Int) throws -> (status: String, attempts: Int, error: String?) {
+            let row = try h.query { db in
+                try Row.fetchOne(db, sql: "SELECT status, attempts, last_error FROM webhook_deliveries WHERE delivery_id = ?",
+                                 arguments: [ids[lead]])
+            }
+            return (row?[0] ?? "", row?[1] ?? -1, row?[2])
+        }
+        try await waitUntil("each lead has had its first attempt") {
+            try [healthy, healing, broken].allSatisfy { lead in
+                let d = try delivery(lead)
+                return d.status != "received" || d.attempts >= 1
+            }
+        }
+        #expect(try delivery(healthy).status == "processed")
+        let first = try delivery(healing)
+        #expect(first.status == "received", "not processed: its lead is not in the mirror")
+        #expect(first.attempts >= 1)
+        #expect(first.error?.contains("lead \(healing) refused by the test") == true, "\(first)")
+
+        try await writable.write { db in
+            for when in ["insert", "update"] { try db.execute(sql: "DROP TRIGGER refuse_\(healing)_\(when)") }
+        }
+        try await waitUntil("the healed lead's delivery is processed on a retry") { try delivery(healing).status == "processed" }
+        #expect(try h.query { db in try Double.fetchOne(db, sql: "SELECT probability FROM leads WHERE odoo_id = ?", arguments: [healing]) } == 22)
+        try await waitUntil("the broken lead's delivery is given up after three attempts") { try delivery(broken).status == "failed" }
+        let given = try delivery(broken)
+        #expect(given.attempts == 3)
+        #expect(given.error?.contains("lead \(broken) refused by the test") == true, "\(given)")
+        #expect(await serve.stop().status == 0)
+        try writable.close()
+    }
+
     @Test func aFailingPushPostsAnAlertAndACleanOneDoesNot() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }

@@ -70,4 +70,47 @@ struct ServeStoreTests {
         #expect(rows == ["p4"])
         #expect(bodies == 1)
     }
+
+    /// Deliveries naming a record the run could not store are the failed ones, each with its
+    /// record's reason; the rest are settled. Same id, other entity or source: not the same record.
+    @Test func aDeliveryIsFailedOnlyWhenItsOwnRecordFailed() {
+        func stored(_ id: Int64, _ source: WebhookSource, _ event: String, _ record: String) -> StoredDelivery {
+            StoredDelivery(rowID: id, source: source, deliveryID: "d\(id)", event: event, action: "write", recordID: record, attempts: 0)
+        }
+        let deliveries = [stored(1, .odoo, "project.task", "7"), stored(2, .odoo, "project.task", "8"),
+                          stored(3, .odoo, "crm.lead", "7"), stored(4, .plane, "issue", "7"), stored(5, .odoo, "project.task", "7")]
+        let failed = [FailedRecord(source: .odoo, entity: "project.task", recordID: "7", reason: "project.task 7 could not be stored")]
+        let (settled, attempts) = DeliveryWorker.settle(deliveries, failed: failed)
+        #expect(settled.map(\.rowID) == [2, 3, 4])
+        #expect(attempts.map(\.delivery.rowID) == [1, 5])
+        #expect(attempts.allSatisfy { $0.error == "project.task 7 could not be stored" })
+        #expect(DeliveryWorker.settle(deliveries, failed: []).settled == deliveries)
+    }
+
+    /// A failed attempt keeps the delivery pending with its own error and a later retry; the
+    /// last allowed attempt makes it `failed`, the error still kept.
+    @Test func failedAttemptsAreCountedUpToTheLimitWithTheirErrorsKept() throws {
+        let mirror = try Self.mirror()
+        try mirror.write { db in
+            _ = try DeliveryStore.store(db, Self.incoming("a"), now: "2026-01-01T00:00:00.000Z")
+            _ = try DeliveryStore.store(db, Self.incoming("b"), now: "2026-01-01T00:00:00.000Z")
+        }
+        for attempt in 1...3 {
+            let pending = try mirror.read { db in try DeliveryStore.due(db, .others, now: "9999", limit: 10) }
+            #expect(pending.count == 2, "attempt \(attempt)")
+            let outcome = try mirror.write { db in
+                try DeliveryStore.markAttemptFailed(db, pending.map { .init(delivery: $0, error: "error of \($0.deliveryID) #\(attempt)") },
+                                                    runID: nil, retryBase: 30, maxAttempts: 3)
+            }
+            #expect(outcome.retrying == (attempt < 3 ? 2 : 0) && outcome.failed == (attempt < 3 ? 0 : 2))
+            let waiting = try mirror.read { db in try DeliveryStore.due(db, .others, now: Timestamp.iso(Date()), limit: 10) }
+            #expect(waiting.isEmpty, "a retry waits for its time")
+        }
+        let rows = try mirror.read { db in
+            try Row.fetchAll(db, sql: "SELECT delivery_id, status, attempts, last_error FROM webhook_deliveries ORDER BY id")
+        }
+        #expect(rows.map { $0[1] as String } == ["failed", "failed"])
+        #expect(rows.map { $0[2] as Int } == [3, 3])
+        #expect(rows.map { $0[3] as String } == ["error of a #3", "error of b #3"])
+    }
 }
