@@ -12,6 +12,8 @@ extension DeliveryWorker {
         var processed = 0
         var failedItems = 0
         var errors: [String] = []
+        /// Deliveries left as they were because the server is stopping.
+        var leftForNextStart = 0
     }
 
     /// One batch, one `runs` row.
@@ -30,15 +32,16 @@ extension DeliveryWorker {
             defer { leadPullEnded() }
             await settleLeads(leads, runID: runID, into: &outcome)
         }
-        if !others.isEmpty {
+        if !others.isEmpty && outcome.leftForNextStart == 0 {
             defer { syncEnded() }
             await settleOthers(others, runID: runID, into: &outcome)
         }
 
         let millis = Int(Date().timeIntervalSince(started) * 1000)
-        try? mirror.finishRun(id: runID, status: outcome.errors.isEmpty ? "success" : "failed", processed: outcome.processed,
-                              failed: outcome.failedItems,
+        let status = outcome.leftForNextStart > 0 ? "cancelled" : outcome.errors.isEmpty ? "success" : "failed"
+        try? mirror.finishRun(id: runID, status: status, processed: outcome.processed, failed: outcome.failedItems,
                               metadata: ["deliveries": .int(count), "processed": .int(outcome.processed), "ms": .int(millis),
+                                         "left_for_next_start": .int(outcome.leftForNextStart),
                                          "errors": .array(outcome.errors.prefix(20).map(JSONValue.string))])
         if !outcome.errors.isEmpty {
             await alerts.alert(job: "serve webhooks", failed: outcome.failedItems, errors: outcome.errors, mirror: mirror)
@@ -141,8 +144,16 @@ extension DeliveryWorker {
         }
     }
 
-    /// A batch that could not be settled at all: each delivery's attempt is counted.
+    /// A batch that could not be settled at all. When the server is stopping (a shutdown that
+    /// ran out of time cancels the work under way), the deliveries are left exactly as they
+    /// were for the next start, no attempt counted; otherwise each one's attempt is counted.
     private func failed(_ deliveries: [StoredDelivery], error: Error, runID: String, into outcome: inout BatchOutcome) async {
+        if isStopping || Task.isCancelled {
+            outcome.leftForNextStart += deliveries.count
+            logger.warning("deliveries left stored for the next start", metadata: ["count": "\(deliveries.count)",
+                                                                                   "reason": "the server is stopping"])
+            return
+        }
         // The error is kept in the mirror and may be alerted: secrets are scrubbed first.
         let message = redact("\(error)")
         outcome.failedItems += deliveries.count

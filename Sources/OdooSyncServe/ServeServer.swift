@@ -10,8 +10,8 @@ import ServiceLifecycle
 ///
 /// SIGTERM and SIGINT shut it down gracefully, in order: the server stops accepting and
 /// finishes the requests in flight (each acknowledged delivery is already committed), then
-/// the worker finishes its batch. Deliveries stored but not yet processed wait in the mirror
-/// for the next start.
+/// the worker finishes its batch, all within `shutdownSeconds` (see `ShutdownDeadline`).
+/// Deliveries stored but not yet processed wait in the mirror for the next start.
 public struct ServeServer: Sendable {
     public let settings: ServeSettings
     public let mirror: Mirror
@@ -59,9 +59,16 @@ public struct ServeServer: Sendable {
                                                     backlog: 1024),
             onServerRunning: { channel in await listening(channel.localAddress?.port ?? port) },
             logger: serverLogger)
-        // Shutdown runs in reverse order: the server first, then the worker, then the checkpoints.
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [checkpointer, worker, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: serverLogger))
-        try await group.run()
+        let deadline = ShutdownDeadline(seconds: settings.shutdownSeconds, logger: logger)
+        // Shutdown runs in reverse order: the deadline is armed, the server stops, then the
+        // worker, then the checkpoints.
+        var configuration = ServiceGroupConfiguration(
+            services: [checkpointer, worker, app, deadline], gracefulShutdownSignals: [.sigterm, .sigint], logger: serverLogger)
+        configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(settings.shutdownSeconds * 1000))
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch is CancellationError where deadline.hasBegun {
+            // The shutdown's time ran out and the work under way was cancelled, as it should be.
+        }
     }
 }

@@ -85,6 +85,98 @@ import OdooSyncServe
         #expect(run == "success", "the sync's push ran to its end")
     }
 
+    /// SIGTERM while the worker waits on an Odoo that does not answer: serve still exits, 0,
+    /// within its shutdown time, says so, and leaves the delivery stored, no attempt counted;
+    /// the next start processes it.
+    @Test func sigtermWhileTheWorkerHangsExitsWithinTheShutdownTime() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let lead = try #require(try h.emulatorLeads().filter { $0.value.1 }.keys.sorted().first)
+        h.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 600_000)]))
+        let env = ServeProcess.defaultEnvironment(h, extra: ["ODOOSYNC_SERVE_SHUTDOWN_SECONDS": "1"])
+        let serve = try await ServeProcess.start(h, environment: env)
+        let before = h.emulator.requestCount()
+        let id = "hung-\(UUID().uuidString)"
+        let body = Deliveries.odoo(deliveryID: id, recordID: lead)
+        #expect(try await HTTP.send("POST", serve.base + "/webhooks/odoo", headers: Deliveries.odooHeaders(body, deliveryID: id), body: body).status == 200)
+        try await waitUntil("the worker is waiting on Odoo") { h.emulator.requestCount() > before }
+
+        let signalled = Date()
+        kill(serve.running.process.processIdentifier, SIGTERM)
+        // A bound for failure: without a deadline serve waits on Odoo for its 60 s timeout, five times.
+        let exited = Task { await serve.running.finish() }
+        let watchdog = Task {
+            try await Task.sleep(nanoseconds: 30_000_000_000)
+            serve.running.kill9()
+        }
+        let stopped = await exited.value
+        watchdog.cancel()
+        let seconds = Date().timeIntervalSince(signalled)
+        #expect(seconds < 15, "serve took \(Int(seconds)) s to stop")
+        #expect(stopped.status == 0, "\(stopped.output)")
+        #expect(stopped.stderr.contains("took longer than 1 s"), "\(stopped.stderr)")
+        let row = try h.query { db in
+            try Row.fetchOne(db, sql: "SELECT status, attempts FROM webhook_deliveries WHERE delivery_id = ?", arguments: [id])
+        }
+        #expect(row?[0] == "received", "left stored for the next start")
+        #expect(row?[1] == 0, "a shutdown is not the delivery's failed attempt")
+
+        h.emulator.setFaults(.none)
+        let restarted = try await ServeProcess.start(h)
+        try await waitUntil("the delivery is processed after the restart") {
+            try h.query { db in try String.fetchOne(db, sql: "SELECT status FROM webhook_deliveries WHERE delivery_id = ?", arguments: [id]) } == "processed"
+        }
+        #expect(await restarted.stop().status == 0)
+    }
+
+    /// Work that ignores cancellation (here a request waiting for a write lock another process
+    /// holds, with a two-minute busy timeout) does not keep serve alive either: it exits 0 a
+    /// few seconds after its shutdown time and says why; the request was never acknowledged.
+    @Test func sigtermWithARequestThatCannotBeCancelledStillExits() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let env = ServeProcess.defaultEnvironment(h, extra: ["ODOOSYNC_SERVE_SHUTDOWN_SECONDS": "1", "ODOOSYNC_BUSY_TIMEOUT": "120"])
+        let serve = try await ServeProcess.start(h, environment: env)
+        // Another process's write transaction, held longer than serve's shutdown may take.
+        let holder = try DatabaseQueue(path: h.dbPath)
+        let locked = DispatchSemaphore(value: 0)
+        let released = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? holder.write { db in
+                try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('test.lock', 'held')")
+                locked.signal()
+                Thread.sleep(forTimeInterval: 12)
+                throw CancellationError()  // rolled back
+            }
+            released.signal()
+        }.start()
+        locked.wait()
+        let id = "stuck-\(UUID().uuidString)"
+        let body = Deliveries.plane()
+        let base = serve.base
+        let inFlight = Task {
+            try await HTTP.send("POST", base + "/webhooks/plane", headers: Deliveries.planeHeaders(body, deliveryID: id), body: body)
+        }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let signalled = Date()
+        kill(serve.running.process.processIdentifier, SIGTERM)
+        let exited = Task { await serve.running.finish() }
+        let watchdog = Task {
+            try await Task.sleep(nanoseconds: 60_000_000_000)
+            serve.running.kill9()
+        }
+        let stopped = await exited.value
+        watchdog.cancel()
+        let seconds = Date().timeIntervalSince(signalled)
+        #expect(seconds < 10, "serve took \(Int(seconds)) s to stop")
+        #expect(stopped.status == 0, "\(stopped.output)")
+        #expect(stopped.stderr.contains("exiting 6 s after the stop signal"), "\(stopped.stderr)")
+        #expect((try? await inFlight.value)?.status != 200, "not stored, so not acknowledged")
+        await withCheckedContinuation { c in DispatchQueue.global().async { released.wait(); c.resume() } }
+        #expect(try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries") } == 0)
+    }
+
     /// A lead whose projection fails in a targeted pull: its delivery stays pending with the
     /// error and is tried again (and processed once the lead can be stored), up to the attempt
     /// limit, after which it is failed with the error kept; the other lead of the same batch is
