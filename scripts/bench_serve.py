@@ -9,8 +9,13 @@ Reports accepted deliveries/s, p50/p99 acknowledgement latency and serve's CPU t
 delivery (receiving and processing; the figure least disturbed by other work on the machine,
 whose 1-minute load average is printed beside it), then how long the worker took to process
 everything that was stored.
+
+The load generator checks itself: its own CPU share of one core during a run, and how late
+its event loop runs (p99 of the overshoot of a 1 ms timer ticking beside the clients). A
+generator near 100% of a core, or whose loop runs many milliseconds late, would be measuring
+itself rather than serve.
 """
-import asyncio, hashlib, hmac, json, os, pathlib, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, time, uuid
+import asyncio, hashlib, hmac, json, os, pathlib, resource, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, time, uuid
 
 PLANE_SECRET = "plane_wh_bench_secret_0123456789abcdef"
 ODOO_SECRET = "odoo_wh_bench_secret_0123456789abcdef"
@@ -67,9 +72,16 @@ async def load(port, requests, connections, rate=None):
     one is answered, which measures the most the server takes. Open loop (rate per second):
     delivery i is due at start + i/rate and its latency counts from then, so time spent
     queued behind a slow answer is counted too (no coordinated omission)."""
-    latencies, statuses = [], {}
+    latencies, statuses, lags = [], {}, []
     queue = list(reversed(list(enumerate(requests))))
     started = time.perf_counter()
+    done = asyncio.Event()
+
+    async def ticker():
+        while not done.is_set():
+            t = time.perf_counter()
+            await asyncio.sleep(0.001)
+            lags.append(time.perf_counter() - t - 0.001)
 
     async def client():
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -96,8 +108,17 @@ async def load(port, requests, connections, rate=None):
         finally:
             writer.close()
 
+    tick = asyncio.ensure_future(ticker())
     await asyncio.gather(*(client() for _ in range(connections)))
-    return time.perf_counter() - started, latencies, statuses
+    wall = time.perf_counter() - started
+    done.set()
+    await tick
+    return wall, latencies, statuses, lags
+
+
+def own_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cpu_seconds(pid):
@@ -166,10 +187,10 @@ def bench_serve(args):
             for (mode, rate, connections), i in ((m, i) for m in modes for i in range(args.repeat)):
                 count = args.deliveries if rate is None else max(1000, int(rate * args.open_seconds))
                 reqs = make_requests(kind, count, args.size, leads)
-                cpu0 = cpu_seconds(serve.pid)
+                cpu0, own0 = cpu_seconds(serve.pid), own_cpu_seconds()
                 log_start = (work / "serve.log").stat().st_size
-                wall, lat, statuses = asyncio.run(load(port, reqs, connections, rate))
-                cpu = cpu_seconds(serve.pid) - cpu0
+                wall, lat, statuses, lags = asyncio.run(load(port, reqs, connections, rate))
+                cpu, own = cpu_seconds(serve.pid) - cpu0, own_cpu_seconds() - own0
                 server = server_latencies(work / "serve.log", log_start)
                 ok = statuses.get(200, 0)
                 # Each run starts with nothing left to process, so one run's backlog does not
@@ -182,6 +203,7 @@ def bench_serve(args):
                              "server_p50_ms": round(percentile(server, 50), 2) if server else None,
                              "server_p99_ms": round(percentile(server, 99), 2) if server else None,
                              "serve_cpu_us_per_delivery": round(cpu / len(reqs) * 1e6), "load_avg_1m": os.getloadavg()[0],
+                             "client_cpu_pct": round(own / wall * 100), "client_loop_lag_p99_ms": round(percentile(lags, 99) * 1000, 2),
                              "processed_s_after_load": round(drained, 3), "run": i + 1})
         with sqlite3.connect(mirror, timeout=30) as db:
             total = db.execute("SELECT count(*) FROM webhook_deliveries").fetchone()[0]
@@ -202,12 +224,20 @@ def bench_serve(args):
 
 
 def median_rows(rows):
-    """One row per kind: the run with the median rate."""
+    """One row per kind and mode: the median of each figure over its runs, taken separately
+    (the run with the median rate of a fixed-rate mode says nothing about its p99), with
+    every run's rate and p99 kept beside it."""
     out = []
     for name in dict.fromkeys(r["name"] for r in rows):
-        runs = sorted((r for r in rows if r["name"] == name), key=lambda r: r["accepted_per_s"])
-        row = dict(runs[len(runs) // 2])
+        runs = [r for r in rows if r["name"] == name]
+        row = dict(runs[0])
+        for key, value in runs[0].items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "run":
+                values = sorted(r[key] for r in runs if r[key] is not None)
+                row[key] = values[len(values) // 2] if values else None
         row["runs"] = len(runs)
+        row["accepted_per_s_each_run"] = [r["accepted_per_s"] for r in runs]
+        row["p99_ms_each_run"] = [r["p99_ms"] for r in runs]
         row.pop("run", None)
         out.append(row)
     return out
@@ -215,13 +245,17 @@ def median_rows(rows):
 
 def print_serve(result):
     header = (f"{'deliveries (offered)':20} {'n':>6} {'conns':>5} {'accepted/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-              f"{'non-200':>7} {'srv p99':>7} {'cpu us/dlv':>10} {'load':>5}")
+              f"{'non-200':>7} {'srv p99':>7} {'cpu us/dlv':>10} {'gen cpu':>7} {'gen lag':>7} {'load':>5}")
     print(header)
     print("-" * len(header))
     for r in result["rows"]:
         print(f"{r['name']:20} {r['deliveries']:>6} {r['connections']:>5} {r['accepted_per_s']:>10} {r['p50_ms']:>7.2f} "
               f"{r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} {r['non_200']:>7} {r['server_p99_ms'] or 0:>7.2f} "
-              f"{r['serve_cpu_us_per_delivery']:>10} "
+              f"{r['serve_cpu_us_per_delivery']:>10} {str(r['client_cpu_pct']) + '%':>7} {r['client_loop_lag_p99_ms']:>7.2f} "
               f"{r['load_avg_1m']:>5.1f}")
+    for r in result["rows"]:
+        if r.get("runs", 1) > 1:
+            print(f"{r['name']}: {r['runs']} runs, the median of each figure; p99 ms of each run {r['p99_ms_each_run']}, "
+                  f"accepted/s {r['accepted_per_s_each_run']}")
     print(f"stored {result['stored']}, not processed {result['not_processed']}; the worker had processed everything at most "
           f"{result['processing_drain_s_after_load']} s after a run's last acknowledgement; serve exited {result['serve_exit']} on SIGTERM")

@@ -361,6 +361,9 @@ public actor OdooClient {
             } catch let error as OdooError where error.isTransient {
                 failure = error.withAttempts(attempt)
             }
+            // A cancelled request (a server shutting down) failed because it was cancelled:
+            // neither retried nor reported as a network error.
+            try Task.checkCancellation()
             guard failure.isTransient, attempt < settings.maxAttempts else { throw failure }
             let delay = settings.retryBase * pow(2, Double(attempt - 1)) * Double.random(in: 0.5...1.0)
             logger.warning("retrying Odoo request", metadata: ["attempt": "\(attempt)", "reason": "\(failure)"])

@@ -83,8 +83,10 @@ struct PullPushSyncTrigger: SyncTrigger {
         let pull = try await PullCommand.pull(env: env, settings: settings, mirror: mirror, full: false, progress: nil)
         let push = try await PushCommand.push(env: env, settings: settings, mirror: mirror, dryRun: false)
         var errors: [String] = []
+        var failedRecords: [FailedRecord] = []
         for (model, stats) in pull.models where stats.errors > 0 {
             errors.append("pull: \(stats.errors) \(model) record(s) could not be stored")
+            failedRecords += stats.failures.map { FailedRecord(source: .odoo, entity: model, recordID: String($0.id), reason: $0.reason) }
         }
         errors += push.errors.map { "push: \($0)" }
         let pullFailed = pull.models.reduce(0) { $0 + $1.stats.errors }
@@ -100,7 +102,7 @@ struct PullPushSyncTrigger: SyncTrigger {
             errors += sync.errors.map { "sync: \($0)" }
             details.append(("plane_sync", sync.json))
         }
-        return SyncSummary(processed: processed, failed: failed, errors: errors, details: .object(details))
+        return SyncSummary(processed: processed, failed: failed, errors: errors, details: .object(details), failedRecords: failedRecords)
     }
 }
 

@@ -105,12 +105,13 @@ final class PageApplier: @unchecked Sendable {
         store.reset()
 
         let outcome: OdooPuller.Outcome
+        var reason = "\(spec.name) \(id) could not be stored"
         do {
             outcome = try handle(db, view, change)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             outcome = .failed
-            try Mirror.appendEvent(db, runID: nil, level: .error, type: "project_failed",
-                                   message: "\(spec.name) \(id) could not be stored: \(error.message ?? "constraint failed")",
+            reason += ": \(error.message ?? "constraint failed")"
+            try Mirror.appendEvent(db, runID: nil, level: .error, type: "project_failed", message: reason,
                                    metadata: ["model": .string(spec.name), "odoo_id": .int(id)])
         }
         switch outcome {
@@ -124,6 +125,7 @@ final class PageApplier: @unchecked Sendable {
             stats.skipped += 1
         case .failed:
             stats.errors += 1
+            stats.failures.append(RecordFailure(id: id, reason: reason))
             // A zero hash makes the next pull treat the record as changed and try again.
             try db.execute(sql: "UPDATE odoo_records SET data_hash = 0 WHERE model = ? AND odoo_id = ?", arguments: [spec.name, id])
         }

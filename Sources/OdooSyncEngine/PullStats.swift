@@ -9,6 +9,9 @@ public struct ModelStats: Sendable, Equatable {
     public var archived = 0
     public var deleted = 0
     public var errors = 0
+    /// The records behind `errors` that have an id, and why each failed: a webhook delivery
+    /// naming one of them is not settled, and is tried again.
+    public var failures: [RecordFailure] = []
 
     public init() {}
 
@@ -25,6 +28,18 @@ public struct ModelStats: Sendable, Equatable {
         archived += other.archived
         deleted += other.deleted
         errors += other.errors
+        failures += other.failures
+    }
+}
+
+/// A record a pull could not store.
+public struct RecordFailure: Sendable, Equatable {
+    public let id: Int
+    public let reason: String
+
+    public init(id: Int, reason: String) {
+        self.id = id
+        self.reason = reason
     }
 }
 

@@ -10,10 +10,19 @@ import OdooSyncMirror
 /// acknowledged delivery survives a kill -9 at any later instant. Funnelling 200 concurrent
 /// requests into a few transactions on one connection means none of them ever meets
 /// SQLITE_BUSY from a sibling, and the commit cost is shared.
+///
+/// The worker's bookkeeping of deliveries (marking a sync run's thousands processed) comes
+/// through here too, in slices. Done on the worker's own connection, those were back-to-back
+/// transactions, and SQLite gives the write lock to whoever asks first once it is free: the
+/// intake, retrying every millisecond, lost that race to each next slice and waited 100 ms and
+/// more for the lot. Queued here, a slice simply rides in the next group commit.
 final class DeliveryIntake: @unchecked Sendable {
     enum Item: Sendable {
         case delivery(IncomingDelivery)
         case rejection(RejectionRecord)
+        /// Writes about deliveries already stored; run in a savepoint of their own, so that a
+        /// failure there fails only this item, not the requests committed with it.
+        case bookkeeping(@Sendable (Database) throws -> Void)
     }
 
     private struct Job {
@@ -76,6 +85,11 @@ final class DeliveryIntake: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in the next group commit (see `Item.bookkeeping`).
+    func bookkeep(_ body: @escaping @Sendable (Database) throws -> Void) async throws {
+        _ = try await submit(.bookkeeping(body))
+    }
+
     private func drain() async {
         while true {
             let batch: [Job] = lock.withLock {
@@ -89,18 +103,32 @@ final class DeliveryIntake: @unchecked Sendable {
             do {
                 let outcomes = try await connection.write { db in
                     let now = Timestamp.iso(Date())
-                    return try items.map { item -> DeliveryStore.Outcome in
+                    return try items.map { item -> Result<DeliveryStore.Outcome, Error> in
                         switch item {
                         case .delivery(let delivery):
-                            return try DeliveryStore.store(db, delivery, now: now)
+                            return .success(try DeliveryStore.store(db, delivery, now: now))
                         case .rejection(let record):
                             try DeliveryStore.recordRejection(db, record)
-                            return .recorded
+                            return .success(.recorded)
+                        case .bookkeeping(let body):
+                            do {
+                                try db.inSavepoint {
+                                    try body(db)
+                                    return .commit
+                                }
+                                return .success(.recorded)
+                            } catch {
+                                return .failure(error)
+                            }
                         }
                     }
                 }
-                for (job, outcome) in zip(batch, outcomes) { job.continuation.resume(returning: outcome) }
-                if outcomes.contains(.stored) { stored() }
+                var storedAny = false
+                for (job, outcome) in zip(batch, outcomes) {
+                    if case .success(.stored) = outcome { storedAny = true }
+                    job.continuation.resume(with: outcome.mapError { Mirror.translate($0, path: path, busyTimeout: busyTimeout) })
+                }
+                if storedAny { stored() }
             } catch {
                 let translated = Mirror.translate(error, path: path, busyTimeout: busyTimeout)
                 for job in batch { job.continuation.resume(throwing: translated) }

@@ -35,14 +35,19 @@ enum DeliveryStore {
 
     /// Stores a verified delivery unless its id was seen before. The unique (source,
     /// delivery_id) index decides, so two copies racing in one batch are still stored once.
+    /// The body goes to a table of its own, so the row whose state changes stays small.
     static func store(_ db: Database, _ delivery: IncomingDelivery, now: String) throws -> Outcome {
         try db.cachedStatement(sql: """
-            INSERT INTO webhook_deliveries (source, delivery_id, event, action, record_id, body, status, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'received', ?)
+            INSERT INTO webhook_deliveries (source, delivery_id, event, action, record_id, status, received_at)
+            VALUES (?, ?, ?, ?, ?, 'received', ?)
             ON CONFLICT (source, delivery_id) DO NOTHING
             """).execute(arguments: [delivery.source.rawValue, delivery.deliveryID, delivery.event, delivery.action,
-                                     delivery.recordID, delivery.body, now])
-        if db.changesCount == 1 { return .stored }
+                                     delivery.recordID, now])
+        if db.changesCount == 1 {
+            try db.cachedStatement(sql: "INSERT INTO webhook_delivery_bodies (delivery, body) VALUES (?, ?)")
+                .execute(arguments: [db.lastInsertedRowID, delivery.body])
+            return .stored
+        }
         try Mirror.appendEvent(db, runID: nil, level: .info, category: delivery.source.category, type: "webhook_duplicate",
                                message: "\(delivery.source.rawValue) delivery \(delivery.deliveryID) was received before; acknowledged and ignored",
                                component: "serve",
@@ -122,21 +127,33 @@ enum DeliveryStore {
         }
     }
 
-    /// Forgets processed deliveries received before `cutoff`. A delivery id must be remembered
-    /// only as long as its sender may repeat it (Plane retries for a few hours), and bodies add
-    /// up; failed deliveries are kept for whoever investigates them.
-    static func prune(_ db: Database, receivedBefore cutoff: String) throws -> Int {
-        try db.execute(sql: "DELETE FROM webhook_deliveries WHERE status = 'processed' AND received_at < ?", arguments: [cutoff])
+    /// Forgets up to `limit` processed deliveries received before `cutoff` (their bodies go
+    /// with them). A delivery id must be remembered only as long as its sender may repeat it
+    /// (Plane retries for a few hours), and bodies add up; failed deliveries are kept for
+    /// whoever investigates them. Returns how many were forgotten: fewer than `limit` means
+    /// none is left.
+    static func prune(_ db: Database, receivedBefore cutoff: String, limit: Int) throws -> Int {
+        try db.execute(sql: """
+            DELETE FROM webhook_deliveries WHERE id IN (
+                SELECT id FROM webhook_deliveries WHERE status = 'processed' AND received_at < ? ORDER BY id LIMIT ?)
+            """, arguments: [cutoff, limit])
         return db.changesCount
     }
 
-    /// A failed attempt: the deliveries wait `base × 2^attempts` and are retried, up to
-    /// `maxAttempts`, after which they are `failed` with the error kept.
-    static func markAttemptFailed(_ db: Database, _ deliveries: [StoredDelivery], error: String, runID: String?,
+    /// A failed attempt at one delivery, and why.
+    struct FailedAttempt: Sendable {
+        let delivery: StoredDelivery
+        let error: String
+    }
+
+    /// Failed attempts: each delivery waits `base × 2^attempts` and is retried, up to
+    /// `maxAttempts`, after which it is `failed`. Its error is kept either way.
+    static func markAttemptFailed(_ db: Database, _ attempts: [FailedAttempt], runID: String?,
                                   retryBase: TimeInterval, maxAttempts: Int) throws -> (retrying: Int, failed: Int) {
         var retrying = 0, failed = 0
         let now = Date()
-        for delivery in deliveries {
+        for item in attempts {
+            let delivery = item.delivery, error = item.error
             let attempts = delivery.attempts + 1
             if attempts >= maxAttempts {
                 try db.execute(sql: """

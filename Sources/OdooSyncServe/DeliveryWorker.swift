@@ -14,23 +14,36 @@ import ServiceLifecycle
 /// either both or neither. Everything else (Plane events, other Odoo models) is handed to the
 /// `SyncTrigger` in one run per batch, and marked once that run returns; a run repeated after
 /// a crash in between is harmless, because pull and push are idempotent. Pending lead edits are
-/// pushed after a targeted pull. A failed batch is retried with backoff, then marked failed.
+/// pushed after a targeted pull. A delivery whose record could not be stored, or whose whole
+/// batch failed, is retried with backoff, then marked failed.
+///
+/// The worker runs on a `WorkerThread` of its own and makes its database calls synchronously
+/// there; its writes about deliveries outside a pull's transaction go through the intake's
+/// writer (see `DeliveryIntake`).
 final class DeliveryWorker: Service, @unchecked Sendable {
-    private let mirror: Mirror
-    private let settings: ServeSettings
-    private let trigger: any SyncTrigger
-    private let client: OdooClient
-    private let gate: RunGate
-    private let alerts: AlertThrottle
-    private let logger: Logger
-    private let redact: @Sendable (String) -> String
-    private let wakeup = Wakeup()
+    let mirror: Mirror
+    let intake: DeliveryIntake
+    let settings: ServeSettings
+    let trigger: any SyncTrigger
+    let client: OdooClient
+    let gate: RunGate
+    let alerts: AlertThrottle
+    let logger: Logger
+    let redact: @Sendable (String) -> String
+    private let wakeup: Wakeup
+    private let thread: WorkerThread
     private let stopLock = NSLock()
     private var stopping = false
 
-    init(mirror: Mirror, settings: ServeSettings, trigger: any SyncTrigger, client: OdooClient, gate: RunGate,
-         alerter: Alerter, logger: Logger, redact: @escaping @Sendable (String) -> String) {
+    /// Deliveries marked per transaction of bookkeeping: a slice rides in one of the intake's
+    /// group commits, and adds a millisecond or two to it.
+    static let bookkeepingSlice = 500
+
+    init(mirror: Mirror, intake: DeliveryIntake, wakeup: Wakeup, settings: ServeSettings, trigger: any SyncTrigger,
+         client: OdooClient, gate: RunGate, alerter: Alerter, logger: Logger, redact: @escaping @Sendable (String) -> String) {
         self.mirror = mirror
+        self.intake = intake
+        self.wakeup = wakeup
         self.settings = settings
         self.trigger = trigger
         self.client = client
@@ -38,28 +51,28 @@ final class DeliveryWorker: Service, @unchecked Sendable {
         self.alerts = AlertThrottle(alerter: alerter)
         self.logger = logger
         self.redact = redact
+        thread = WorkerThread(name: "serve-worker", niceness: settings.workerNiceness)
     }
 
-    /// New deliveries are in the mirror: look now rather than at the next timer.
-    func wake() { wakeup.signal() }
-
-    private var isStopping: Bool { stopLock.withLock { stopping } }
+    var isStopping: Bool { stopLock.withLock { stopping } }
 
     /// When the last sync run and the last targeted pull ended (only the worker's task reads
     /// and writes them).
     private var lastSync = Date.distantPast
     private var lastLeadPull = Date.distantPast
     private var leadBacklog = false
-    private func syncEnded() { lastSync = Date() }
-    private func leadPullEnded() { lastLeadPull = Date() }
+    func syncEnded() { lastSync = Date() }
+    func leadPullEnded() { lastLeadPull = Date() }
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            await loop()
-        } onGracefulShutdown: { [self] in
-            // The batch under way finishes; what is still stored waits for the next start.
-            stopLock.withLock { stopping = true }
-            wakeup.signal()
+        await withTaskExecutorPreference(thread) {
+            await withGracefulShutdownHandler {
+                await loop()
+            } onGracefulShutdown: { [self] in
+                // The batch under way finishes; what is still stored waits for the next start.
+                stopLock.withLock { stopping = true }
+                wakeup.signal()
+            }
         }
     }
 
@@ -68,7 +81,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
         while !isStopping && !Task.isCancelled {
             if Date().timeIntervalSince(lastPrune) > 6 * 3600 {
                 lastPrune = Date()
-                prune()
+                await prune()
             }
             // Work is spaced: a burst of deliveries becomes a targeted pull every quarter
             // second and a sync run every few seconds, not one per commit, so deliveries naming the
@@ -84,7 +97,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
             let nextRetry: String?
             do {
                 let limit = settings.batchLimit
-                (dueLeads, dueOthers, nextRetry) = try await mirror.db.read { db in
+                (dueLeads, dueOthers, nextRetry) = try mirror.read { db in
                     let now = Timestamp.iso(Date())
                     let leads = try DeliveryStore.due(db, .odooLeads, now: now, limit: leadsReady ? limit : 1)
                     let others = try DeliveryStore.due(db, .others, now: now, limit: syncReady ? 50_000 : 1)
@@ -130,138 +143,31 @@ final class DeliveryWorker: Service, @unchecked Sendable {
         }
     }
 
-    private func prune() {
+    /// Forgets old processed deliveries, a thousand per transaction on the intake's writer, so
+    /// that a month's worth never holds the write lock in one go.
+    private func prune() async {
         let cutoff = Timestamp.iso(Date().addingTimeInterval(-settings.keepDays * 86400))
+        var removed = 0
         do {
-            let removed = try mirror.write { db in try DeliveryStore.prune(db, receivedBefore: cutoff) }
-            if removed > 0 { logger.info("old deliveries forgotten", metadata: ["count": "\(removed)"]) }
+            while !isStopping {
+                let slice = RemovedCount()
+                try await intake.bookkeep { db in slice.value = try DeliveryStore.prune(db, receivedBefore: cutoff, limit: 1000) }
+                removed += slice.value
+                if slice.value < 1000 { break }
+            }
         } catch {
             logger.warning("cannot forget old deliveries", metadata: ["error": "\(error)"])
         }
+        if removed > 0 { logger.info("old deliveries forgotten", metadata: ["count": "\(removed)"]) }
+    }
+
+    private final class RemovedCount: @unchecked Sendable {
+        var value = 0
     }
 
     static func secondsUntil(_ iso: String?, atMost limit: TimeInterval) -> TimeInterval {
         guard let iso, let date = ISO8601DateFormatter.withFractions.date(from: iso) else { return limit }
         return min(limit, max(0.05, date.timeIntervalSinceNow))
-    }
-
-    /// One batch, one `runs` row.
-    private func process(leads: [StoredDelivery], others: [StoredDelivery]) async {
-        let started = Date()
-        let batch = leads + others
-        let runID: String
-        do {
-            runID = try mirror.startRun(job: "serve webhooks", metadata: ["deliveries": .int(batch.count)])
-        } catch {
-            logger.error("cannot start a run", metadata: ["error": "\(error)"])
-            return
-        }
-        var processed = 0
-        var errors: [String] = []
-        var failedItems = 0
-
-        if !leads.isEmpty {
-            defer { leadPullEnded() }
-            let ids = leads.compactMap { $0.recordID.flatMap(Int.init) }
-            do {
-                let puller = try OdooPuller(mirror: mirror, client: client, runID: runID, logger: logger)
-                let report = try await puller.pullLeads(ids: ids) { db, _ in
-                    try DeliveryStore.markProcessed(db, leads, runID: runID, how: "a targeted pull")
-                }
-                processed += leads.count
-                let leadErrors = report.models.reduce(0) { $0 + $1.stats.errors }
-                if leadErrors > 0 {
-                    failedItems += leadErrors
-                    errors.append("\(leadErrors) lead(s) of a targeted pull could not be stored")
-                }
-                logger.info("deliveries processed", metadata: ["count": "\(leads.count)", "how": "targeted pull",
-                                                               "leads": "\(ids.count)", "conflicts": "\(report.conflicts)"])
-                let (pushFailed, pushErrors) = await pushPendingEdits(runID: runID)
-                failedItems += pushFailed
-                errors += pushErrors
-            } catch {
-                errors.append(failAttempt(leads, error: error, runID: runID))
-                failedItems += leads.count
-            }
-        }
-
-        if !others.isEmpty {
-            defer { syncEnded() }
-            do {
-                let summary = try await trigger.sync(reason: .deliveries(others.map(\.reference)))
-                // A pull may have turned automatic checkpoints back on for itself.
-                try? Checkpointer.disableAutomatic(on: mirror)
-                // The run's effects are already committed, so the marks may be split: a
-                // burst's ten thousand marks in one transaction held the write lock long
-                // enough to stall every request behind it.
-                for start in stride(from: 0, to: others.count, by: 1000) {
-                    let chunk = Array(others[start..<min(start + 1000, others.count)])
-                    try await mirror.db.write { db in
-                        try DeliveryStore.markProcessed(db, chunk, runID: runID, how: "a sync run")
-                    }
-                }
-                processed += others.count
-                if summary.failed > 0 {
-                    failedItems += summary.failed
-                    errors += summary.errors.isEmpty ? ["the sync run had \(summary.failed) failed item(s)"] : summary.errors
-                }
-                logger.info("deliveries processed", metadata: ["count": "\(others.count)", "how": "sync run",
-                                                               "sync.failed": "\(summary.failed)"])
-            } catch {
-                errors.append(failAttempt(others, error: error, runID: runID))
-                failedItems += others.count
-            }
-        }
-
-        let millis = Int(Date().timeIntervalSince(started) * 1000)
-        try? mirror.finishRun(id: runID, status: errors.isEmpty ? "success" : "failed", processed: processed, failed: failedItems,
-                              metadata: ["deliveries": .int(batch.count), "processed": .int(processed), "ms": .int(millis),
-                                         "errors": .array(errors.prefix(20).map(JSONValue.string))])
-        if !errors.isEmpty {
-            await alerts.alert(job: "serve webhooks", failed: failedItems, errors: errors, mirror: mirror)
-        }
-    }
-
-    /// Pushes lead edits made offline, if there are any; a webhook run is also a sync run.
-    private func pushPendingEdits(runID: String) async -> (failed: Int, errors: [String]) {
-        do {
-            let pending = try await mirror.db.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM local_edits WHERE status = 'pending'") ?? 0
-            }
-            guard pending > 0 else { return (0, []) }
-            let report = try await Pusher(mirror: mirror, client: client, runID: runID, logger: logger).push(dryRun: false)
-            return (report.failed, report.errors)
-        } catch {
-            let message = redact("push after the targeted pull failed: \(error)")
-            logger.error("push failed", metadata: ["error": "\(error)"])
-            return (1, [message])
-        }
-    }
-
-    /// Counts a failed attempt for each delivery and returns the line for the alert.
-    private func failAttempt(_ deliveries: [StoredDelivery], error: Error, runID: String) -> String {
-        // The error is kept in the mirror and may be alerted: secrets are scrubbed first.
-        let message = redact("\(error)")
-        let retryBase = settings.retryBase
-        let maxAttempts = settings.maxAttempts
-        do {
-            let (retrying, failed) = try mirror.write { db in
-                let outcome = try DeliveryStore.markAttemptFailed(db, deliveries, error: message, runID: runID, retryBase: retryBase,
-                                                                  maxAttempts: maxAttempts)
-                try Mirror.appendEvent(db, runID: runID, level: .error, category: deliveries[0].source.category,
-                                       type: "webhook_processing_failed",
-                                       message: "Processing \(deliveries.count) webhook deliveries failed: \(message)",
-                                       component: "serve",
-                                       metadata: ["deliveries": .int(deliveries.count), "retrying": .int(outcome.retrying),
-                                                  "failed": .int(outcome.failed)])
-                return outcome
-            }
-            logger.warning("deliveries not processed", metadata: ["count": "\(deliveries.count)", "retrying": "\(retrying)",
-                                                                  "given_up": "\(failed)", "error": "\(message)"])
-        } catch {
-            logger.error("cannot record a failed attempt", metadata: ["error": "\(error)"])
-        }
-        return "\(deliveries.count) webhook deliveries not processed: \(message)"
     }
 }
 

@@ -10,8 +10,8 @@ import ServiceLifecycle
 ///
 /// SIGTERM and SIGINT shut it down gracefully, in order: the server stops accepting and
 /// finishes the requests in flight (each acknowledged delivery is already committed), then
-/// the worker finishes its batch. Deliveries stored but not yet processed wait in the mirror
-/// for the next start.
+/// the worker finishes its batch, all within `shutdownSeconds` (see `ShutdownDeadline`).
+/// Deliveries stored but not yet processed wait in the mirror for the next start.
 public struct ServeServer: Sendable {
     public let settings: ServeSettings
     public let mirror: Mirror
@@ -42,9 +42,10 @@ public struct ServeServer: Sendable {
         let checkpointer = Checkpointer(path: mirror.path, busyTimeout: mirror.busyTimeout, logger: logger)
         let gate = try RunGate(path: mirror.path)
         let client = OdooClient(settings: odoo, logger: logger)
-        let worker = DeliveryWorker(mirror: mirror, settings: settings, trigger: trigger, client: client, gate: gate,
-                                    alerter: alerter, logger: logger, redact: redact)
-        let intake = try DeliveryIntake(mirror: mirror) { worker.wake() }
+        let wakeup = Wakeup()
+        let intake = try DeliveryIntake(mirror: mirror) { wakeup.signal() }
+        let worker = DeliveryWorker(mirror: mirror, intake: intake, wakeup: wakeup, settings: settings, trigger: trigger,
+                                    client: client, gate: gate, alerter: alerter, logger: logger, redact: redact)
         let responder = ServeResponder(settings: settings, intake: intake, gate: gate, trigger: trigger,
                                        alerts: AlertThrottle(alerter: alerter), mirror: mirror, statusDocument: statusDocument,
                                        logger: logger, redact: redact)
@@ -58,9 +59,16 @@ public struct ServeServer: Sendable {
                                                     backlog: 1024),
             onServerRunning: { channel in await listening(channel.localAddress?.port ?? port) },
             logger: serverLogger)
-        // Shutdown runs in reverse order: the server first, then the worker, then the checkpoints.
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [checkpointer, worker, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: serverLogger))
-        try await group.run()
+        let deadline = ShutdownDeadline(seconds: settings.shutdownSeconds, logger: logger)
+        // Shutdown runs in reverse order: the deadline is armed, the server stops, then the
+        // worker, then the checkpoints.
+        var configuration = ServiceGroupConfiguration(
+            services: [checkpointer, worker, app, deadline], gracefulShutdownSignals: [.sigterm, .sigint], logger: serverLogger)
+        configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(settings.shutdownSeconds * 1000))
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch is CancellationError where deadline.hasBegun {
+            // The shutdown's time ran out and the work under way was cancelled, as it should be.
+        }
     }
 }

@@ -30,6 +30,13 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
     public var leadInterval: TimeInterval = 0.25
     /// Days a processed delivery is remembered (for de-duplication) before it is deleted.
     public var keepDays: Double
+    /// Seconds SIGTERM or SIGINT waits for the requests and the batch in flight. Then the work
+    /// still under way is cancelled, and a few seconds later the process exits regardless;
+    /// deliveries not processed stay stored for the next start.
+    public var shutdownSeconds: TimeInterval = 30
+    /// How much lower the worker thread's scheduling priority is than the requests' (a nice
+    /// increment, Linux): acknowledgements first, processing with what is left.
+    public var workerNiceness: Int32 = 5
 
     public static let defaultPort = 8787
 
@@ -94,6 +101,7 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
         settings.maxAttempts = Int(try number("ODOOSYNC_SERVE_ATTEMPTS", "serve.attempts", default: 5, minimum: 1))
         settings.syncInterval = try number("ODOOSYNC_SERVE_SYNC_INTERVAL", "serve.sync_interval", default: 5, minimum: 0)
         settings.keepDays = try number("ODOOSYNC_SERVE_KEEP_DAYS", "serve.keep_days", default: 30, minimum: 1)
+        settings.shutdownSeconds = try number("ODOOSYNC_SERVE_SHUTDOWN_SECONDS", "serve.shutdown_seconds", default: 30, minimum: 0)
         return settings
     }
 

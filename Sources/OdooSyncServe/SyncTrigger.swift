@@ -26,6 +26,27 @@ public struct DeliveryReference: Sendable, Equatable {
     public let recordID: String?
 }
 
+/// A record a sync run could not bring into the mirror, named the way deliveries name records.
+public struct FailedRecord: Sendable, Equatable {
+    public let source: WebhookSource
+    /// As `DeliveryReference.entity`: the Plane event or the Odoo model.
+    public let entity: String
+    public let recordID: String
+    /// Why, for the delivery's `last_error` (no secrets).
+    public let reason: String
+
+    public init(source: WebhookSource, entity: String, recordID: String, reason: String) {
+        self.source = source
+        self.entity = entity
+        self.recordID = recordID
+        self.reason = reason
+    }
+
+    func names(_ delivery: StoredDelivery) -> Bool {
+        delivery.source == source && delivery.event == entity && delivery.recordID == recordID
+    }
+}
+
 /// The outcome of one sync run, as the sync endpoint answers it and alerts summarise it.
 public struct SyncSummary: Sendable {
     /// Records or items the run handled.
@@ -36,12 +57,18 @@ public struct SyncSummary: Sendable {
     public var errors: [String]
     /// The full stats, answered by `POST /?action=sync`.
     public var details: JSONValue
+    /// The records among the failures: a delivery naming one is not marked processed but
+    /// counted as a failed attempt and retried. Failures that are not about a record a
+    /// delivery names (a local edit that could not be pushed, a sync queue item) have retries
+    /// of their own and do not hold deliveries back.
+    public var failedRecords: [FailedRecord]
 
-    public init(processed: Int, failed: Int, errors: [String] = [], details: JSONValue = [:]) {
+    public init(processed: Int, failed: Int, errors: [String] = [], details: JSONValue = [:], failedRecords: [FailedRecord] = []) {
         self.processed = processed
         self.failed = failed
         self.errors = errors
         self.details = details
+        self.failedRecords = failedRecords
     }
 }
 

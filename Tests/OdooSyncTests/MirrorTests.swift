@@ -18,7 +18,7 @@ import Testing
         let tables = try mirror.read { db in try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table','view')")) }
         for name in ["sync_mappings", "sync_queue", "sync_config", "sync_log", "events", "runs", "leads", "customers", "contacts",
                      "odoo_records", "plane_records", "pull_cursors", "local_edits", "conflicts", "webhook_deliveries",
-                     "export_watermarks", "v_active_syncs", "v_pending_queue", "v_sync_stats", "sync_pairs", "state_map"] {
+                     "webhook_delivery_bodies", "export_watermarks", "v_active_syncs", "v_pending_queue", "v_sync_stats", "sync_pairs", "state_map"] {
             #expect(tables.contains(name), "missing \(name)")
         }
         // The two rows of the Supabase setup plus the design's other four entity types.

@@ -85,6 +85,164 @@ import OdooSyncServe
         #expect(run == "success", "the sync's push ran to its end")
     }
 
+    /// SIGTERM while the worker waits on an Odoo that does not answer: serve still exits, 0,
+    /// within its shutdown time, says so, and leaves the delivery stored, no attempt counted;
+    /// the next start processes it.
+    @Test func sigtermWhileTheWorkerHangsExitsWithinTheShutdownTime() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let lead = try #require(try h.emulatorLeads().filter { $0.value.1 }.keys.sorted().first)
+        h.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 600_000)]))
+        let env = ServeProcess.defaultEnvironment(h, extra: ["ODOOSYNC_SERVE_SHUTDOWN_SECONDS": "1"])
+        let serve = try await ServeProcess.start(h, environment: env)
+        let before = h.emulator.requestCount()
+        let id = "hung-\(UUID().uuidString)"
+        let body = Deliveries.odoo(deliveryID: id, recordID: lead)
+        #expect(try await HTTP.send("POST", serve.base + "/webhooks/odoo", headers: Deliveries.odooHeaders(body, deliveryID: id), body: body).status == 200)
+        try await waitUntil("the worker is waiting on Odoo") { h.emulator.requestCount() > before }
+
+        let signalled = Date()
+        kill(serve.running.process.processIdentifier, SIGTERM)
+        // A bound for failure: without a deadline serve waits on Odoo for its 60 s timeout, five times.
+        let exited = Task { await serve.running.finish() }
+        let watchdog = Task {
+            try await Task.sleep(nanoseconds: 30_000_000_000)
+            serve.running.kill9()
+        }
+        let stopped = await exited.value
+        watchdog.cancel()
+        let seconds = Date().timeIntervalSince(signalled)
+        #expect(seconds < 15, "serve took \(Int(seconds)) s to stop")
+        #expect(stopped.status == 0, "\(stopped.output)")
+        #expect(stopped.stderr.contains("took longer than 1 s"), "\(stopped.stderr)")
+        let row = try h.query { db in
+            try Row.fetchOne(db, sql: "SELECT status, attempts FROM webhook_deliveries WHERE delivery_id = ?", arguments: [id])
+        }
+        #expect(row?[0] == "received", "left stored for the next start")
+        #expect(row?[1] == 0, "a shutdown is not the delivery's failed attempt")
+
+        h.emulator.setFaults(.none)
+        let restarted = try await ServeProcess.start(h)
+        try await waitUntil("the delivery is processed after the restart") {
+            try h.query { db in try String.fetchOne(db, sql: "SELECT status FROM webhook_deliveries WHERE delivery_id = ?", arguments: [id]) } == "processed"
+        }
+        #expect(await restarted.stop().status == 0)
+    }
+
+    /// Work that ignores cancellation (here a request waiting for a write lock another process
+    /// holds, with a two-minute busy timeout) does not keep serve alive either: it exits 0 a
+    /// few seconds after its shutdown time and says why; the request was never acknowledged.
+    @Test func sigtermWithARequestThatCannotBeCancelledStillExits() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let env = ServeProcess.defaultEnvironment(h, extra: ["ODOOSYNC_SERVE_SHUTDOWN_SECONDS": "1", "ODOOSYNC_BUSY_TIMEOUT": "120"])
+        let serve = try await ServeProcess.start(h, environment: env)
+        // Another process's write transaction, held longer than serve's shutdown may take.
+        let holder = try DatabaseQueue(path: h.dbPath)
+        let locked = DispatchSemaphore(value: 0)
+        let released = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? holder.write { db in
+                try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('test.lock', 'held')")
+                locked.signal()
+                Thread.sleep(forTimeInterval: 12)
+                throw CancellationError()  // rolled back
+            }
+            released.signal()
+        }.start()
+        locked.wait()
+        let id = "stuck-\(UUID().uuidString)"
+        let body = Deliveries.plane()
+        let base = serve.base
+        let inFlight = Task {
+            try await HTTP.send("POST", base + "/webhooks/plane", headers: Deliveries.planeHeaders(body, deliveryID: id), body: body)
+        }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let signalled = Date()
+        kill(serve.running.process.processIdentifier, SIGTERM)
+        let exited = Task { await serve.running.finish() }
+        let watchdog = Task {
+            try await Task.sleep(nanoseconds: 60_000_000_000)
+            serve.running.kill9()
+        }
+        let stopped = await exited.value
+        watchdog.cancel()
+        let seconds = Date().timeIntervalSince(signalled)
+        #expect(seconds < 10, "serve took \(Int(seconds)) s to stop")
+        #expect(stopped.status == 0, "\(stopped.output)")
+        #expect(stopped.stderr.contains("exiting 6 s after the stop signal"), "\(stopped.stderr)")
+        #expect((try? await inFlight.value)?.status != 200, "not stored, so not acknowledged")
+        await withCheckedContinuation { c in DispatchQueue.global().async { released.wait(); c.resume() } }
+        #expect(try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries") } == 0)
+    }
+
+    /// A lead whose projection fails in a targeted pull: its delivery stays pending with the
+    /// error and is tried again (and processed once the lead can be stored), up to the attempt
+    /// limit, after which it is failed with the error kept; the other lead of the same batch is
+    /// processed at once.
+    @Test func aDeliveryWhoseLeadCannotBeStoredStaysPendingAndIsRetried() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let leads = try h.emulatorLeads().filter { $0.value.1 }.keys.sorted()
+        let (healthy, healing, broken) = (leads[0], leads[1], leads[2])
+        for (lead, probability) in [(healthy, 11.0), (healing, 22.0), (broken, 33.0)] {
+            #expect(h.emulator.modify(model: "crm.lead", id: lead, values: ["probability": .double(probability)]))
+        }
+        // The mirror refuses to store two of the leads, as a constraint would.
+        let writable = try DatabaseQueue(path: h.dbPath)
+        try await writable.write { db in
+            for lead in [healing, broken] {
+                for when in ["INSERT", "UPDATE"] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER refuse_\(lead)_\(when.lowercased()) BEFORE \(when) ON leads WHEN NEW.odoo_id = \(lead)
+                        BEGIN SELECT RAISE(ABORT, 'lead \(lead) refused by the test'); END
+                        """)
+                }
+            }
+        }
+        let env = ServeProcess.defaultEnvironment(h, extra: ["ODOOSYNC_SERVE_ATTEMPTS": "3"])
+        let serve = try await ServeProcess.start(h, environment: env)
+        var ids: [Int: String] = [:]
+        for lead in [healthy, healing, broken] {
+            let id = "lead-\(lead)-\(UUID().uuidString)"
+            ids[lead] = id
+            let body = Deliveries.odoo(deliveryID: id, recordID: lead)
+            #expect(try await HTTP.send("POST", serve.base + "/webhooks/odoo", headers: Deliveries.odooHeaders(body, deliveryID: id), body: body).status == 200)
+        }
+        func delivery(_ lead: Int) throws -> (status: String, attempts: Int, error: String?) {
+            let row = try h.query { db in
+                try Row.fetchOne(db, sql: "SELECT status, attempts, last_error FROM webhook_deliveries WHERE delivery_id = ?",
+                                 arguments: [ids[lead]])
+            }
+            return (row?[0] ?? "", row?[1] ?? -1, row?[2])
+        }
+        try await waitUntil("each lead has had its first attempt") {
+            try [healthy, healing, broken].allSatisfy { lead in
+                let d = try delivery(lead)
+                return d.status != "received" || d.attempts >= 1
+            }
+        }
+        #expect(try delivery(healthy).status == "processed")
+        let first = try delivery(healing)
+        #expect(first.status == "received", "not processed: its lead is not in the mirror")
+        #expect(first.attempts >= 1)
+        #expect(first.error?.contains("lead \(healing) refused by the test") == true, "\(first)")
+
+        try await writable.write { db in
+            for when in ["insert", "update"] { try db.execute(sql: "DROP TRIGGER refuse_\(healing)_\(when)") }
+        }
+        try await waitUntil("the healed lead's delivery is processed on a retry") { try delivery(healing).status == "processed" }
+        #expect(try h.query { db in try Double.fetchOne(db, sql: "SELECT probability FROM leads WHERE odoo_id = ?", arguments: [healing]) } == 22)
+        try await waitUntil("the broken lead's delivery is given up after three attempts") { try delivery(broken).status == "failed" }
+        let given = try delivery(broken)
+        #expect(given.attempts == 3)
+        #expect(given.error?.contains("lead \(broken) refused by the test") == true, "\(given)")
+        #expect(await serve.stop().status == 0)
+        try writable.close()
+    }
+
     @Test func aFailingPushPostsAnAlertAndACleanOneDoesNot() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }

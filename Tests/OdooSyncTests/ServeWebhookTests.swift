@@ -45,7 +45,7 @@ import OdooSyncServe
         let (stored, processedEvents, bodies) = try h.query { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE source = 'plane'") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM events, json_each(events.metadata, '$.delivery_ids') WHERE event_type = 'webhook_processed'") ?? 0,
-             try Set(Data.fetchAll(db, sql: "SELECT body FROM webhook_deliveries")))
+             try Set(Data.fetchAll(db, sql: "SELECT body FROM webhook_delivery_bodies JOIN webhook_deliveries ON id = delivery")))
         }
         #expect(stored == ids.count, "one row per delivery id, the replay not stored again")
         #expect(processedEvents == ids.count, "each delivery processed exactly once")
