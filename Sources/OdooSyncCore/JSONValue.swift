@@ -147,7 +147,15 @@ extension JSONValue {
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
         // Most strings need no escaping: append them whole (this runs for every pulled lead).
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        var plain = true
+        var copy = s
+        copy.withUTF8 { bytes in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                plain = false
+                break
+            }
+        }
+        if plain {
             out += s
             out += "\""
             return
