@@ -27,9 +27,16 @@ public struct SyncReport: Sendable {
     public var entities: [String: EntityStats] = [:]
     public var calls: [String] = []
     public var errors: [String] = []
-    /// Seconds spent in detection and local bookkeeping, remote calls excluded.
+    /// Detection and push, wall time less the time spent waiting for HTTP answers: everything
+    /// the engine does itself (reading and writing the mirror, comparing, translating, building
+    /// requests, parsing answers) and nothing it waits for.
     public var engineSeconds: Double = 0
+    /// The time detection and push spent waiting for HTTP answers (several in flight count once).
     public var remoteSeconds: Double = 0
+    /// The pulls that precede detection (`sync` only): wall time, and the part of it spent
+    /// waiting for HTTP answers.
+    public var pullSeconds: Double = 0
+    public var pullRemoteSeconds: Double = 0
     public var itemsConsidered = 0
     /// Field values with no counterpart on the other side (a stage with no Plane state of that
     /// name), left unchanged there.
@@ -58,9 +65,30 @@ public struct SyncReport: Sendable {
             ("items_considered", .int(itemsConsidered)), ("unmapped_fields", .int(unmappedFields)),
             ("engine_seconds", .double((engineSeconds * 1000).rounded() / 1000)),
             ("remote_seconds", .double((remoteSeconds * 1000).rounded() / 1000)),
+            ("pull_seconds", .double((pullSeconds * 1000).rounded() / 1000)),
+            ("pull_remote_seconds", .double((pullRemoteSeconds * 1000).rounded() / 1000)),
             ("plane_rate_limit_wait_seconds", .double((planeRateLimitWaitSeconds * 1000).rounded() / 1000)),
             ("calls", .array(calls.map(JSONValue.string))), ("errors", .array(errors.map(JSONValue.string))),
         ])
+    }
+}
+
+/// Splits a phase's wall time into waits for HTTP answers and the engine's own time.
+struct PhaseClock {
+    let clock: HTTPWaitClock
+    let started = DispatchTime.now().uptimeNanoseconds
+    let waitedBefore: Double
+
+    init(_ clock: HTTPWaitClock) {
+        self.clock = clock
+        waitedBefore = clock.seconds
+    }
+
+    func charge(to report: inout SyncReport) {
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let waited = clock.seconds - waitedBefore
+        report.remoteSeconds += waited
+        report.engineSeconds += max(0, wall - waited)
     }
 }
 
@@ -86,8 +114,9 @@ public final class SyncEngine: @unchecked Sendable {
     let runID: String
     let logger: Logger
     let scope: SyncScope
+    let httpClock: HTTPWaitClock
     public internal(set) var report = SyncReport()
-    private var priorityKeys: [String]?
+    var priorityKeys: [String]?
     private var fetchedStates: [String: [JSONValue]] = [:]
     /// Per push run: the maps and configs every item needs, read once instead of per item.
     private var cachedTranslation: Translation?
@@ -103,7 +132,11 @@ public final class SyncEngine: @unchecked Sendable {
     public static let category = "plane-sync"
     static let externalSource = "odoo"
 
-    public init(mirror: Mirror, odoo: OdooClient?, plane: PlaneWriting?, runID: String, scope: SyncScope, logger: Logger) {
+    /// `httpClock`: the clock of the transports `odoo` and `plane` send through, so that the
+    /// report can tell the engine's own time from its waits for answers.
+    public init(mirror: Mirror, odoo: OdooClient?, plane: PlaneWriting?, runID: String, scope: SyncScope, logger: Logger,
+                httpClock: HTTPWaitClock = HTTPWaitClock()) {
+        self.httpClock = httpClock
         self.mirror = mirror
         self.odoo = odoo
         self.plane = plane
@@ -210,8 +243,8 @@ public final class SyncEngine: @unchecked Sendable {
     /// Compares every pair and every unpaired record in scope with the last sync and queues what
     /// must be written; opens conflicts for the manual strategy. One transaction.
     public func detect() throws {
-        let started = Date()
-        defer { report.engineSeconds += Date().timeIntervalSince(started) }
+        let phase = PhaseClock(httpClock)
+        defer { phase.charge(to: &report) }
         try mirror.write { db in
             let configs = try SyncEntities.load(db)
             let translation = try translation(db)
