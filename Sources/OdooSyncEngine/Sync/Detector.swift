@@ -11,6 +11,7 @@ struct Detector {
     let translation: Translation
     let archiveOnDelete: Bool
     var considered = 0
+    private var queueWriter = SyncEngine.QueueWriter()
 
     init(engine: SyncEngine, db: Database, translation: Translation, archiveOnDelete: Bool) {
         self.engine = engine
@@ -542,7 +543,7 @@ struct Detector {
     }
 
     private mutating func queue(_ item: SyncEngine.QueueItem) throws {
-        if try SyncEngine.enqueue(db, item) {
+        if try queueWriter.enqueue(db, item) {
             engine.bump(item.entity) { $0.queued += 1 }
         }
     }
@@ -566,7 +567,21 @@ struct Detector {
 
     /// An Odoo external identifier for a Plane record: "odoosync.<prefix>_<uuid hex>".
     static func xmlID(_ prefix: String, _ planeID: String) -> String {
-        "odoosync.\(prefix)_\(planeID.lowercased().filter { $0.isLetter || $0.isNumber })"
+        // Plane ids are ASCII uuids: their letters and digits, byte by byte (this runs for every
+        // record a first sync creates); anything else goes the Unicode way.
+        guard planeID.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return "odoosync.\(prefix)_\(planeID.lowercased().filter { $0.isLetter || $0.isNumber })"
+        }
+        var kept: [UInt8] = []
+        kept.reserveCapacity(planeID.utf8.count)
+        for byte in planeID.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"): kept.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): kept.append(byte + 32)
+            default: continue
+            }
+        }
+        return "odoosync.\(prefix)_" + String(decoding: kept, as: UTF8.self)
     }
 }
 

@@ -333,39 +333,69 @@ public final class SyncEngine: @unchecked Sendable {
         }
     }
 
-    /// Queues an item, or folds it into the open item for the same source record and target.
-    /// Returns false when nothing new was queued.
-    @discardableResult
-    static func enqueue(_ db: Database, _ item: QueueItem) throws -> Bool {
-        let open = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT id, status, payload, operation FROM sync_queue
-            WHERE source_system = ? AND source_type = ? AND source_id = ? AND status IN ('pending', 'processing', 'failed')
-            """), arguments: [item.sourceSystem, item.sourceType, item.sourceID])
-        for row in open {
-            let payload = (try? JSONValue.parse(row[2] as String)) ?? .null
-            guard payload["target"]?.stringValue == item.target, payload["entity"]?.stringValue == item.entity else { continue }
-            var merged = item
-            let operation: String = row[3]
-            if operation == "create" && item.operation == "update" { merged.operation = "create" }
-            var fields = fieldsDict(object: payload["fields"])
-            var source = fieldsDict(object: payload["source_values"])
-            fields.merge(item.fields) { _, new in new }
-            source.merge(item.sourceValues) { _, new in new }
-            merged.fields = fields
-            merged.sourceValues = source
-            if merged.payload == payload && merged.operation == operation { return false }
-            try db.cachedStatement(sql: "UPDATE sync_queue SET payload = ?, operation = ? WHERE id = ?").execute(arguments: [merged.payload.serialized, merged.operation, row[0] as String])
+    /// Writes queue items during one detection transaction. Open items (pending, processing or
+    /// failed) are read once, not looked up per item: a first sync queues thousands.
+    struct QueueWriter {
+        private struct Open {
+            let id: String
+            var payload: JSONValue
+            var operation: String
+        }
+
+        private var open: [String: [Open]]?
+        private var maxAttempts: Int?
+
+        private static func key(_ system: String, _ type: String, _ id: String) -> String { "\(system)\u{1F}\(type)\u{1F}\(id)" }
+
+        /// Queues an item, or folds it into the open item for the same source record and target.
+        /// Returns false when nothing new was queued.
+        mutating func enqueue(_ db: Database, _ item: QueueItem) throws -> Bool {
+            if open == nil {
+                var loaded: [String: [Open]] = [:]
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT id, source_system, source_type, source_id, payload, operation FROM sync_queue
+                    WHERE status IN ('pending', 'processing', 'failed') ORDER BY created_at, id
+                    """) {
+                    let payload = (try? JSONValue.parse(row[4] as String)) ?? .null
+                    loaded[QueueWriter.key(row[1], row[2], row[3]), default: []].append(Open(id: row[0], payload: payload, operation: row[5]))
+                }
+                open = loaded
+            }
+            let key = QueueWriter.key(item.sourceSystem, item.sourceType, item.sourceID)
+            for (index, existing) in (open?[key] ?? []).enumerated() {
+                let payload = existing.payload
+                guard payload["target"]?.stringValue == item.target, payload["entity"]?.stringValue == item.entity else { continue }
+                var merged = item
+                if existing.operation == "create" && item.operation == "update" { merged.operation = "create" }
+                var fields = fieldsDict(object: payload["fields"])
+                var source = fieldsDict(object: payload["source_values"])
+                fields.merge(item.fields) { _, new in new }
+                source.merge(item.sourceValues) { _, new in new }
+                merged.fields = fields
+                merged.sourceValues = source
+                let mergedPayload = merged.payload
+                if mergedPayload == payload && merged.operation == existing.operation { return false }
+                try db.cachedStatement(sql: "UPDATE sync_queue SET payload = ?, operation = ? WHERE id = ?")
+                    .execute(arguments: [mergedPayload.serialized, merged.operation, existing.id])
+                open?[key]?[index].payload = mergedPayload
+                open?[key]?[index].operation = merged.operation
+                return true
+            }
+            let now = Timestamp.iso(Date())
+            if maxAttempts == nil {
+                maxAttempts = Int(try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'sync.max_attempts'") ?? "") ?? 3
+            }
+            let id = TimeOrderedID.make()
+            let payload = item.payload
+            try db.cachedStatement(sql: """
+                INSERT INTO sync_queue (id, source_system, source_id, source_type, operation, payload, status, priority,
+                                        attempts, max_attempts, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)
+                """).execute(arguments: [id, item.sourceSystem, item.sourceID, item.sourceType, item.operation,
+                                         payload.serialized, item.priority, maxAttempts ?? 3, now, now])
+            open?[key, default: []].append(Open(id: id, payload: payload, operation: item.operation))
             return true
         }
-        let now = Timestamp.iso(Date())
-        let maxAttempts = Int(try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = 'sync.max_attempts'")) ?? "") ?? 3
-        try db.cachedStatement(sql: """
-            INSERT INTO sync_queue (id, source_system, source_id, source_type, operation, payload, status, priority,
-                                    attempts, max_attempts, next_attempt_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)
-            """).execute(arguments: [TimeOrderedID.make(), item.sourceSystem, item.sourceID, item.sourceType, item.operation,
-                             item.payload.serialized, item.priority, maxAttempts, now, now])
-        return true
     }
 
     // MARK: - Push
