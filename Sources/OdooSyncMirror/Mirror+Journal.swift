@@ -56,17 +56,29 @@ extension Mirror {
     public static func appendSyncLog(
         _ db: Database, runID: String?, sourceSystem: String = "odoo", sourceID: String, targetID: String? = nil,
         operation: String, success: Bool, error: String? = nil, sourceData: JSONValue? = nil,
-        targetData: JSONValue? = nil, durationMs: Int? = nil
+        targetData: JSONValue? = nil, durationMs: Int? = nil, mappingID: String? = nil
+    ) throws {
+        try appendSyncLog(db, runID: runID, sourceSystem: sourceSystem, sourceID: sourceID, targetID: targetID, operation: operation,
+                          success: success, error: error, sourceJSON: sourceData?.serialized, targetJSON: targetData?.serialized,
+                          durationMs: durationMs, mappingID: mappingID)
+    }
+
+    /// `appendSyncLog` with the snapshots already serialised (a caller that stores the same
+    /// JSON elsewhere too serialises it once).
+    public static func appendSyncLog(
+        _ db: Database, runID: String?, sourceSystem: String, sourceID: String, targetID: String?, operation: String,
+        success: Bool, error: String? = nil, sourceJSON: String?, targetJSON: String?, durationMs: Int?, mappingID: String?,
+        at now: String = Timestamp.iso(Date())
     ) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO sync_log (id, seq, run_id, source_system, source_id, target_id, operation, success,
+                INSERT INTO sync_log (id, seq, mapping_id, run_id, source_system, source_id, target_id, operation, success,
                                       error_message, source_data, target_data, duration_ms, created_at)
-                VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM sync_log), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM sync_log), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
-            arguments: [TimeOrderedID.make(), runID, sourceSystem, sourceID, targetID, operation, success,
-                        error, sourceData?.serialized, targetData?.serialized, durationMs, Timestamp.iso(Date())])
+            arguments: [TimeOrderedID.make(), mappingID, runID, sourceSystem, sourceID, targetID, operation, success,
+                        error, sourceJSON, targetJSON, durationMs, now])
     }
 
     public func appendEvent(runID: String?, level: EventLevel = .info, category: String = crmCategory, type: String,

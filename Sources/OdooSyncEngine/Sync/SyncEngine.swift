@@ -403,6 +403,8 @@ public final class SyncEngine: @unchecked Sendable {
     /// Carries out the due queue items, highest priority first. With `dryRun`, prints the calls
     /// and changes nothing, here or remotely.
     public func push(dryRun: Bool) async throws {
+        let phase = PhaseClock(httpClock)
+        defer { phase.charge(to: &report) }
         cachedTranslation = nil
         cachedConfigs = nil
         if !dryRun {
@@ -412,20 +414,21 @@ public final class SyncEngine: @unchecked Sendable {
             }
         }
         let now = Timestamp.iso(Date())
-        let rows = try mirror.read { db in
+        let due: [(queueID: String, item: QueueItem)] = try mirror.read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM sync_queue WHERE status = 'pending' AND (? OR next_attempt_at IS NULL OR next_attempt_at <= ?)
                 ORDER BY priority DESC, created_at, id
-                """), arguments: [dryRun, now])
+                """), arguments: [dryRun, now]).compactMap { row in QueueItem(row: row).map { (row["id"], $0) } }
+        }
+        if dryRun {
+            try describe(due.map(\.item))
+            return
         }
         var previousPriority: Int?
-        for row in rows {
-            let queueID: String = row["id"]
-            guard let item = QueueItem(row: row) else { continue }
-            if dryRun {
-                report.calls.append(contentsOf: try describe(item))
-                continue
-            }
+        var index = 0
+        while index < due.count {
+            let (queueID, item) = due[index]
+            index += 1
             // An earlier item of this run may have created what this one needs (a project's pair).
             if item.priority != previousPriority { try flushCompletions() }
             previousPriority = item.priority
@@ -434,10 +437,23 @@ public final class SyncEngine: @unchecked Sendable {
                 report.skippedForConnection += 1
                 continue
             }
+            if SyncEngine.goesInOdooBatch(ready) {
+                // The following items of the same priority for the same model go with it: one
+                // load for the creates, one read-back for all.
+                var batch = [(queueID, ready)]
+                while index < due.count, batch.count < SyncEngine.odooBatchSize {
+                    let (nextID, next) = due[index]
+                    guard next.priority == ready.priority, next.entity == ready.entity, next.targetType == ready.targetType,
+                          SyncEngine.goesInOdooBatch(next) else { break }
+                    index += 1
+                    if let prepared = try prepare(next) { batch.append((nextID, prepared)) }
+                }
+                try await pushOdooBatch(batch)
+                continue
+            }
             let started = Date()
             do {
                 let result = try await perform(ready)
-                report.remoteSeconds += Date().timeIntervalSince(started)
                 try complete(queueID: queueID, item: ready, result: result, started: started)
             } catch let error as UserFacingError where error.exitStatus == .remote || error.exitStatus == .mirror {
                 // The remote is down or refuses us: the item is not at fault. Leave it for the next run,
@@ -445,7 +461,6 @@ public final class SyncEngine: @unchecked Sendable {
                 try flushCompletions()
                 throw error
             } catch {
-                report.remoteSeconds += Date().timeIntervalSince(started)
                 try flushCompletions()
                 try fail(queueID: queueID, item: ready, error: error, started: started)
             }
@@ -479,139 +494,15 @@ public final class SyncEngine: @unchecked Sendable {
         /// record made by this run is known to the mirror before the next pull (and its deletion
         /// is noticed even if it never was pulled).
         var record: JSONValue? = nil
+        /// For an Odoo target: the record as the pull reads it, stored as its snapshot.
+        var odooSnapshot: OdooSnapshot? = nil
     }
 
     func perform(_ item: QueueItem) async throws -> Outcome {
         if item.target == "odoo" {
-            return try await performOdoo(item)
+            return try await performOdooArchive(item)
         }
         return try await performPlane(item)
-    }
-
-    // MARK: Odoo side
-
-    private func requireOdoo() throws -> OdooClient {
-        guard let odoo else { throw SyncItemError("Odoo is not configured (ODOO_URL, ODOO_DATABASE, ODOO_USERNAME and a key or password).") }
-        return odoo
-    }
-
-    private func odooPriorityKeys() async throws -> [String] {
-        if let priorityKeys { return priorityKeys }
-        let odoo = try requireOdoo()
-        let answer = try await odoo.call(OdooCall(model: "project.task", method: "fields_get", args: [("allfields", ["priority"])],
-                                                  kwargs: [("attributes", ["selection"])]))
-        let keys = answer["priority"]?["selection"]?.arrayValue?.compactMap { $0.arrayValue?.first?.stringValue } ?? ["0", "1"]
-        priorityKeys = keys.isEmpty ? ["0", "1"] : keys
-        return priorityKeys ?? ["0", "1"]
-    }
-
-    func odooValues(_ item: QueueItem, translation: Translation) async throws -> (values: [(String, JSONValue)], skipped: [String]) {
-        let mappings = try configMappings(item.entity)
-        let keys = item.targetType == "project.task" ? try await odooPriorityKeys() : ["0", "1", "2", "3"]
-        var fields = item.fields
-        if item.entity == "module:project.project", let name = fields["name"]?.stringValue, let project = item.planeProject {
-            let projectName = try mirror.read { db in
-                try String.fetchOne(db.cachedStatement(sql: "SELECT json_extract(data, '$.name') FROM plane_records WHERE kind = 'project' AND plane_id = ?"), arguments: [project])
-            }
-            fields["name"] = .string(projectName.map { "\($0) / \(name)" } ?? name)
-        }
-        return translation.odooValues(fields, mappings: mappings, priorityKeys: keys, plainDescription: item.entity == "project:project.project")
-    }
-
-    private func performOdoo(_ item: QueueItem) async throws -> Outcome {
-        let odoo = try requireOdoo()
-        let translation = try currentTranslation()
-        let model = item.targetType
-        var (values, skipped) = try await odooValues(item, translation: translation)
-        if !skipped.isEmpty {
-            logger.info("\(item.entity) \(item.sourceID): no Odoo value for \(skipped.joined(separator: ", ")); left unchanged")
-            report.unmappedFields += skipped.count
-        }
-        var calls: [String] = []
-        let id: Int
-        var created = false
-        switch item.operation {
-        case "create":
-            if let project = item.odooProject, model != "project.project" { values.append(("project_id", .int(project))) }
-            guard let key = item.key else { throw SyncItemError("queue item without an external identifier") }
-            let call = SyncEngine.loadCall(model: model, xmlID: key, values: values)
-            calls.append(SyncEngine.describe(call))
-            let answer = try await odoo.call(call)
-            guard let first = answer["ids"]?.arrayValue?.first?.intValue else {
-                let messages = answer["messages"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
-                throw SyncItemError("Odoo refused to create the \(model): \(messages.joined(separator: "; ").isEmpty ? "no reason given" : messages.joined(separator: "; "))")
-            }
-            id = first
-            created = true
-        case "archive":
-            guard let target = item.targetID.flatMap(Int.init) else { throw SyncItemError("archive without a target id") }
-            id = target
-            if model == "project.milestone" {
-                // Milestones cannot be archived; the pair simply ends.
-                return Outcome(targetID: String(id), targetFields: [:], created: false, archived: true, calls: [])
-            }
-            let call = OdooCall(model: model, method: "write", ids: [id], args: [("vals", ["active": false])])
-            calls.append(SyncEngine.describe(call))
-            _ = try await odoo.call(call)
-            return Outcome(targetID: String(id), targetFields: [:], created: false, archived: true, calls: calls)
-        default:
-            guard let target = item.targetID.flatMap(Int.init) else { throw SyncItemError("update without a target id") }
-            id = target
-            if !values.isEmpty {
-                let call = OdooCall(model: model, method: "write", ids: [id], args: [("vals", .object(values))])
-                calls.append(SyncEngine.describe(call))
-                _ = try await odoo.call(call)
-            }
-        }
-        // Read back: the memory of the Odoo side is what Odoo now holds, so our own write is not
-        // seen as a change next time.
-        let mappings = try configMappings(item.entity)
-        let specFields = ModelSpec.projectSide.first { $0.name == model }?.fields ?? []
-        let fieldNames = Array(Set(mappings.map(\.odoo) + specFields + ["write_date"])).sorted()
-        let rows = try await odoo.call(OdooCall(model: model, method: "read", ids: [id], args: [("fields", .array(fieldNames.map(JSONValue.string)))],
-                                                context: ["active_test": false]))
-        guard let record = rows.arrayValue?.first else { throw SyncItemError("\(model) \(id) vanished right after the write") }
-        let canonical = translation.odooCanonical(record, mappings: mappings, plainDescription: item.entity == "project:project.project")
-        let written = created ? canonical : canonical.filter { item.fields.keys.contains($0.key) }
-        return Outcome(targetID: String(id), targetFields: written, created: created, archived: false, calls: calls, record: record)
-    }
-
-    static func loadCall(model: String, xmlID: String, values: [(String, JSONValue)]) -> OdooCall {
-        var columns: [JSONValue] = ["id"]
-        var cells: [JSONValue] = [.string(xmlID)]
-        for (field, value) in values {
-            switch value {
-            case .int(let id) where ["project_id", "stage_id", "milestone_id", "parent_id"].contains(field):
-                columns.append(.string("\(field)/.id"))
-                cells.append(.string(String(id)))
-            case .bool(false), .null:
-                columns.append(.string(field))
-                cells.append("")
-            case .int(let n):
-                columns.append(.string(field))
-                cells.append(.string(String(n)))
-            case .double(let d):
-                columns.append(.string(field))
-                cells.append(.string(String(d)))
-            case .bool(true):
-                columns.append(.string(field))
-                cells.append("1")
-            case .string(let s):
-                columns.append(.string(field))
-                cells.append(.string(s))
-            default:
-                columns.append(.string(field))
-                cells.append(.string(value.serialized))
-            }
-        }
-        return OdooCall(model: model, method: "load", args: [("fields", .array(columns)), ("data", .array([.array(cells)]))])
-    }
-
-    static func describe(_ call: OdooCall) -> String {
-        var text = "odoo \(call.model).\(call.method)"
-        if let ids = call.ids { text += " ids=\(JSONValue.array(ids.map(JSONValue.int)).serialized)" }
-        for (name, value) in call.args { text += " \(name)=\(value.serialized)" }
-        return text
     }
 
     // MARK: Plane side
@@ -721,10 +612,15 @@ public final class SyncEngine: @unchecked Sendable {
     /// pending and their remote writes are idempotent, so the next run finds what they made.
     private var completions: [(queueID: String, item: QueueItem, result: Outcome, duration: Int)] = []
     private var lastFlush = Date()
-    static let completionBatch = 64
+    static let completionBatch = 256
 
-    private func complete(queueID: String, item: QueueItem, result: Outcome, started: Date) throws {
-        completions.append((queueID, item, result, Int(Date().timeIntervalSince(started) * 1000)))
+    func complete(queueID: String, item: QueueItem, result: Outcome, started: Date) throws {
+        try complete(queueID: queueID, item: item, result: result, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// `seconds`: how long the item's remote calls took (for a batch, the batch's).
+    func complete(queueID: String, item: QueueItem, result: Outcome, seconds: Double) throws {
+        completions.append((queueID, item, result, Int(seconds * 1000)))
         if completions.count >= SyncEngine.completionBatch || Date().timeIntervalSince(lastFlush) > 0.25 {
             try flushCompletions()
         }
@@ -735,13 +631,12 @@ public final class SyncEngine: @unchecked Sendable {
         guard !completions.isEmpty else { return }
         let batch = completions
         completions = []
-        let started = Date()
         try mirror.write { db in
+            var context = FlushContext()
             for done in batch {
-                try completeOne(db, queueID: done.queueID, item: done.item, result: done.result, duration: done.duration)
+                try completeOne(db, queueID: done.queueID, item: done.item, result: done.result, duration: done.duration, context: &context)
             }
         }
-        report.engineSeconds += Date().timeIntervalSince(started)
         for done in batch {
             report.calls.append(contentsOf: done.result.calls)
             report.bump(done.item.entity) { stats in
@@ -750,109 +645,141 @@ public final class SyncEngine: @unchecked Sendable {
         }
     }
 
-    private func completeOne(_ db: Database, queueID: String, item: QueueItem, result: Outcome, duration: Int) throws {
-        do {
-            let now = Timestamp.iso(Date())
-            var mappingID = item.mappingID
-            if result.created {
-                // The mapping is born with the queue item's completion, in the same transaction.
-                let planeID = item.target == "plane" ? result.targetID : item.sourceID
-                let odooID = item.target == "odoo" ? result.targetID : item.sourceID
-                let planeType = String(item.entity.split(separator: ":")[0])
-                let odooModel = String(item.entity.split(separator: ":")[1])
-                // Two lookups, each on its unique index (an OR of the two would scan the table).
-                let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND plane_id = ?"),
-                                                   arguments: [item.entity, planeID])
-                    ?? String.fetchOne(db.cachedStatement(sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND odoo_id = ?"),
-                                       arguments: [item.entity, Int(odooID) ?? -1])
-                if let existing {
-                    mappingID = existing
-                } else {
-                    let id = TimeOrderedID.make()
-                    mappingID = id
-                    let direction = try String.fetchOne(db.cachedStatement(sql: "SELECT direction FROM sync_config WHERE plane_type = ? AND odoo_model = ?"), arguments: [planeType, odooModel]) ?? "bidirectional"
-                    try db.cachedStatement(sql: """
-                        INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at,
-                                                   sync_version, sync_direction, status, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 'active', ?, ?)
-                        """).execute(arguments: [id, item.sourceSystem, item.sourceID, item.sourceType, result.targetID,
-                                         item.target == "plane" ? planeType : odooModel, now, direction, now, now])
-                    let planeFields = item.target == "plane" ? result.targetFields : item.sourceValues
-                    let odooFields = item.target == "odoo" ? result.targetFields : item.sourceValues
-                    let planeProject = item.target == "plane" ? result.targetProject : item.planeProject
-                    try db.cachedStatement(sql: """
-                        INSERT INTO sync_pairs (mapping_id, entity, plane_id, plane_project, odoo_id, plane_fields, odoo_fields)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [id, item.entity, planeID, planeProject, Int(odooID) ?? 0,
-                                         SyncEngine.fieldsJSON(planeFields).serialized, SyncEngine.fieldsJSON(odooFields).serialized])
-                }
-            }
-            if let mappingID, !result.created || item.mappingID != nil {
-                var pair = try Row.fetchOne(db.cachedStatement(sql: "SELECT plane_fields, odoo_fields FROM sync_pairs WHERE mapping_id = ?"), arguments: [mappingID])
-                    .map { (SyncEngine.fieldsDict($0[0]), SyncEngine.fieldsDict($0[1])) } ?? ([:], [:])
-                if item.target == "odoo" {
-                    pair.1.merge(result.targetFields) { _, new in new }
-                    pair.0.merge(item.sourceValues) { _, new in new }
-                } else {
-                    pair.0.merge(result.targetFields) { _, new in new }
-                    pair.1.merge(item.sourceValues) { _, new in new }
-                }
-                try db.cachedStatement(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, plane_hash = NULL, odoo_hash = NULL WHERE mapping_id = ?").execute(arguments: [SyncEngine.fieldsJSON(pair.0).serialized, SyncEngine.fieldsJSON(pair.1).serialized, mappingID])
-                try db.cachedStatement(sql: """
-                    UPDATE sync_mappings SET last_synced_at = ?, sync_version = sync_version + 1, updated_at = ?,
-                           status = CASE WHEN ? THEN 'archived' ELSE 'active' END, last_error = NULL WHERE id = ?
-                    """).execute(arguments: [now, now, result.archived, mappingID])
-            }
-            if let record = result.record {
-                try SyncEngine.storeSnapshot(db, item: item, result: result, record: record, now: now)
-            }
-            if let mappingID, !result.archived {
-                // The pair now matches both snapshots as they stand: the next comparison can skip
-                // it until one of them changes (an Odoo snapshot written here has hash 0 and is
-                // compared once more after the next pull).
-                let planeKind = item.entity == "project:project.project" ? "project" : item.entity.hasPrefix("issue:") ? "issue" : String(item.entity.split(separator: ":")[0])
-                let odooModel = String(item.entity.split(separator: ":")[1])
-                try db.cachedStatement(sql: """
-                    UPDATE sync_pairs SET
-                        plane_hash = (SELECT data_hash FROM plane_records WHERE kind = ? AND plane_id = sync_pairs.plane_id),
-                        odoo_hash = (SELECT data_hash FROM odoo_records WHERE model = ? AND odoo_id = sync_pairs.odoo_id)
-                    WHERE mapping_id = ?
-                    """).execute(arguments: [planeKind, odooModel, mappingID])
-            }
-            try db.cachedStatement(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?").execute(arguments: [now, now, queueID])
-            let operation = result.created ? "create" : item.operation
-            try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
-                                     operation: operation, success: true, sourceData: SyncEngine.fieldsJSON(item.sourceValues),
-                                     targetData: SyncEngine.fieldsJSON(result.targetFields), durationMs: duration)
-            if let mappingID {
-                try db.cachedStatement(sql: "UPDATE sync_log SET mapping_id = ? WHERE seq = (SELECT max(seq) FROM sync_log)").execute(arguments: [mappingID])
-            }
-            try Mirror.appendEvent(db, runID: runID, level: .info, category: SyncEngine.category, type: "\(item.target)_\(operation)",
-                                   message: "\(operation) \(item.targetType) \(result.targetID) in \(item.target == "odoo" ? "Odoo" : "Plane") from \(item.sourceSystem) \(item.sourceType) \(item.sourceID)",
-                                   component: item.entity,
-                                   metadata: ["entity": .string(item.entity), "queue_id": .string(queueID), "fields": .array(item.fields.keys.sorted().map(JSONValue.string))],
-                                   durationMs: Double(duration))
+    /// What every completion of one flush shares: its time and the entities' directions.
+    private struct FlushContext {
+        let now = Timestamp.iso(Date())
+        var directions: [String: String] = [:]
+
+        mutating func direction(_ db: Database, planeType: String, odooModel: String) throws -> String {
+            let key = "\(planeType):\(odooModel)"
+            if let known = directions[key] { return known }
+            let found = try String.fetchOne(db.cachedStatement(sql: "SELECT direction FROM sync_config WHERE plane_type = ? AND odoo_model = ?"),
+                                            arguments: [planeType, odooModel]) ?? "bidirectional"
+            directions[key] = found
+            return found
         }
     }
 
-    static func storeSnapshot(_ db: Database, item: QueueItem, result: Outcome, record: JSONValue, now: String) throws {
-        if item.target == "plane" {
-            let kind = item.entity == "project:project.project" ? "project" : "issue"
-            _ = try PlaneSnapshots.apply(db, kind: kind, id: result.targetID, projectID: kind == "project" ? result.targetID : result.targetProject,
-                                         json: record, pulledAt: now)
-        } else if let id = Int(result.targetID) {
-            // data_hash 0: the next pull stores its own full read over this one.
+    private static let currentHashes = """
+        (SELECT data_hash FROM plane_records WHERE kind = ? AND plane_id = sync_pairs.plane_id),
+        (SELECT data_hash FROM odoo_records WHERE model = ? AND odoo_id = sync_pairs.odoo_id)
+        """
+
+    private func completeOne(_ db: Database, queueID: String, item: QueueItem, result: Outcome, duration: Int,
+                             context: inout FlushContext) throws {
+        let now = context.now
+        let parts = item.entity.split(separator: ":")
+        let planeType = String(parts[0])
+        let odooModel = String(parts[1])
+        let planeKind = item.entity == "project:project.project" ? "project" : item.entity.hasPrefix("issue:") ? "issue" : planeType
+        // The snapshot first: the pair's hashes below are read from it.
+        if let snapshot = result.odooSnapshot {
+            try SyncEngine.storeOdooSnapshot(db, model: item.targetType, snapshot, now: now)
+        } else if let record = result.record, item.target == "plane" {
+            try SyncEngine.storePlaneSnapshot(db, item: item, result: result, record: record, now: now)
+        }
+        // The pair settles against both snapshots as they now stand: the next comparison skips
+        // it until one of them changes. Both are what the next pull reads when nothing else
+        // changed them, so that pull leaves them, and this pair, alone. An archived pair is
+        // never compared again.
+        let hashes = result.archived ? "NULL, NULL" : SyncEngine.currentHashes
+        let hashArguments: StatementArguments = result.archived ? [] : [planeKind, odooModel]
+        var mappingID = item.mappingID
+        var sourceJSON: String?
+        var targetJSON: String?
+        if result.created {
+            // The mapping is born with the queue item's completion, in the same transaction.
+            let planeID = item.target == "plane" ? result.targetID : item.sourceID
+            let odooID = item.target == "odoo" ? result.targetID : item.sourceID
+            // Two lookups, each on its unique index (an OR of the two would scan the table).
+            let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND plane_id = ?"),
+                                               arguments: [item.entity, planeID])
+                ?? String.fetchOne(db.cachedStatement(sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND odoo_id = ?"),
+                                   arguments: [item.entity, Int(odooID) ?? -1])
+            if let existing {
+                mappingID = existing
+                if item.mappingID == nil {
+                    try db.cachedStatement(sql: "UPDATE sync_pairs SET (plane_hash, odoo_hash) = (\(hashes)) WHERE mapping_id = ?")
+                        .execute(arguments: hashArguments + [existing])
+                }
+            } else {
+                let id = TimeOrderedID.make()
+                mappingID = id
+                let direction = try context.direction(db, planeType: planeType, odooModel: odooModel)
+                try db.cachedStatement(sql: """
+                    INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at,
+                                               sync_version, sync_direction, status, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 'active', ?, ?)
+                    """).execute(arguments: [id, item.sourceSystem, item.sourceID, item.sourceType, result.targetID,
+                                             item.target == "plane" ? planeType : odooModel, now, direction, now, now])
+                sourceJSON = SyncEngine.fieldsJSON(item.sourceValues).serialized
+                targetJSON = SyncEngine.fieldsJSON(result.targetFields).serialized
+                let planeProject = item.target == "plane" ? result.targetProject : item.planeProject
+                try db.cachedStatement(sql: """
+                    INSERT INTO sync_pairs (mapping_id, entity, plane_id, plane_project, odoo_id, plane_fields, odoo_fields, plane_hash, odoo_hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?,
+                            (SELECT data_hash FROM plane_records WHERE kind = ? AND plane_id = ?),
+                            (SELECT data_hash FROM odoo_records WHERE model = ? AND odoo_id = ?))
+                    """).execute(arguments: [id, item.entity, planeID, planeProject, Int(odooID) ?? 0,
+                                             item.target == "plane" ? targetJSON : sourceJSON, item.target == "odoo" ? targetJSON : sourceJSON,
+                                             planeKind, planeID, odooModel, Int(odooID) ?? 0])
+            }
+        }
+        if let mappingID, !result.created || item.mappingID != nil {
+            var pair = try Row.fetchOne(db.cachedStatement(sql: "SELECT plane_fields, odoo_fields FROM sync_pairs WHERE mapping_id = ?"), arguments: [mappingID])
+                .map { (SyncEngine.fieldsDict($0[0]), SyncEngine.fieldsDict($0[1])) } ?? ([:], [:])
+            if item.target == "odoo" {
+                pair.1.merge(result.targetFields) { _, new in new }
+                pair.0.merge(item.sourceValues) { _, new in new }
+            } else {
+                pair.0.merge(result.targetFields) { _, new in new }
+                pair.1.merge(item.sourceValues) { _, new in new }
+            }
+            try db.cachedStatement(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, (plane_hash, odoo_hash) = (\(hashes)) WHERE mapping_id = ?")
+                .execute(arguments: [SyncEngine.fieldsJSON(pair.0).serialized, SyncEngine.fieldsJSON(pair.1).serialized] + hashArguments + [mappingID])
+            try db.cachedStatement(sql: """
+                UPDATE sync_mappings SET last_synced_at = ?, sync_version = sync_version + 1, updated_at = ?,
+                       status = CASE WHEN ? THEN 'archived' ELSE 'active' END, last_error = NULL WHERE id = ?
+                """).execute(arguments: [now, now, result.archived, mappingID])
+        }
+        try db.cachedStatement(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?").execute(arguments: [now, now, queueID])
+        let operation = result.created ? "create" : item.operation
+        try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
+                                 operation: operation, success: true,
+                                 sourceJSON: sourceJSON ?? SyncEngine.fieldsJSON(item.sourceValues).serialized,
+                                 targetJSON: targetJSON ?? SyncEngine.fieldsJSON(result.targetFields).serialized,
+                                 durationMs: duration, mappingID: mappingID, at: now)
+        try Mirror.appendEvent(db, runID: runID, level: .info, category: SyncEngine.category, type: "\(item.target)_\(operation)",
+                               message: "\(operation) \(item.targetType) \(result.targetID) in \(item.target == "odoo" ? "Odoo" : "Plane") from \(item.sourceSystem) \(item.sourceType) \(item.sourceID)",
+                               component: item.entity,
+                               metadata: ["entity": .string(item.entity), "queue_id": .string(queueID), "fields": .array(item.fields.keys.sorted().map(JSONValue.string))],
+                               durationMs: Double(duration))
+    }
+
+    static func storePlaneSnapshot(_ db: Database, item: QueueItem, result: Outcome, record: JSONValue, now: String) throws {
+        let kind = item.entity == "project:project.project" ? "project" : "issue"
+        _ = try PlaneSnapshots.apply(db, kind: kind, id: result.targetID, projectID: kind == "project" ? result.targetID : result.targetProject,
+                                     json: record, pulledAt: now)
+    }
+
+    /// The read-back stored as the pull stores a record: same text, same hash.
+    static func storeOdooSnapshot(_ db: Database, model: String, _ snapshot: OdooSnapshot, now: String) throws {
+        let arguments: StatementArguments = [model, snapshot.id, snapshot.writeDate, snapshot.active, snapshot.text, snapshot.hash, now]
+        // A plain UPDATE, then an INSERT if there was nothing to update: an upsert would make
+        // SQLite keep a statement journal for every row.
+        try db.cachedStatement(sql: """
+            UPDATE odoo_records SET write_date = ?3, active = ?4, deleted = 0, data = ?5, data_hash = ?6, pulled_at = ?7
+            WHERE model = ?1 AND odoo_id = ?2
+            """).execute(arguments: arguments)
+        if db.changesCount == 0 {
             try db.cachedStatement(sql: """
                 INSERT INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
-                VALUES (?, ?, ?, ?, 0, ?, 0, ?)
-                ON CONFLICT (model, odoo_id) DO UPDATE SET write_date = excluded.write_date, active = excluded.active, deleted = 0,
-                    data = excluded.data, data_hash = 0, pulled_at = excluded.pulled_at
-                """).execute(arguments: [item.targetType, id, record["write_date"]?.stringValue, record["active"]?.boolValue ?? true,
-                                 record.serialized, now])
+                VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)
+                """).execute(arguments: arguments)
         }
     }
 
-    private func fail(queueID: String, item: QueueItem, error: Error, started: Date) throws {
+    func fail(queueID: String, item: QueueItem, error: Error, started: Date) throws {
         let message = String(describing: error)
         let duration = Int(Date().timeIntervalSince(started) * 1000)
         var gaveUp = false
@@ -882,17 +809,54 @@ public final class SyncEngine: @unchecked Sendable {
         if gaveUp { report.bump(item.entity) { $0.failed += 1 } }
     }
 
-    /// The calls an item would make, for `push --dry-run`.
+    /// The calls the due items would make, for `push --dry-run`, batched as push batches them.
+    func describe(_ items: [QueueItem]) throws {
+        var index = 0
+        while index < items.count {
+            let item = items[index]
+            index += 1
+            guard SyncEngine.goesInOdooBatch(item) else {
+                report.calls.append(contentsOf: try describe(item))
+                continue
+            }
+            var batch = [item]
+            while index < items.count, batch.count < SyncEngine.odooBatchSize, items[index].priority == item.priority,
+                  items[index].entity == item.entity, items[index].targetType == item.targetType, SyncEngine.goesInOdooBatch(items[index]) {
+                batch.append(items[index])
+                index += 1
+            }
+            var groups: [[String]: [(xmlID: String, values: [(String, JSONValue)])]] = [:]
+            var order: [[String]] = []
+            for create in batch where create.operation == "create" {
+                var values = try dryRunOdooValues(create)
+                if let project = create.odooProject { values.append(("project_id", .int(project))) }
+                let columns = SyncEngine.loadRow(values).columns
+                if groups[columns] == nil { order.append(columns) }
+                groups[columns, default: []].append((create.key ?? "", values))
+            }
+            for columns in order {
+                report.calls.append(SyncEngine.describe(SyncEngine.loadCall(model: item.targetType, rows: groups[columns] ?? [])))
+            }
+            for update in batch where update.operation != "create" {
+                report.calls.append(contentsOf: try describe(update))
+            }
+        }
+    }
+
+    private func dryRunOdooValues(_ item: QueueItem) throws -> [(String, JSONValue)] {
+        try currentTranslation().odooValues(item.fields, mappings: try configMappings(item.entity), priorityKeys: ["0", "1", "2", "3"],
+                                            plainDescription: item.entity == "project:project.project").values
+    }
+
+    /// The calls an item would make on its own, for `push --dry-run`.
     func describe(_ item: QueueItem) throws -> [String] {
         let translation = try currentTranslation()
         if item.target == "odoo" {
-            let mappings = try configMappings(item.entity)
-            var values = translation.odooValues(item.fields, mappings: mappings, priorityKeys: ["0", "1", "2", "3"],
-                                                plainDescription: item.entity == "project:project.project").values
+            var values = try dryRunOdooValues(item)
             switch item.operation {
             case "create":
                 if let project = item.odooProject { values.append(("project_id", .int(project))) }
-                return [SyncEngine.describe(SyncEngine.loadCall(model: item.targetType, xmlID: item.key ?? "", values: values))]
+                return [SyncEngine.describe(SyncEngine.loadCall(model: item.targetType, rows: [(item.key ?? "", values)]))]
             case "archive":
                 return [SyncEngine.describe(OdooCall(model: item.targetType, method: "write", ids: [Int(item.targetID ?? "") ?? 0], args: [("vals", ["active": false])]))]
             default:
