@@ -764,18 +764,17 @@ public final class SyncEngine: @unchecked Sendable {
 
     /// The read-back stored as the pull stores a record: same text, same hash.
     static func storeOdooSnapshot(_ db: Database, model: String, _ snapshot: OdooSnapshot, now: String) throws {
-        let arguments: StatementArguments = [model, snapshot.id, snapshot.writeDate, snapshot.active, snapshot.text, snapshot.hash, now]
         // A plain UPDATE, then an INSERT if there was nothing to update: an upsert would make
         // SQLite keep a statement journal for every row.
         try db.cachedStatement(sql: """
-            UPDATE odoo_records SET write_date = ?3, active = ?4, deleted = 0, data = ?5, data_hash = ?6, pulled_at = ?7
-            WHERE model = ?1 AND odoo_id = ?2
-            """).execute(arguments: arguments)
+            UPDATE odoo_records SET write_date = ?, active = ?, deleted = 0, data = ?, data_hash = ?, pulled_at = ?
+            WHERE model = ? AND odoo_id = ?
+            """).execute(arguments: [snapshot.writeDate, snapshot.active, snapshot.text, snapshot.hash, now, model, snapshot.id])
         if db.changesCount == 0 {
             try db.cachedStatement(sql: """
                 INSERT INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
-                VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)
-                """).execute(arguments: arguments)
+                VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+                """).execute(arguments: [model, snapshot.id, snapshot.writeDate, snapshot.active, snapshot.text, snapshot.hash, now])
         }
     }
 
