@@ -29,6 +29,7 @@ import Testing
                     target: "odoo", targetType: "project.task", planeProject: "p", odooProject: 2, key: "odoosync.test_issue_\(index)",
                     fields: fields, sourceValues: fields, priority: 10))
             }
+            try queue.finish(db)
         }
         let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: nil, runID: runID, scope: SyncScope(), logger: Logger(label: "test"))
         try await engine.push(dryRun: false)

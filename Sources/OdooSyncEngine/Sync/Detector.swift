@@ -542,6 +542,11 @@ struct Detector {
         return id
     }
 
+    /// Writes what was queued; the last step of detection.
+    mutating func finish() throws {
+        try queueWriter.finish(db)
+    }
+
     private mutating func queue(_ item: SyncEngine.QueueItem) throws {
         if try queueWriter.enqueue(db, item) {
             engine.bump(item.entity) { $0.queued += 1 }

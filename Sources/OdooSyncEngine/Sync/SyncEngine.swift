@@ -257,6 +257,7 @@ public final class SyncEngine: @unchecked Sendable {
             for model in ["sale.order", "account.move"] {
                 try detector.visibility(configs["issue:\(model)"], model: model)
             }
+            try detector.finish()
             report.itemsConsidered += detector.considered
         }
     }
@@ -340,15 +341,26 @@ public final class SyncEngine: @unchecked Sendable {
             let id: String
             var payload: JSONValue
             var operation: String
+            /// Not written yet: its index in `unwritten`.
+            var unwritten: Int?
+        }
+
+        private struct NewRow {
+            let id: String
+            let item: QueueItem
+            var payload: JSONValue
+            var operation: String
+            let createdAt: String
         }
 
         private var open: [String: [Open]]?
+        private var unwritten: [NewRow] = []
         private var maxAttempts: Int?
 
         private static func key(_ system: String, _ type: String, _ id: String) -> String { "\(system)\u{1F}\(type)\u{1F}\(id)" }
 
         /// Queues an item, or folds it into the open item for the same source record and target.
-        /// Returns false when nothing new was queued.
+        /// Returns false when nothing new was queued. New items reach the table at `finish`.
         mutating func enqueue(_ db: Database, _ item: QueueItem) throws -> Bool {
             if open == nil {
                 var loaded: [String: [Open]] = [:]
@@ -375,26 +387,49 @@ public final class SyncEngine: @unchecked Sendable {
                 merged.sourceValues = source
                 let mergedPayload = merged.payload
                 if mergedPayload == payload && merged.operation == existing.operation { return false }
-                try db.cachedStatement(sql: "UPDATE sync_queue SET payload = ?, operation = ? WHERE id = ?")
-                    .execute(arguments: [mergedPayload.serialized, merged.operation, existing.id])
+                if let row = existing.unwritten {
+                    unwritten[row].payload = mergedPayload
+                    unwritten[row].operation = merged.operation
+                } else {
+                    try db.cachedStatement(sql: "UPDATE sync_queue SET payload = ?, operation = ? WHERE id = ?")
+                        .execute(arguments: [mergedPayload.serialized, merged.operation, existing.id])
+                }
                 open?[key]?[index].payload = mergedPayload
                 open?[key]?[index].operation = merged.operation
                 return true
             }
-            let now = Timestamp.iso(Date())
+            let id = TimeOrderedID.make()
+            let payload = item.payload
+            unwritten.append(NewRow(id: id, item: item, payload: payload, operation: item.operation, createdAt: Timestamp.iso(Date())))
+            open?[key, default: []].append(Open(id: id, payload: payload, operation: item.operation, unwritten: unwritten.count - 1))
+            return true
+        }
+
+        /// Writes the items queued since the last call, in the order they were queued, several
+        /// rows per INSERT.
+        mutating func finish(_ db: Database) throws {
+            guard !unwritten.isEmpty else { return }
             if maxAttempts == nil {
                 maxAttempts = Int(try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'sync.max_attempts'") ?? "") ?? 3
             }
-            let id = TimeOrderedID.make()
-            let payload = item.payload
-            try db.cachedStatement(sql: """
-                INSERT INTO sync_queue (id, source_system, source_id, source_type, operation, payload, status, priority,
-                                        attempts, max_attempts, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)
-                """).execute(arguments: [id, item.sourceSystem, item.sourceID, item.sourceType, item.operation,
-                                         payload.serialized, item.priority, maxAttempts ?? 3, now, now])
-            open?[key, default: []].append(Open(id: id, payload: payload, operation: item.operation))
-            return true
+            let chunkSize = 50
+            for start in stride(from: 0, to: unwritten.count, by: chunkSize) {
+                let chunk = unwritten[start..<min(start + chunkSize, unwritten.count)]
+                var arguments = StatementArguments()
+                for row in chunk {
+                    arguments += [row.id, row.item.sourceSystem, row.item.sourceID, row.item.sourceType, row.operation,
+                                  row.payload.serialized, row.item.priority, maxAttempts ?? 3, row.createdAt, row.createdAt]
+                }
+                try db.cachedStatement(sql: """
+                    INSERT INTO sync_queue (id, source_system, source_id, source_type, operation, payload, status, priority,
+                                            attempts, max_attempts, next_attempt_at, created_at)
+                    VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                    """).execute(arguments: arguments)
+            }
+            for (key, items) in open ?? [:] where items.contains(where: { $0.unwritten != nil }) {
+                open?[key] = items.map { Open(id: $0.id, payload: $0.payload, operation: $0.operation) }
+            }
+            unwritten = []
         }
     }
 
@@ -636,6 +671,8 @@ public final class SyncEngine: @unchecked Sendable {
             for done in batch {
                 try completeOne(db, queueID: done.queueID, item: done.item, result: done.result, duration: done.duration, context: &context)
             }
+            try Mirror.appendSyncLogs(db, context.logs)
+            try Mirror.appendEvents(db, context.events)
         }
         for done in batch {
             report.calls.append(contentsOf: done.result.calls)
@@ -649,6 +686,9 @@ public final class SyncEngine: @unchecked Sendable {
     private struct FlushContext {
         let now = Timestamp.iso(Date())
         var directions: [String: String] = [:]
+        /// Journal rows, appended together after the items (fewer statements, same rows).
+        var logs: [SyncLogEntry] = []
+        var events: [EventEntry] = []
 
         mutating func direction(_ db: Database, planeType: String, odooModel: String) throws -> String {
             let key = "\(planeType):\(odooModel)"
@@ -674,7 +714,7 @@ public final class SyncEngine: @unchecked Sendable {
         let planeKind = item.entity == "project:project.project" ? "project" : item.entity.hasPrefix("issue:") ? "issue" : planeType
         // The snapshot first: the pair's hashes below are read from it.
         if let snapshot = result.odooSnapshot {
-            try SyncEngine.storeOdooSnapshot(db, model: item.targetType, snapshot, now: now)
+            try SyncEngine.storeOdooSnapshot(db, model: item.targetType, snapshot, isNew: result.created, now: now)
         } else if let record = result.record, item.target == "plane" {
             try SyncEngine.storePlaneSnapshot(db, item: item, result: result, record: record, now: now)
         }
@@ -692,10 +732,11 @@ public final class SyncEngine: @unchecked Sendable {
             let planeID = item.target == "plane" ? result.targetID : item.sourceID
             let odooID = item.target == "odoo" ? result.targetID : item.sourceID
             // Two lookups, each on its unique index (an OR of the two would scan the table).
-            let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND plane_id = ?"),
-                                               arguments: [item.entity, planeID])
-                ?? String.fetchOne(db.cachedStatement(sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND odoo_id = ?"),
-                                   arguments: [item.entity, Int(odooID) ?? -1])
+            let existing = try String.fetchOne(db.cachedStatement(sql: """
+                SELECT mapping_id FROM sync_pairs WHERE entity = ? AND plane_id = ?
+                UNION ALL SELECT mapping_id FROM sync_pairs WHERE entity = ? AND odoo_id = ?
+                LIMIT 1
+                """), arguments: [item.entity, planeID, item.entity, Int(odooID) ?? -1])
             if let existing {
                 mappingID = existing
                 if item.mappingID == nil {
@@ -744,16 +785,17 @@ public final class SyncEngine: @unchecked Sendable {
         }
         try db.cachedStatement(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?").execute(arguments: [now, now, queueID])
         let operation = result.created ? "create" : item.operation
-        try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
-                                 operation: operation, success: true,
-                                 sourceJSON: sourceJSON ?? SyncEngine.fieldsJSON(item.sourceValues).serialized,
-                                 targetJSON: targetJSON ?? SyncEngine.fieldsJSON(result.targetFields).serialized,
-                                 durationMs: duration, mappingID: mappingID, at: now)
-        try Mirror.appendEvent(db, runID: runID, level: .info, category: SyncEngine.category, type: "\(item.target)_\(operation)",
-                               message: "\(operation) \(item.targetType) \(result.targetID) in \(item.target == "odoo" ? "Odoo" : "Plane") from \(item.sourceSystem) \(item.sourceType) \(item.sourceID)",
-                               component: item.entity,
-                               metadata: ["entity": .string(item.entity), "queue_id": .string(queueID), "fields": .array(item.fields.keys.sorted().map(JSONValue.string))],
-                               durationMs: Double(duration))
+        context.logs.append(SyncLogEntry(runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
+                                         operation: operation, success: true,
+                                         sourceJSON: sourceJSON ?? SyncEngine.fieldsJSON(item.sourceValues).serialized,
+                                         targetJSON: targetJSON ?? SyncEngine.fieldsJSON(result.targetFields).serialized,
+                                         durationMs: duration, mappingID: mappingID, createdAt: now))
+        context.events.append(EventEntry(
+            runID: runID, level: .info, category: SyncEngine.category, type: "\(item.target)_\(operation)",
+            message: "\(operation) \(item.targetType) \(result.targetID) in \(item.target == "odoo" ? "Odoo" : "Plane") from \(item.sourceSystem) \(item.sourceType) \(item.sourceID)",
+            component: item.entity,
+            metadata: ["entity": .string(item.entity), "queue_id": .string(queueID), "fields": .array(item.fields.keys.sorted().map(JSONValue.string))],
+            durationMs: Double(duration), timestamp: now))
     }
 
     static func storePlaneSnapshot(_ db: Database, item: QueueItem, result: Outcome, record: JSONValue, now: String) throws {
@@ -763,18 +805,29 @@ public final class SyncEngine: @unchecked Sendable {
     }
 
     /// The read-back stored as the pull stores a record: same text, same hash.
-    static func storeOdooSnapshot(_ db: Database, model: String, _ snapshot: OdooSnapshot, now: String) throws {
-        // A plain UPDATE, then an INSERT if there was nothing to update: an upsert would make
-        // SQLite keep a statement journal for every row.
-        try db.cachedStatement(sql: """
-            UPDATE odoo_records SET write_date = ?, active = ?, deleted = 0, data = ?, data_hash = ?, pulled_at = ?
-            WHERE model = ? AND odoo_id = ?
-            """).execute(arguments: [snapshot.writeDate, snapshot.active, snapshot.text, snapshot.hash, now, model, snapshot.id])
-        if db.changesCount == 0 {
+    /// `isNew`: the record was just created, so an INSERT is tried first (a crash's leftover
+    /// may already have a snapshot from a pull: then it is updated).
+    static func storeOdooSnapshot(_ db: Database, model: String, _ snapshot: OdooSnapshot, isNew: Bool, now: String) throws {
+        // A plain INSERT or UPDATE, the other only when the first found nothing to do: an upsert
+        // would make SQLite keep a statement journal for every row.
+        func insert() throws {
             try db.cachedStatement(sql: """
-                INSERT INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
+                INSERT OR IGNORE INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
                 VALUES (?, ?, ?, ?, 0, ?, ?, ?)
                 """).execute(arguments: [model, snapshot.id, snapshot.writeDate, snapshot.active, snapshot.text, snapshot.hash, now])
+        }
+        func update() throws {
+            try db.cachedStatement(sql: """
+                UPDATE odoo_records SET write_date = ?, active = ?, deleted = 0, data = ?, data_hash = ?, pulled_at = ?
+                WHERE model = ? AND odoo_id = ?
+                """).execute(arguments: [snapshot.writeDate, snapshot.active, snapshot.text, snapshot.hash, now, model, snapshot.id])
+        }
+        if isNew {
+            try insert()
+            if db.changesCount == 0 { try update() }
+        } else {
+            try update()
+            if db.changesCount == 0 { try insert() }
         }
     }
 
