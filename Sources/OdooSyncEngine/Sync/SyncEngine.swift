@@ -33,6 +33,9 @@ public struct SyncReport: Sendable {
     public var engineSeconds: Double = 0
     /// The time detection and push spent waiting for HTTP answers (several in flight count once).
     public var remoteSeconds: Double = 0
+    /// CPU time the process used during detection and push (all threads, so the HTTP client's
+    /// work during the waits too): what `engineSeconds` would be on an idle machine, less I/O waits.
+    public var engineCPUSeconds: Double = 0
     /// The pulls that precede detection (`sync` only): wall time, and the part of it spent
     /// waiting for HTTP answers.
     public var pullSeconds: Double = 0
@@ -64,6 +67,7 @@ public struct SyncReport: Sendable {
             ("written", .int(written)), ("conflicts", .int(conflicts)), ("failed", .int(failed)),
             ("items_considered", .int(itemsConsidered)), ("unmapped_fields", .int(unmappedFields)),
             ("engine_seconds", .double((engineSeconds * 1000).rounded() / 1000)),
+            ("engine_cpu_seconds", .double((engineCPUSeconds * 1000).rounded() / 1000)),
             ("remote_seconds", .double((remoteSeconds * 1000).rounded() / 1000)),
             ("pull_seconds", .double((pullSeconds * 1000).rounded() / 1000)),
             ("pull_remote_seconds", .double((pullRemoteSeconds * 1000).rounded() / 1000)),
@@ -73,11 +77,13 @@ public struct SyncReport: Sendable {
     }
 }
 
-/// Splits a phase's wall time into waits for HTTP answers and the engine's own time.
+/// Splits a phase's wall time into waits for HTTP answers and the engine's own time, and
+/// notes the CPU time the process used meanwhile.
 struct PhaseClock {
     let clock: HTTPWaitClock
     let started = DispatchTime.now().uptimeNanoseconds
     let waitedBefore: Double
+    let cpuBefore = PhaseClock.processCPUSeconds()
 
     init(_ clock: HTTPWaitClock) {
         self.clock = clock
@@ -89,6 +95,18 @@ struct PhaseClock {
         let waited = clock.seconds - waitedBefore
         report.remoteSeconds += waited
         report.engineSeconds += max(0, wall - waited)
+        report.engineCPUSeconds += max(0, PhaseClock.processCPUSeconds() - cpuBefore)
+    }
+
+    /// User and system CPU time of the whole process so far.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }
 
