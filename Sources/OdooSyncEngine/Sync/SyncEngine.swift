@@ -689,6 +689,14 @@ public final class SyncEngine: @unchecked Sendable {
             for done in batch {
                 try completeOne(db, queueID: done.queueID, item: done.item, result: done.result, duration: done.duration, context: &context)
             }
+            for start in stride(from: 0, to: context.completedQueueIDs.count, by: 500) {
+                let ids = context.completedQueueIDs[start..<min(start + 500, context.completedQueueIDs.count)]
+                try db.cachedStatement(sql: """
+                    UPDATE sync_queue SET status = 'completed', completed_at = ?, last_attempt_at = ?, attempts = attempts + 1,
+                           last_error = NULL, worker_id = NULL
+                    WHERE id IN (SELECT value FROM json_each(?))
+                    """).execute(arguments: [context.now, context.now, JSONValue.array(ids.map(JSONValue.string)).serialized])
+            }
             try Mirror.appendSyncLogs(db, context.logs)
             try Mirror.appendEvents(db, context.events)
         }
@@ -704,9 +712,11 @@ public final class SyncEngine: @unchecked Sendable {
     private struct FlushContext {
         let now = Timestamp.iso(Date())
         var directions: [String: String] = [:]
-        /// Journal rows, appended together after the items (fewer statements, same rows).
+        /// Journal rows, appended together after the items (fewer statements, same rows), and
+        /// the queue items to mark completed.
         var logs: [SyncLogEntry] = []
         var events: [EventEntry] = []
+        var completedQueueIDs: [String] = []
 
         mutating func direction(_ db: Database, planeType: String, odooModel: String) throws -> String {
             let key = "\(planeType):\(odooModel)"
@@ -750,11 +760,18 @@ public final class SyncEngine: @unchecked Sendable {
             let planeID = item.target == "plane" ? result.targetID : item.sourceID
             let odooID = item.target == "odoo" ? result.targetID : item.sourceID
             // Two lookups, each on its unique index (an OR of the two would scan the table).
-            let existing = try String.fetchOne(db.cachedStatement(sql: """
-                SELECT mapping_id FROM sync_pairs WHERE entity = ? AND plane_id = ?
-                UNION ALL SELECT mapping_id FROM sync_pairs WHERE entity = ? AND odoo_id = ?
+            // (A first sync completes thousands of creates: their statements go straight
+            // through SQLite's C API, as the pull's do.)
+            let lookup = try FastStatement(db, """
+                SELECT mapping_id FROM sync_pairs WHERE entity = ?1 AND plane_id = ?2
+                UNION ALL SELECT mapping_id FROM sync_pairs WHERE entity = ?1 AND odoo_id = ?3
                 LIMIT 1
-                """), arguments: [item.entity, planeID, item.entity, Int(odooID) ?? -1])
+                """)
+            lookup.bind(1, item.entity)
+            lookup.bind(2, planeID)
+            lookup.bind(3, Int(odooID) ?? -1)
+            let existing = try lookup.step() ? lookup.columnText(0) : nil
+            lookup.reset()
             if let existing {
                 mappingID = existing
                 if item.mappingID == nil {
@@ -765,23 +782,42 @@ public final class SyncEngine: @unchecked Sendable {
                 let id = TimeOrderedID.make()
                 mappingID = id
                 let direction = try context.direction(db, planeType: planeType, odooModel: odooModel)
-                try db.cachedStatement(sql: """
+                let mapping = try FastStatement(db, """
                     INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at,
                                                sync_version, sync_direction, status, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 'active', ?, ?)
-                    """).execute(arguments: [id, item.sourceSystem, item.sourceID, item.sourceType, result.targetID,
-                                             item.target == "plane" ? planeType : odooModel, now, direction, now, now])
-                sourceJSON = SyncEngine.fieldsJSON(item.sourceValues).serialized
-                targetJSON = SyncEngine.fieldsJSON(result.targetFields).serialized
-                let planeProject = item.target == "plane" ? result.targetProject : item.planeProject
-                try db.cachedStatement(sql: """
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, 'active', ?7, ?7)
+                    """)
+                mapping.bind(1, id)
+                mapping.bind(2, item.sourceSystem)
+                mapping.bind(3, item.sourceID)
+                mapping.bind(4, item.sourceType)
+                mapping.bind(5, result.targetID)
+                mapping.bind(6, item.target == "plane" ? planeType : odooModel)
+                mapping.bind(7, now)
+                mapping.bind(8, direction)
+                try mapping.step()
+                mapping.reset()
+                let source = SyncEngine.fieldsJSON(item.sourceValues).serialized
+                let target = SyncEngine.fieldsJSON(result.targetFields).serialized
+                sourceJSON = source
+                targetJSON = target
+                let pair = try FastStatement(db, """
                     INSERT INTO sync_pairs (mapping_id, entity, plane_id, plane_project, odoo_id, plane_fields, odoo_fields, plane_hash, odoo_hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?,
-                            (SELECT data_hash FROM plane_records WHERE kind = ? AND plane_id = ?),
-                            (SELECT data_hash FROM odoo_records WHERE model = ? AND odoo_id = ?))
-                    """).execute(arguments: [id, item.entity, planeID, planeProject, Int(odooID) ?? 0,
-                                             item.target == "plane" ? targetJSON : sourceJSON, item.target == "odoo" ? targetJSON : sourceJSON,
-                                             planeKind, planeID, odooModel, Int(odooID) ?? 0])
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                            (SELECT data_hash FROM plane_records WHERE kind = ?8 AND plane_id = ?3),
+                            (SELECT data_hash FROM odoo_records WHERE model = ?9 AND odoo_id = ?5))
+                    """)
+                pair.bind(1, id)
+                pair.bind(2, item.entity)
+                pair.bind(3, planeID)
+                pair.bind(4, item.target == "plane" ? result.targetProject : item.planeProject)
+                pair.bind(5, Int(odooID) ?? 0)
+                pair.bind(6, item.target == "plane" ? target : source)
+                pair.bind(7, item.target == "odoo" ? target : source)
+                pair.bind(8, planeKind)
+                pair.bind(9, odooModel)
+                try pair.step()
+                pair.reset()
             }
         }
         if let mappingID, !result.created || item.mappingID != nil {
@@ -801,7 +837,7 @@ public final class SyncEngine: @unchecked Sendable {
                        status = CASE WHEN ? THEN 'archived' ELSE 'active' END, last_error = NULL WHERE id = ?
                 """).execute(arguments: [now, now, result.archived, mappingID])
         }
-        try db.cachedStatement(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?").execute(arguments: [now, now, queueID])
+        context.completedQueueIDs.append(queueID)
         let operation = result.created ? "create" : item.operation
         context.logs.append(SyncLogEntry(runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
                                          operation: operation, success: true,
@@ -829,10 +865,19 @@ public final class SyncEngine: @unchecked Sendable {
         // A plain INSERT or UPDATE, the other only when the first found nothing to do: an upsert
         // would make SQLite keep a statement journal for every row.
         func insert() throws {
-            try db.cachedStatement(sql: """
+            let insert = try FastStatement(db, """
                 INSERT OR IGNORE INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
-                VALUES (?, ?, ?, ?, 0, ?, ?, ?)
-                """).execute(arguments: [model, snapshot.id, snapshot.writeDate, snapshot.active, snapshot.text, snapshot.hash, now])
+                VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)
+                """)
+            insert.bind(1, model)
+            insert.bind(2, snapshot.id)
+            insert.bind(3, snapshot.writeDate)
+            insert.bind(4, snapshot.active ? 1 : 0)
+            insert.bind(5, snapshot.text)
+            insert.bind(6, snapshot.hash)
+            insert.bind(7, now)
+            try insert.step()
+            insert.reset()
         }
         func update() throws {
             try db.cachedStatement(sql: """
