@@ -184,10 +184,11 @@ struct Detector {
         let unpairedOdoo = try Row.fetchAll(db, sql: """
             SELECT odoo_id, write_date, active, deleted, json_extract(data, \(Loader.paths(newOdooKeys))) FROM odoo_records r
             WHERE model = 'project.task' AND deleted = 0 AND active = 1
-              AND json_extract(data, '$.project_id[0]') IN (SELECT value FROM json_each(?))
-              AND NOT EXISTS (SELECT 1 FROM sync_pairs sp WHERE sp.entity = ? AND sp.odoo_id = r.odoo_id)
+              -- the pair check first: a paired task's JSON is not parsed (CASE fixes the order)
+              AND CASE WHEN EXISTS (SELECT 1 FROM sync_pairs sp WHERE sp.entity = ? AND sp.odoo_id = r.odoo_id) THEN 0
+                       ELSE json_extract(data, '$.project_id[0]') IN (SELECT value FROM json_each(?)) END
             ORDER BY odoo_id
-            """, arguments: [odooProjects, entity]).map { row in
+            """, arguments: [entity, odooProjects]).map { row in
             OdooRec(id: row[0], writeDate: row[1], active: row[2], deleted: row[3], data: Loader.object(newOdooKeys, row[4]))
         }
         let unpairedOdooByID = Dictionary(unpairedOdoo.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
