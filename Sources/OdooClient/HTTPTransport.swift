@@ -132,3 +132,68 @@ public final class URLSessionTransport: HTTPTransport {
         }
     }
 }
+
+/// How long a run waited for HTTP answers: the time during which at least one request was in
+/// flight (from sending it to holding its whole body), so concurrent requests count once.
+/// What a run does besides waiting is its wall time less this.
+public final class HTTPWaitClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var inFlight = 0
+    private var busySince: UInt64 = 0
+    private var total: UInt64 = 0
+
+    public init() {}
+
+    func begin() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        if inFlight == 0 { busySince = now }
+        inFlight += 1
+        lock.unlock()
+    }
+
+    func end() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        inFlight -= 1
+        if inFlight == 0 { total += now &- busySince }
+        lock.unlock()
+    }
+
+    /// Seconds waited so far, the current wait included.
+    public var seconds: Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        defer { lock.unlock() }
+        return Double(total + (inFlight > 0 ? now &- busySince : 0)) / 1e9
+    }
+}
+
+/// A transport that reports each exchange's wait to a clock.
+public struct MeasuredTransport: HTTPTransport {
+    let base: any HTTPTransport
+    public let clock: HTTPWaitClock
+
+    public init(_ base: any HTTPTransport, clock: HTTPWaitClock) {
+        self.base = base
+        self.clock = clock
+    }
+
+    public func post(_ url: URL, headers: [String: String], body: Data, timeout: TimeInterval) async throws -> HTTPResponse {
+        clock.begin()
+        defer { clock.end() }
+        return try await base.post(url, headers: headers, body: body, timeout: timeout)
+    }
+
+    public func get(_ url: URL, headers: [String: String], timeout: TimeInterval) async throws -> HTTPResponse {
+        clock.begin()
+        defer { clock.end() }
+        return try await base.get(url, headers: headers, timeout: timeout)
+    }
+
+    public func send(_ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: TimeInterval) async throws -> HTTPResponse {
+        clock.begin()
+        defer { clock.end() }
+        return try await base.send(method, url, headers: headers, body: body, timeout: timeout)
+    }
+}

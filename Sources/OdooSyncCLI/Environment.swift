@@ -123,8 +123,8 @@ struct AppEnvironment {
         return (settings, mirror, try lockMirror())
     }
 
-    func planeClient(_ settings: PlaneSettings) -> PlaneClient {
-        PlaneClient(settings: settings, logger: logger)
+    func planeClient(_ settings: PlaneSettings, transport: any HTTPTransport = URLSessionTransport()) -> PlaneClient {
+        PlaneClient(settings: settings, transport: transport, logger: logger)
     }
 }
 

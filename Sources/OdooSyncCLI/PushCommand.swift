@@ -64,17 +64,18 @@ struct PushCommand: AsyncParsableCommand {
     static func pushQueue(env: AppEnvironment, settings: OdooSettings, mirror: Mirror, dryRun: Bool) async throws -> SyncReport? {
         let due = try mirror.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_queue WHERE status IN ('pending', 'processing')") } ?? 0
         guard due > 0 else { return nil }
-        let odoo = OdooClient(settings: settings, logger: env.logger)
+        let clock = HTTPWaitClock()
+        let odoo = OdooClient(settings: settings, transport: MeasuredTransport(URLSessionTransport(), clock: clock), logger: env.logger)
         let planeSettings = try? env.planeSettings()
-        let plane = planeSettings.map { PlaneWriter(client: env.planeClient($0)) }
+        let plane = planeSettings.map { PlaneWriter(client: env.planeClient($0, transport: MeasuredTransport(URLSessionTransport(), clock: clock))) }
         let scope = planeSettings.map { SyncCommand.scope(env, planeSettings: $0) } ?? SyncScope()
         if dryRun {
-            let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: plane, runID: "", scope: scope, logger: env.logger)
+            let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: plane, runID: "", scope: scope, logger: env.logger, httpClock: clock)
             try await engine.push(dryRun: true)
             return engine.report
         }
         return try await env.recordRun(mirror: mirror, job: "push queue", system: "custom", category: SyncEngine.category) { runID in
-            let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: plane, runID: runID, scope: scope, logger: env.logger)
+            let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: plane, runID: runID, scope: scope, logger: env.logger, httpClock: clock)
             try await engine.push(dryRun: false)
             return (engine.report, engine.report.written, engine.report.failed, engine.report.json)
         }

@@ -88,35 +88,17 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
 }
 
 extension JSONValue {
+    /// Parses JSON text; each object's keys come sorted (the last of a repeated key kept).
     public static func parse(_ data: Data) throws -> JSONValue {
         do {
-            let object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-            return JSONValue(foundation: object)
+            return try parseOrdered(data).sortingKeys()
         } catch {
-            throw JSONParseError(reason: "\(error.localizedDescription)")
+            throw JSONParseError(reason: error.description)
         }
     }
 
     public static func parse(_ text: String) throws -> JSONValue {
         try parse(Data(text.utf8))
-    }
-
-    init(foundation object: Any) {
-        switch object {
-        case let n as NSNumber:
-            // NSNumber hides booleans and floats behind one type; its Objective-C type code
-            // ("c" for a JSON true/false, "d" for a number with a fraction) tells them apart.
-            switch String(cString: n.objCType) {
-            case "c": self = .bool(n.boolValue)
-            case "d", "f": self = .double(n.doubleValue)
-            default: self = .int(n.intValue)
-            }
-        case let s as String: self = .string(s)
-        case let a as [Any]: self = .array(a.map(JSONValue.init(foundation:)))
-        case let d as [String: Any]:
-            self = .object(d.keys.sorted().map { ($0, JSONValue(foundation: d[$0] ?? NSNull())) })
-        default: self = .null
-        }
     }
 
     /// Compact JSON text with keys in the order they were given.
@@ -165,7 +147,15 @@ extension JSONValue {
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
         // Most strings need no escaping: append them whole (this runs for every pulled lead).
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        var plain = true
+        var copy = s
+        copy.withUTF8 { bytes in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                plain = false
+                break
+            }
+        }
+        if plain {
             out += s
             out += "\""
             return

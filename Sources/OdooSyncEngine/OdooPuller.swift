@@ -24,7 +24,9 @@ public final class OdooPuller: @unchecked Sendable {
     let pageSize: Int
     let overlapSeconds: Int
     let runID: String
-    let context: JSONValue = ["active_test": false]
+    let context = OdooPuller.readContext
+    /// Archived records too: an archive is a change the mirror must see.
+    static let readContext: JSONValue = ["active_test": false]
 
     public init(mirror: Mirror, client: OdooClient, runID: String, logger: Logger, progress: ProgressReporter? = nil) throws {
         self.mirror = mirror
@@ -305,11 +307,19 @@ public final class OdooPuller: @unchecked Sendable {
     /// the client's retry loop, before any transaction starts.
     func download(_ spec: ModelSpec, scanner: RecordScanner, domain: [JSONValue], order: String, limit: Int?,
                           referenceField: Int?) async throws -> RawPage {
+        try await OdooPuller.download(client: client, spec, scanner: scanner, domain: domain, order: order, limit: limit,
+                                      referenceField: referenceField)
+    }
+
+    /// `download` for callers without a puller: the sync's read-back of what it wrote asks
+    /// exactly as a pull does, so that the snapshot it stores is the one the next pull reads.
+    static func download(client: OdooClient, _ spec: ModelSpec, scanner: RecordScanner, domain: [JSONValue], order: String,
+                         limit: Int?, referenceField: Int?) async throws -> RawPage {
+        let context = readContext
         var kwargs: [(String, JSONValue)] = [("fields", .array(spec.fields.map(JSONValue.string))), ("order", .string(order))]
         if let limit { kwargs.append(("limit", .int(limit))) }
         let call = OdooCall(model: spec.name, method: "search_read", args: [("domain", .array(domain))], kwargs: kwargs,
                             context: context)
-        let client = self.client
         return try await client.callRaw(call) { response, api in
             var references: [Int] = []
             var count = 0

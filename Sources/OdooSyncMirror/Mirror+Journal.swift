@@ -56,17 +56,29 @@ extension Mirror {
     public static func appendSyncLog(
         _ db: Database, runID: String?, sourceSystem: String = "odoo", sourceID: String, targetID: String? = nil,
         operation: String, success: Bool, error: String? = nil, sourceData: JSONValue? = nil,
-        targetData: JSONValue? = nil, durationMs: Int? = nil
+        targetData: JSONValue? = nil, durationMs: Int? = nil, mappingID: String? = nil
+    ) throws {
+        try appendSyncLog(db, runID: runID, sourceSystem: sourceSystem, sourceID: sourceID, targetID: targetID, operation: operation,
+                          success: success, error: error, sourceJSON: sourceData?.serialized, targetJSON: targetData?.serialized,
+                          durationMs: durationMs, mappingID: mappingID)
+    }
+
+    /// `appendSyncLog` with the snapshots already serialised (a caller that stores the same
+    /// JSON elsewhere too serialises it once).
+    public static func appendSyncLog(
+        _ db: Database, runID: String?, sourceSystem: String, sourceID: String, targetID: String?, operation: String,
+        success: Bool, error: String? = nil, sourceJSON: String?, targetJSON: String?, durationMs: Int?, mappingID: String?,
+        at now: String = Timestamp.iso(Date())
     ) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO sync_log (id, seq, run_id, source_system, source_id, target_id, operation, success,
+                INSERT INTO sync_log (id, seq, mapping_id, run_id, source_system, source_id, target_id, operation, success,
                                       error_message, source_data, target_data, duration_ms, created_at)
-                VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM sync_log), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM sync_log), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
-            arguments: [TimeOrderedID.make(), runID, sourceSystem, sourceID, targetID, operation, success,
-                        error, sourceData?.serialized, targetData?.serialized, durationMs, Timestamp.iso(Date())])
+            arguments: [TimeOrderedID.make(), mappingID, runID, sourceSystem, sourceID, targetID, operation, success,
+                        error, sourceJSON, targetJSON, durationMs, now])
     }
 
     public func appendEvent(runID: String?, level: EventLevel = .info, category: String = crmCategory, type: String,
@@ -74,6 +86,113 @@ extension Mirror {
         try write { db in
             try Mirror.appendEvent(db, runID: runID, level: level, category: category, type: type, message: message,
                                    system: system, component: component, metadata: metadata)
+        }
+    }
+}
+
+/// A `sync_log` row for `Mirror.appendSyncLogs`.
+public struct SyncLogEntry: Sendable {
+    public var runID: String?
+    public var sourceSystem: String
+    public var sourceID: String
+    public var targetID: String?
+    public var operation: String
+    public var success: Bool
+    public var error: String?
+    public var sourceJSON: String?
+    public var targetJSON: String?
+    public var durationMs: Int?
+    public var mappingID: String?
+    public var createdAt: String
+
+    public init(runID: String?, sourceSystem: String, sourceID: String, targetID: String?, operation: String, success: Bool,
+                error: String? = nil, sourceJSON: String?, targetJSON: String?, durationMs: Int?, mappingID: String?, createdAt: String) {
+        self.runID = runID
+        self.sourceSystem = sourceSystem
+        self.sourceID = sourceID
+        self.targetID = targetID
+        self.operation = operation
+        self.success = success
+        self.error = error
+        self.sourceJSON = sourceJSON
+        self.targetJSON = targetJSON
+        self.durationMs = durationMs
+        self.mappingID = mappingID
+        self.createdAt = createdAt
+    }
+}
+
+/// An `events` row for `Mirror.appendEvents`.
+public struct EventEntry: Sendable {
+    public var runID: String?
+    public var level: EventLevel
+    public var category: String
+    public var type: String
+    public var message: String
+    public var system: String
+    public var component: String?
+    public var metadataJSON: String
+    public var durationMs: Double?
+    public var timestamp: String
+
+    public init(runID: String?, level: EventLevel = .info, category: String, type: String, message: String, system: String = "odoo",
+                component: String? = nil, metadata: JSONValue = [:], durationMs: Double? = nil, timestamp: String) {
+        self.runID = runID
+        self.level = level
+        self.category = category
+        self.type = type
+        self.message = message
+        self.system = system
+        self.component = component
+        metadataJSON = metadata.serialized
+        self.durationMs = durationMs
+        self.timestamp = timestamp
+    }
+}
+
+extension Mirror {
+    /// Rows per INSERT of the bulk appends: one statement for many rows opens its cursors and
+    /// builds its CHECK constraints' lookup tables once instead of once per row.
+    static let journalChunk = 50
+
+    /// Appends `sync_log` rows in the order given, inside the caller's transaction (which, as
+    /// the only writer, owns the `seq` values it hands out).
+    public static func appendSyncLogs(_ db: Database, _ entries: [SyncLogEntry]) throws {
+        guard !entries.isEmpty else { return }
+        var seq = try Int.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM sync_log")) ?? 0
+        for start in stride(from: 0, to: entries.count, by: journalChunk) {
+            let chunk = entries[start..<min(start + journalChunk, entries.count)]
+            var arguments = StatementArguments()
+            for entry in chunk {
+                seq += 1
+                arguments += [TimeOrderedID.make(), seq, entry.mappingID, entry.runID, entry.sourceSystem, entry.sourceID, entry.targetID,
+                              entry.operation, entry.success, entry.error, entry.sourceJSON, entry.targetJSON, entry.durationMs, entry.createdAt]
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO sync_log (id, seq, mapping_id, run_id, source_system, source_id, target_id, operation, success,
+                                      error_message, source_data, target_data, duration_ms, created_at)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                """).execute(arguments: arguments)
+        }
+    }
+
+    /// Appends `events` rows in the order given, inside the caller's transaction.
+    public static func appendEvents(_ db: Database, _ entries: [EventEntry]) throws {
+        guard !entries.isEmpty else { return }
+        var seq = try Int.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM events")) ?? 0
+        for start in stride(from: 0, to: entries.count, by: journalChunk) {
+            let chunk = entries[start..<min(start + journalChunk, entries.count)]
+            var arguments = StatementArguments()
+            for entry in chunk {
+                seq += 1
+                arguments += [TimeOrderedID.make(), seq, entry.runID, entry.level.rawValue, entry.category, entry.type, entry.message,
+                              entry.system, entry.component, entry.metadataJSON, entry.durationMs, entry.timestamp, entry.timestamp]
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO events (id, seq, run_id, level, category, event_type, message, system, component,
+                                    metadata, duration_ms, timestamp, created_at)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                """).execute(arguments: arguments)
         }
     }
 }

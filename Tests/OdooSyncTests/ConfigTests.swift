@@ -84,6 +84,12 @@ import Testing
         #expect(Timestamp.odoo("2026-12-31 23:59:59", plusSeconds: 1) == "2027-01-01 00:00:00")
     }
 
+    @Test(arguments: [(0.0, "1970-01-01T00:00:00.000Z"), (1_795_247_921.0625, "2026-11-21T07:58:41.062Z"),
+                      (951_782_399.25, "2000-02-28T23:59:59.250Z"), (-1.5, "1969-12-31T23:59:58.500Z")])
+    func writesISOTimesWithMilliseconds(_ seconds: Double, _ text: String) {
+        #expect(Timestamp.iso(Date(timeIntervalSince1970: seconds)) == text)
+    }
+
     @Test(arguments: [("2026-02-29", false), ("2028-02-29", true), ("2026-13-01", false), ("2026-12-31", true), ("26-12-31", false)])
     func validatesDates(_ text: String, _ valid: Bool) {
         #expect(Timestamp.isDate(text) == valid)

@@ -278,13 +278,17 @@ import Testing
                   let first = start.first, first == "{" || first == "[" else { continue }
             let body = Data(start.utf8)
             let fast = try PlaneJSON.parse(body)
-            #expect(fast == (try JSONValue.parse(body)), "\(file)")
+            let foundation = try foundationJSON(body)
+            #expect(fast == foundation, "\(file)")
+            #expect((try JSONValue.parse(body)).serialized == foundation.serialized, "\(file): JSONValue.parse sorts keys as JSONSerialization did")
             #expect(fast.serialized == (try OrderedJSON.parse(String(start))).serialized, "\(file): key order kept")
             checked += 1
         }
         #expect(checked > 60)
         #expect(try PlaneJSON.parse(Data(#"{"a":"\u00e9\ud83d\ude00\n\"","b":[1,-2.5e3,true,null]}"#.utf8))
                 == ["a": "é😀\n\"", "b": [1, -2500.0, true, nil]])
+        // JSONValue.parse sorts keys and keeps the last of a repeated one, as a dictionary did.
+        #expect(try JSONValue.parse(#"{"b":1,"a":{"d":2,"c":[3,{"f":1,"e":2}]},"b":4}"#).serialized == #"{"a":{"c":[3,{"e":2,"f":1}],"d":2},"b":4}"#)
         for broken in ["{", "[1,]", "{\"a\" 1}", "\"abc", "tru", "{\"a\":1} x", "[\"\\x\"]"] {
             #expect(throws: PlaneJSON.Failure.self, "\(broken)") { _ = try PlaneJSON.parse(Data(broken.utf8)) }
         }
@@ -305,4 +309,24 @@ import Testing
     func nonDatetimesAreLeftAlone(input: String) {
         #expect(PlaneTime.normalize(input) == nil)
     }
+}
+
+/// What JSONSerialization reads, as a JSONValue with sorted keys: the reference the fast
+/// parsers are held to.
+private func foundationJSON(_ data: Data) throws -> JSONValue {
+    func convert(_ object: Any) -> JSONValue {
+        switch object {
+        case let n as NSNumber:
+            switch String(cString: n.objCType) {
+            case "c": return .bool(n.boolValue)
+            case "d", "f": return .double(n.doubleValue)
+            default: return .int(n.intValue)
+            }
+        case let s as String: return .string(s)
+        case let a as [Any]: return .array(a.map(convert))
+        case let d as [String: Any]: return .object(d.keys.sorted().map { ($0, convert(d[$0] ?? NSNull())) })
+        default: return .null
+        }
+    }
+    return convert(try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
 }

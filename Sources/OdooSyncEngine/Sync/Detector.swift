@@ -11,6 +11,7 @@ struct Detector {
     let translation: Translation
     let archiveOnDelete: Bool
     var considered = 0
+    private var queueWriter = SyncEngine.QueueWriter()
 
     init(engine: SyncEngine, db: Database, translation: Translation, archiveOnDelete: Bool) {
         self.engine = engine
@@ -183,10 +184,11 @@ struct Detector {
         let unpairedOdoo = try Row.fetchAll(db, sql: """
             SELECT odoo_id, write_date, active, deleted, json_extract(data, \(Loader.paths(newOdooKeys))) FROM odoo_records r
             WHERE model = 'project.task' AND deleted = 0 AND active = 1
-              AND json_extract(data, '$.project_id[0]') IN (SELECT value FROM json_each(?))
-              AND NOT EXISTS (SELECT 1 FROM sync_pairs sp WHERE sp.entity = ? AND sp.odoo_id = r.odoo_id)
+              -- the pair check first: a paired task's JSON is not parsed (CASE fixes the order)
+              AND CASE WHEN EXISTS (SELECT 1 FROM sync_pairs sp WHERE sp.entity = ? AND sp.odoo_id = r.odoo_id) THEN 0
+                       ELSE json_extract(data, '$.project_id[0]') IN (SELECT value FROM json_each(?)) END
             ORDER BY odoo_id
-            """, arguments: [odooProjects, entity]).map { row in
+            """, arguments: [entity, odooProjects]).map { row in
             OdooRec(id: row[0], writeDate: row[1], active: row[2], deleted: row[3], data: Loader.object(newOdooKeys, row[4]))
         }
         let unpairedOdooByID = Dictionary(unpairedOdoo.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -541,8 +543,13 @@ struct Detector {
         return id
     }
 
+    /// Writes what was queued; the last step of detection.
+    mutating func finish() throws {
+        try queueWriter.finish(db)
+    }
+
     private mutating func queue(_ item: SyncEngine.QueueItem) throws {
-        if try SyncEngine.enqueue(db, item) {
+        if try queueWriter.enqueue(db, item) {
             engine.bump(item.entity) { $0.queued += 1 }
         }
     }
@@ -566,7 +573,21 @@ struct Detector {
 
     /// An Odoo external identifier for a Plane record: "odoosync.<prefix>_<uuid hex>".
     static func xmlID(_ prefix: String, _ planeID: String) -> String {
-        "odoosync.\(prefix)_\(planeID.lowercased().filter { $0.isLetter || $0.isNumber })"
+        // Plane ids are ASCII uuids: their letters and digits, byte by byte (this runs for every
+        // record a first sync creates); anything else goes the Unicode way.
+        guard planeID.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return "odoosync.\(prefix)_\(planeID.lowercased().filter { $0.isLetter || $0.isNumber })"
+        }
+        var kept: [UInt8] = []
+        kept.reserveCapacity(planeID.utf8.count)
+        for byte in planeID.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"): kept.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): kept.append(byte + 32)
+            default: continue
+            }
+        }
+        return "odoosync.\(prefix)_" + String(decoding: kept, as: UTF8.self)
     }
 }
 

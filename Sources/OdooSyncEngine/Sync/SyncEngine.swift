@@ -27,9 +27,19 @@ public struct SyncReport: Sendable {
     public var entities: [String: EntityStats] = [:]
     public var calls: [String] = []
     public var errors: [String] = []
-    /// Seconds spent in detection and local bookkeeping, remote calls excluded.
+    /// Detection and push, wall time less the time spent waiting for HTTP answers: everything
+    /// the engine does itself (reading and writing the mirror, comparing, translating, building
+    /// requests, parsing answers) and nothing it waits for.
     public var engineSeconds: Double = 0
+    /// The time detection and push spent waiting for HTTP answers (several in flight count once).
     public var remoteSeconds: Double = 0
+    /// CPU time the process used during detection and push (all threads, so the HTTP client's
+    /// work during the waits too): what `engineSeconds` would be on an idle machine, less I/O waits.
+    public var engineCPUSeconds: Double = 0
+    /// The pulls that precede detection (`sync` only): wall time, and the part of it spent
+    /// waiting for HTTP answers.
+    public var pullSeconds: Double = 0
+    public var pullRemoteSeconds: Double = 0
     public var itemsConsidered = 0
     /// Field values with no counterpart on the other side (a stage with no Plane state of that
     /// name), left unchanged there.
@@ -57,10 +67,46 @@ public struct SyncReport: Sendable {
             ("written", .int(written)), ("conflicts", .int(conflicts)), ("failed", .int(failed)),
             ("items_considered", .int(itemsConsidered)), ("unmapped_fields", .int(unmappedFields)),
             ("engine_seconds", .double((engineSeconds * 1000).rounded() / 1000)),
+            ("engine_cpu_seconds", .double((engineCPUSeconds * 1000).rounded() / 1000)),
             ("remote_seconds", .double((remoteSeconds * 1000).rounded() / 1000)),
+            ("pull_seconds", .double((pullSeconds * 1000).rounded() / 1000)),
+            ("pull_remote_seconds", .double((pullRemoteSeconds * 1000).rounded() / 1000)),
             ("plane_rate_limit_wait_seconds", .double((planeRateLimitWaitSeconds * 1000).rounded() / 1000)),
             ("calls", .array(calls.map(JSONValue.string))), ("errors", .array(errors.map(JSONValue.string))),
         ])
+    }
+}
+
+/// Splits a phase's wall time into waits for HTTP answers and the engine's own time, and
+/// notes the CPU time the process used meanwhile.
+struct PhaseClock {
+    let clock: HTTPWaitClock
+    let started = DispatchTime.now().uptimeNanoseconds
+    let waitedBefore: Double
+    let cpuBefore = PhaseClock.processCPUSeconds()
+
+    init(_ clock: HTTPWaitClock) {
+        self.clock = clock
+        waitedBefore = clock.seconds
+    }
+
+    func charge(to report: inout SyncReport) {
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let waited = clock.seconds - waitedBefore
+        report.remoteSeconds += waited
+        report.engineSeconds += max(0, wall - waited)
+        report.engineCPUSeconds += max(0, PhaseClock.processCPUSeconds() - cpuBefore)
+    }
+
+    /// User and system CPU time of the whole process so far.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }
 
@@ -86,8 +132,9 @@ public final class SyncEngine: @unchecked Sendable {
     let runID: String
     let logger: Logger
     let scope: SyncScope
+    let httpClock: HTTPWaitClock
     public internal(set) var report = SyncReport()
-    private var priorityKeys: [String]?
+    var priorityKeys: [String]?
     private var fetchedStates: [String: [JSONValue]] = [:]
     /// Per push run: the maps and configs every item needs, read once instead of per item.
     private var cachedTranslation: Translation?
@@ -103,7 +150,11 @@ public final class SyncEngine: @unchecked Sendable {
     public static let category = "plane-sync"
     static let externalSource = "odoo"
 
-    public init(mirror: Mirror, odoo: OdooClient?, plane: PlaneWriting?, runID: String, scope: SyncScope, logger: Logger) {
+    /// `httpClock`: the clock of the transports `odoo` and `plane` send through, so that the
+    /// report can tell the engine's own time from its waits for answers.
+    public init(mirror: Mirror, odoo: OdooClient?, plane: PlaneWriting?, runID: String, scope: SyncScope, logger: Logger,
+                httpClock: HTTPWaitClock = HTTPWaitClock()) {
+        self.httpClock = httpClock
         self.mirror = mirror
         self.odoo = odoo
         self.plane = plane
@@ -210,8 +261,8 @@ public final class SyncEngine: @unchecked Sendable {
     /// Compares every pair and every unpaired record in scope with the last sync and queues what
     /// must be written; opens conflicts for the manual strategy. One transaction.
     public func detect() throws {
-        let started = Date()
-        defer { report.engineSeconds += Date().timeIntervalSince(started) }
+        let phase = PhaseClock(httpClock)
+        defer { phase.charge(to: &report) }
         try mirror.write { db in
             let configs = try SyncEntities.load(db)
             let translation = try translation(db)
@@ -224,115 +275,9 @@ public final class SyncEngine: @unchecked Sendable {
             for model in ["sale.order", "account.move"] {
                 try detector.visibility(configs["issue:\(model)"], model: model)
             }
+            try detector.finish()
             report.itemsConsidered += detector.considered
         }
-    }
-
-    // MARK: - Queue
-
-    struct QueueItem {
-        var entity: String
-        var operation: String          // create | update | archive
-        var sourceSystem: String       // where the change came from
-        var sourceType: String
-        var sourceID: String
-        var target: String             // plane | odoo
-        var targetType: String
-        var targetID: String?
-        var mappingID: String?
-        var planeProject: String?
-        var odooProject: Int?
-        var key: String?               // external id (Plane) or external identifier (Odoo)
-        var fields: [String: JSONValue]
-        var sourceValues: [String: JSONValue]
-        var priority: Int
-
-        var payload: JSONValue {
-            .object([
-                ("entity", .string(entity)), ("target", .string(target)), ("target_type", .string(targetType)),
-                ("target_id", targetID.map(JSONValue.string) ?? .null), ("mapping_id", mappingID.map(JSONValue.string) ?? .null),
-                ("plane_project", planeProject.map(JSONValue.string) ?? .null), ("odoo_project", odooProject.map(JSONValue.int) ?? .null),
-                ("key", key.map(JSONValue.string) ?? .null), ("fields", SyncEngine.fieldsJSON(fields)),
-                ("source_values", SyncEngine.fieldsJSON(sourceValues)),
-            ])
-        }
-
-        init(entity: String, operation: String, sourceSystem: String, sourceType: String, sourceID: String, target: String,
-             targetType: String, targetID: String? = nil, mappingID: String? = nil, planeProject: String? = nil,
-             odooProject: Int? = nil, key: String? = nil, fields: [String: JSONValue] = [:],
-             sourceValues: [String: JSONValue] = [:], priority: Int) {
-            self.entity = entity
-            self.operation = operation
-            self.sourceSystem = sourceSystem
-            self.sourceType = sourceType
-            self.sourceID = sourceID
-            self.target = target
-            self.targetType = targetType
-            self.targetID = targetID
-            self.mappingID = mappingID
-            self.planeProject = planeProject
-            self.odooProject = odooProject
-            self.key = key
-            self.fields = fields
-            self.sourceValues = sourceValues
-            self.priority = priority
-        }
-
-        init?(row: Row) {
-            let payload = (try? JSONValue.parse(row["payload"] as String)) ?? .null
-            guard let entity = payload["entity"]?.stringValue, let target = payload["target"]?.stringValue,
-                  let targetType = payload["target_type"]?.stringValue else { return nil }
-            self.entity = entity
-            operation = row["operation"]
-            sourceSystem = row["source_system"]
-            sourceType = row["source_type"]
-            sourceID = row["source_id"]
-            self.target = target
-            self.targetType = targetType
-            targetID = payload["target_id"]?.stringValue
-            mappingID = payload["mapping_id"]?.stringValue
-            planeProject = payload["plane_project"]?.stringValue
-            odooProject = payload["odoo_project"]?.intValue
-            key = payload["key"]?.stringValue
-            fields = SyncEngine.fieldsDict(object: payload["fields"])
-            sourceValues = SyncEngine.fieldsDict(object: payload["source_values"])
-            priority = row["priority"]
-        }
-    }
-
-    /// Queues an item, or folds it into the open item for the same source record and target.
-    /// Returns false when nothing new was queued.
-    @discardableResult
-    static func enqueue(_ db: Database, _ item: QueueItem) throws -> Bool {
-        let open = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT id, status, payload, operation FROM sync_queue
-            WHERE source_system = ? AND source_type = ? AND source_id = ? AND status IN ('pending', 'processing', 'failed')
-            """), arguments: [item.sourceSystem, item.sourceType, item.sourceID])
-        for row in open {
-            let payload = (try? JSONValue.parse(row[2] as String)) ?? .null
-            guard payload["target"]?.stringValue == item.target, payload["entity"]?.stringValue == item.entity else { continue }
-            var merged = item
-            let operation: String = row[3]
-            if operation == "create" && item.operation == "update" { merged.operation = "create" }
-            var fields = fieldsDict(object: payload["fields"])
-            var source = fieldsDict(object: payload["source_values"])
-            fields.merge(item.fields) { _, new in new }
-            source.merge(item.sourceValues) { _, new in new }
-            merged.fields = fields
-            merged.sourceValues = source
-            if merged.payload == payload && merged.operation == operation { return false }
-            try db.cachedStatement(sql: "UPDATE sync_queue SET payload = ?, operation = ? WHERE id = ?").execute(arguments: [merged.payload.serialized, merged.operation, row[0] as String])
-            return true
-        }
-        let now = Timestamp.iso(Date())
-        let maxAttempts = Int(try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = 'sync.max_attempts'")) ?? "") ?? 3
-        try db.cachedStatement(sql: """
-            INSERT INTO sync_queue (id, source_system, source_id, source_type, operation, payload, status, priority,
-                                    attempts, max_attempts, next_attempt_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)
-            """).execute(arguments: [TimeOrderedID.make(), item.sourceSystem, item.sourceID, item.sourceType, item.operation,
-                             item.payload.serialized, item.priority, maxAttempts, now, now])
-        return true
     }
 
     // MARK: - Push
@@ -340,6 +285,8 @@ public final class SyncEngine: @unchecked Sendable {
     /// Carries out the due queue items, highest priority first. With `dryRun`, prints the calls
     /// and changes nothing, here or remotely.
     public func push(dryRun: Bool) async throws {
+        let phase = PhaseClock(httpClock)
+        defer { phase.charge(to: &report) }
         cachedTranslation = nil
         cachedConfigs = nil
         if !dryRun {
@@ -349,20 +296,21 @@ public final class SyncEngine: @unchecked Sendable {
             }
         }
         let now = Timestamp.iso(Date())
-        let rows = try mirror.read { db in
+        let due: [(queueID: String, item: QueueItem)] = try mirror.read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM sync_queue WHERE status = 'pending' AND (? OR next_attempt_at IS NULL OR next_attempt_at <= ?)
                 ORDER BY priority DESC, created_at, id
-                """), arguments: [dryRun, now])
+                """), arguments: [dryRun, now]).compactMap { row in QueueItem(row: row).map { (row["id"], $0) } }
+        }
+        if dryRun {
+            try describe(due.map(\.item))
+            return
         }
         var previousPriority: Int?
-        for row in rows {
-            let queueID: String = row["id"]
-            guard let item = QueueItem(row: row) else { continue }
-            if dryRun {
-                report.calls.append(contentsOf: try describe(item))
-                continue
-            }
+        var index = 0
+        while index < due.count {
+            let (queueID, item) = due[index]
+            index += 1
             // An earlier item of this run may have created what this one needs (a project's pair).
             if item.priority != previousPriority { try flushCompletions() }
             previousPriority = item.priority
@@ -371,10 +319,23 @@ public final class SyncEngine: @unchecked Sendable {
                 report.skippedForConnection += 1
                 continue
             }
+            if SyncEngine.goesInOdooBatch(ready) {
+                // The following items of the same priority for the same model go with it: one
+                // load for the creates, one read-back for all.
+                var batch = [(queueID, ready)]
+                while index < due.count, batch.count < SyncEngine.odooBatchSize {
+                    let (nextID, next) = due[index]
+                    guard next.priority == ready.priority, next.entity == ready.entity, next.targetType == ready.targetType,
+                          SyncEngine.goesInOdooBatch(next) else { break }
+                    index += 1
+                    if let prepared = try prepare(next) { batch.append((nextID, prepared)) }
+                }
+                try await pushOdooBatch(batch)
+                continue
+            }
             let started = Date()
             do {
                 let result = try await perform(ready)
-                report.remoteSeconds += Date().timeIntervalSince(started)
                 try complete(queueID: queueID, item: ready, result: result, started: started)
             } catch let error as UserFacingError where error.exitStatus == .remote || error.exitStatus == .mirror {
                 // The remote is down or refuses us: the item is not at fault. Leave it for the next run,
@@ -382,7 +343,6 @@ public final class SyncEngine: @unchecked Sendable {
                 try flushCompletions()
                 throw error
             } catch {
-                report.remoteSeconds += Date().timeIntervalSince(started)
                 try flushCompletions()
                 try fail(queueID: queueID, item: ready, error: error, started: started)
             }
@@ -416,139 +376,15 @@ public final class SyncEngine: @unchecked Sendable {
         /// record made by this run is known to the mirror before the next pull (and its deletion
         /// is noticed even if it never was pulled).
         var record: JSONValue? = nil
+        /// For an Odoo target: the record as the pull reads it, stored as its snapshot.
+        var odooSnapshot: OdooSnapshot? = nil
     }
 
     func perform(_ item: QueueItem) async throws -> Outcome {
         if item.target == "odoo" {
-            return try await performOdoo(item)
+            return try await performOdooArchive(item)
         }
         return try await performPlane(item)
-    }
-
-    // MARK: Odoo side
-
-    private func requireOdoo() throws -> OdooClient {
-        guard let odoo else { throw SyncItemError("Odoo is not configured (ODOO_URL, ODOO_DATABASE, ODOO_USERNAME and a key or password).") }
-        return odoo
-    }
-
-    private func odooPriorityKeys() async throws -> [String] {
-        if let priorityKeys { return priorityKeys }
-        let odoo = try requireOdoo()
-        let answer = try await odoo.call(OdooCall(model: "project.task", method: "fields_get", args: [("allfields", ["priority"])],
-                                                  kwargs: [("attributes", ["selection"])]))
-        let keys = answer["priority"]?["selection"]?.arrayValue?.compactMap { $0.arrayValue?.first?.stringValue } ?? ["0", "1"]
-        priorityKeys = keys.isEmpty ? ["0", "1"] : keys
-        return priorityKeys ?? ["0", "1"]
-    }
-
-    func odooValues(_ item: QueueItem, translation: Translation) async throws -> (values: [(String, JSONValue)], skipped: [String]) {
-        let mappings = try configMappings(item.entity)
-        let keys = item.targetType == "project.task" ? try await odooPriorityKeys() : ["0", "1", "2", "3"]
-        var fields = item.fields
-        if item.entity == "module:project.project", let name = fields["name"]?.stringValue, let project = item.planeProject {
-            let projectName = try mirror.read { db in
-                try String.fetchOne(db.cachedStatement(sql: "SELECT json_extract(data, '$.name') FROM plane_records WHERE kind = 'project' AND plane_id = ?"), arguments: [project])
-            }
-            fields["name"] = .string(projectName.map { "\($0) / \(name)" } ?? name)
-        }
-        return translation.odooValues(fields, mappings: mappings, priorityKeys: keys, plainDescription: item.entity == "project:project.project")
-    }
-
-    private func performOdoo(_ item: QueueItem) async throws -> Outcome {
-        let odoo = try requireOdoo()
-        let translation = try currentTranslation()
-        let model = item.targetType
-        var (values, skipped) = try await odooValues(item, translation: translation)
-        if !skipped.isEmpty {
-            logger.info("\(item.entity) \(item.sourceID): no Odoo value for \(skipped.joined(separator: ", ")); left unchanged")
-            report.unmappedFields += skipped.count
-        }
-        var calls: [String] = []
-        let id: Int
-        var created = false
-        switch item.operation {
-        case "create":
-            if let project = item.odooProject, model != "project.project" { values.append(("project_id", .int(project))) }
-            guard let key = item.key else { throw SyncItemError("queue item without an external identifier") }
-            let call = SyncEngine.loadCall(model: model, xmlID: key, values: values)
-            calls.append(SyncEngine.describe(call))
-            let answer = try await odoo.call(call)
-            guard let first = answer["ids"]?.arrayValue?.first?.intValue else {
-                let messages = answer["messages"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
-                throw SyncItemError("Odoo refused to create the \(model): \(messages.joined(separator: "; ").isEmpty ? "no reason given" : messages.joined(separator: "; "))")
-            }
-            id = first
-            created = true
-        case "archive":
-            guard let target = item.targetID.flatMap(Int.init) else { throw SyncItemError("archive without a target id") }
-            id = target
-            if model == "project.milestone" {
-                // Milestones cannot be archived; the pair simply ends.
-                return Outcome(targetID: String(id), targetFields: [:], created: false, archived: true, calls: [])
-            }
-            let call = OdooCall(model: model, method: "write", ids: [id], args: [("vals", ["active": false])])
-            calls.append(SyncEngine.describe(call))
-            _ = try await odoo.call(call)
-            return Outcome(targetID: String(id), targetFields: [:], created: false, archived: true, calls: calls)
-        default:
-            guard let target = item.targetID.flatMap(Int.init) else { throw SyncItemError("update without a target id") }
-            id = target
-            if !values.isEmpty {
-                let call = OdooCall(model: model, method: "write", ids: [id], args: [("vals", .object(values))])
-                calls.append(SyncEngine.describe(call))
-                _ = try await odoo.call(call)
-            }
-        }
-        // Read back: the memory of the Odoo side is what Odoo now holds, so our own write is not
-        // seen as a change next time.
-        let mappings = try configMappings(item.entity)
-        let specFields = ModelSpec.projectSide.first { $0.name == model }?.fields ?? []
-        let fieldNames = Array(Set(mappings.map(\.odoo) + specFields + ["write_date"])).sorted()
-        let rows = try await odoo.call(OdooCall(model: model, method: "read", ids: [id], args: [("fields", .array(fieldNames.map(JSONValue.string)))],
-                                                context: ["active_test": false]))
-        guard let record = rows.arrayValue?.first else { throw SyncItemError("\(model) \(id) vanished right after the write") }
-        let canonical = translation.odooCanonical(record, mappings: mappings, plainDescription: item.entity == "project:project.project")
-        let written = created ? canonical : canonical.filter { item.fields.keys.contains($0.key) }
-        return Outcome(targetID: String(id), targetFields: written, created: created, archived: false, calls: calls, record: record)
-    }
-
-    static func loadCall(model: String, xmlID: String, values: [(String, JSONValue)]) -> OdooCall {
-        var columns: [JSONValue] = ["id"]
-        var cells: [JSONValue] = [.string(xmlID)]
-        for (field, value) in values {
-            switch value {
-            case .int(let id) where ["project_id", "stage_id", "milestone_id", "parent_id"].contains(field):
-                columns.append(.string("\(field)/.id"))
-                cells.append(.string(String(id)))
-            case .bool(false), .null:
-                columns.append(.string(field))
-                cells.append("")
-            case .int(let n):
-                columns.append(.string(field))
-                cells.append(.string(String(n)))
-            case .double(let d):
-                columns.append(.string(field))
-                cells.append(.string(String(d)))
-            case .bool(true):
-                columns.append(.string(field))
-                cells.append("1")
-            case .string(let s):
-                columns.append(.string(field))
-                cells.append(.string(s))
-            default:
-                columns.append(.string(field))
-                cells.append(.string(value.serialized))
-            }
-        }
-        return OdooCall(model: model, method: "load", args: [("fields", .array(columns)), ("data", .array([.array(cells)]))])
-    }
-
-    static func describe(_ call: OdooCall) -> String {
-        var text = "odoo \(call.model).\(call.method)"
-        if let ids = call.ids { text += " ids=\(JSONValue.array(ids.map(JSONValue.int)).serialized)" }
-        for (name, value) in call.args { text += " \(name)=\(value.serialized)" }
-        return text
     }
 
     // MARK: Plane side
@@ -656,180 +492,58 @@ public final class SyncEngine: @unchecked Sendable {
     /// Completed items wait here until the next flush: one local transaction per batch instead of
     /// per item. A crash loses at most the batch's bookkeeping, never data: the items are still
     /// pending and their remote writes are idempotent, so the next run finds what they made.
-    private var completions: [(queueID: String, item: QueueItem, result: Outcome, duration: Int)] = []
-    private var lastFlush = Date()
-    static let completionBatch = 64
+    var completions: [(queueID: String, item: QueueItem, result: Outcome, duration: Int)] = []
+    var lastFlush = Date()
+    static let completionBatch = 256
 
-    private func complete(queueID: String, item: QueueItem, result: Outcome, started: Date) throws {
-        completions.append((queueID, item, result, Int(Date().timeIntervalSince(started) * 1000)))
-        if completions.count >= SyncEngine.completionBatch || Date().timeIntervalSince(lastFlush) > 0.25 {
-            try flushCompletions()
+    /// The calls the due items would make, for `push --dry-run`, batched as push batches them.
+    func describe(_ items: [QueueItem]) throws {
+        var index = 0
+        while index < items.count {
+            let item = items[index]
+            index += 1
+            guard SyncEngine.goesInOdooBatch(item) else {
+                report.calls.append(contentsOf: try describe(item))
+                continue
+            }
+            var batch = [item]
+            while index < items.count, batch.count < SyncEngine.odooBatchSize, items[index].priority == item.priority,
+                  items[index].entity == item.entity, items[index].targetType == item.targetType, SyncEngine.goesInOdooBatch(items[index]) {
+                batch.append(items[index])
+                index += 1
+            }
+            var groups: [[String]: [(xmlID: String, values: [(String, JSONValue)])]] = [:]
+            var order: [[String]] = []
+            for create in batch where create.operation == "create" {
+                var values = try dryRunOdooValues(create)
+                if let project = create.odooProject { values.append(("project_id", .int(project))) }
+                let columns = SyncEngine.loadRow(values).columns
+                if groups[columns] == nil { order.append(columns) }
+                groups[columns, default: []].append((create.key ?? "", values))
+            }
+            for columns in order {
+                report.calls.append(SyncEngine.describe(SyncEngine.loadCall(model: item.targetType, rows: groups[columns] ?? [])))
+            }
+            for update in batch where update.operation != "create" {
+                report.calls.append(contentsOf: try describe(update))
+            }
         }
     }
 
-    func flushCompletions() throws {
-        lastFlush = Date()
-        guard !completions.isEmpty else { return }
-        let batch = completions
-        completions = []
-        let started = Date()
-        try mirror.write { db in
-            for done in batch {
-                try completeOne(db, queueID: done.queueID, item: done.item, result: done.result, duration: done.duration)
-            }
-        }
-        report.engineSeconds += Date().timeIntervalSince(started)
-        for done in batch {
-            report.calls.append(contentsOf: done.result.calls)
-            report.bump(done.item.entity) { stats in
-                if done.result.created { stats.created += 1 } else if done.result.archived { stats.archived += 1 } else { stats.updated += 1 }
-            }
-        }
+    private func dryRunOdooValues(_ item: QueueItem) throws -> [(String, JSONValue)] {
+        try currentTranslation().odooValues(item.fields, mappings: try configMappings(item.entity), priorityKeys: ["0", "1", "2", "3"],
+                                            plainDescription: item.entity == "project:project.project").values
     }
 
-    private func completeOne(_ db: Database, queueID: String, item: QueueItem, result: Outcome, duration: Int) throws {
-        do {
-            let now = Timestamp.iso(Date())
-            var mappingID = item.mappingID
-            if result.created {
-                // The mapping is born with the queue item's completion, in the same transaction.
-                let planeID = item.target == "plane" ? result.targetID : item.sourceID
-                let odooID = item.target == "odoo" ? result.targetID : item.sourceID
-                let planeType = String(item.entity.split(separator: ":")[0])
-                let odooModel = String(item.entity.split(separator: ":")[1])
-                // Two lookups, each on its unique index (an OR of the two would scan the table).
-                let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND plane_id = ?"),
-                                                   arguments: [item.entity, planeID])
-                    ?? String.fetchOne(db.cachedStatement(sql: "SELECT mapping_id FROM sync_pairs WHERE entity = ? AND odoo_id = ?"),
-                                       arguments: [item.entity, Int(odooID) ?? -1])
-                if let existing {
-                    mappingID = existing
-                } else {
-                    let id = TimeOrderedID.make()
-                    mappingID = id
-                    let direction = try String.fetchOne(db.cachedStatement(sql: "SELECT direction FROM sync_config WHERE plane_type = ? AND odoo_model = ?"), arguments: [planeType, odooModel]) ?? "bidirectional"
-                    try db.cachedStatement(sql: """
-                        INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at,
-                                                   sync_version, sync_direction, status, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 'active', ?, ?)
-                        """).execute(arguments: [id, item.sourceSystem, item.sourceID, item.sourceType, result.targetID,
-                                         item.target == "plane" ? planeType : odooModel, now, direction, now, now])
-                    let planeFields = item.target == "plane" ? result.targetFields : item.sourceValues
-                    let odooFields = item.target == "odoo" ? result.targetFields : item.sourceValues
-                    let planeProject = item.target == "plane" ? result.targetProject : item.planeProject
-                    try db.cachedStatement(sql: """
-                        INSERT INTO sync_pairs (mapping_id, entity, plane_id, plane_project, odoo_id, plane_fields, odoo_fields)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [id, item.entity, planeID, planeProject, Int(odooID) ?? 0,
-                                         SyncEngine.fieldsJSON(planeFields).serialized, SyncEngine.fieldsJSON(odooFields).serialized])
-                }
-            }
-            if let mappingID, !result.created || item.mappingID != nil {
-                var pair = try Row.fetchOne(db.cachedStatement(sql: "SELECT plane_fields, odoo_fields FROM sync_pairs WHERE mapping_id = ?"), arguments: [mappingID])
-                    .map { (SyncEngine.fieldsDict($0[0]), SyncEngine.fieldsDict($0[1])) } ?? ([:], [:])
-                if item.target == "odoo" {
-                    pair.1.merge(result.targetFields) { _, new in new }
-                    pair.0.merge(item.sourceValues) { _, new in new }
-                } else {
-                    pair.0.merge(result.targetFields) { _, new in new }
-                    pair.1.merge(item.sourceValues) { _, new in new }
-                }
-                try db.cachedStatement(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, plane_hash = NULL, odoo_hash = NULL WHERE mapping_id = ?").execute(arguments: [SyncEngine.fieldsJSON(pair.0).serialized, SyncEngine.fieldsJSON(pair.1).serialized, mappingID])
-                try db.cachedStatement(sql: """
-                    UPDATE sync_mappings SET last_synced_at = ?, sync_version = sync_version + 1, updated_at = ?,
-                           status = CASE WHEN ? THEN 'archived' ELSE 'active' END, last_error = NULL WHERE id = ?
-                    """).execute(arguments: [now, now, result.archived, mappingID])
-            }
-            if let record = result.record {
-                try SyncEngine.storeSnapshot(db, item: item, result: result, record: record, now: now)
-            }
-            if let mappingID, !result.archived {
-                // The pair now matches both snapshots as they stand: the next comparison can skip
-                // it until one of them changes (an Odoo snapshot written here has hash 0 and is
-                // compared once more after the next pull).
-                let planeKind = item.entity == "project:project.project" ? "project" : item.entity.hasPrefix("issue:") ? "issue" : String(item.entity.split(separator: ":")[0])
-                let odooModel = String(item.entity.split(separator: ":")[1])
-                try db.cachedStatement(sql: """
-                    UPDATE sync_pairs SET
-                        plane_hash = (SELECT data_hash FROM plane_records WHERE kind = ? AND plane_id = sync_pairs.plane_id),
-                        odoo_hash = (SELECT data_hash FROM odoo_records WHERE model = ? AND odoo_id = sync_pairs.odoo_id)
-                    WHERE mapping_id = ?
-                    """).execute(arguments: [planeKind, odooModel, mappingID])
-            }
-            try db.cachedStatement(sql: "UPDATE sync_queue SET status = 'completed', completed_at = ?, last_attempt_at = ?, attempts = attempts + 1, last_error = NULL, worker_id = NULL WHERE id = ?").execute(arguments: [now, now, queueID])
-            let operation = result.created ? "create" : item.operation
-            try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
-                                     operation: operation, success: true, sourceData: SyncEngine.fieldsJSON(item.sourceValues),
-                                     targetData: SyncEngine.fieldsJSON(result.targetFields), durationMs: duration)
-            if let mappingID {
-                try db.cachedStatement(sql: "UPDATE sync_log SET mapping_id = ? WHERE seq = (SELECT max(seq) FROM sync_log)").execute(arguments: [mappingID])
-            }
-            try Mirror.appendEvent(db, runID: runID, level: .info, category: SyncEngine.category, type: "\(item.target)_\(operation)",
-                                   message: "\(operation) \(item.targetType) \(result.targetID) in \(item.target == "odoo" ? "Odoo" : "Plane") from \(item.sourceSystem) \(item.sourceType) \(item.sourceID)",
-                                   component: item.entity,
-                                   metadata: ["entity": .string(item.entity), "queue_id": .string(queueID), "fields": .array(item.fields.keys.sorted().map(JSONValue.string))],
-                                   durationMs: Double(duration))
-        }
-    }
-
-    static func storeSnapshot(_ db: Database, item: QueueItem, result: Outcome, record: JSONValue, now: String) throws {
-        if item.target == "plane" {
-            let kind = item.entity == "project:project.project" ? "project" : "issue"
-            _ = try PlaneSnapshots.apply(db, kind: kind, id: result.targetID, projectID: kind == "project" ? result.targetID : result.targetProject,
-                                         json: record, pulledAt: now)
-        } else if let id = Int(result.targetID) {
-            // data_hash 0: the next pull stores its own full read over this one.
-            try db.cachedStatement(sql: """
-                INSERT INTO odoo_records (model, odoo_id, write_date, active, deleted, data, data_hash, pulled_at)
-                VALUES (?, ?, ?, ?, 0, ?, 0, ?)
-                ON CONFLICT (model, odoo_id) DO UPDATE SET write_date = excluded.write_date, active = excluded.active, deleted = 0,
-                    data = excluded.data, data_hash = 0, pulled_at = excluded.pulled_at
-                """).execute(arguments: [item.targetType, id, record["write_date"]?.stringValue, record["active"]?.boolValue ?? true,
-                                 record.serialized, now])
-        }
-    }
-
-    private func fail(queueID: String, item: QueueItem, error: Error, started: Date) throws {
-        let message = String(describing: error)
-        let duration = Int(Date().timeIntervalSince(started) * 1000)
-        var gaveUp = false
-        try mirror.write { db in
-            let base = Double(try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'sync.retry_base_seconds'") ?? "") ?? 60
-            let row = try Row.fetchOne(db, sql: "SELECT attempts, max_attempts FROM sync_queue WHERE id = ?", arguments: [queueID])
-            let attempts = (row?[0] as Int? ?? 0) + 1
-            let maxAttempts = row?[1] as Int? ?? 3
-            gaveUp = attempts >= maxAttempts
-            let next = Timestamp.iso(Date().addingTimeInterval(base * pow(2, Double(attempts - 1))))
-            try db.execute(sql: """
-                UPDATE sync_queue SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ?, last_attempt_at = ?, worker_id = NULL WHERE id = ?
-                """, arguments: [attempts, gaveUp ? "failed" : "pending", message, next, Timestamp.iso(Date()), queueID])
-            if let mappingID = item.mappingID {
-                try db.execute(sql: "UPDATE sync_mappings SET last_error = ?, error_count = error_count + 1, status = CASE WHEN ? THEN 'error' ELSE status END, updated_at = ? WHERE id = ?",
-                               arguments: [message, gaveUp, Timestamp.iso(Date()), mappingID])
-            }
-            try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: item.targetID,
-                                     operation: item.operation, success: false, error: message,
-                                     sourceData: SyncEngine.fieldsJSON(item.sourceValues), durationMs: duration)
-            try Mirror.appendEvent(db, runID: runID, level: gaveUp ? .error : .warn, category: SyncEngine.category,
-                                   type: gaveUp ? "queue_item_failed" : "queue_item_retry",
-                                   message: "\(item.operation) of \(item.sourceSystem) \(item.sourceType) \(item.sourceID) in \(item.target == "odoo" ? "Odoo" : "Plane") failed (attempt \(attempts) of \(maxAttempts)): \(message)",
-                                   component: item.entity, metadata: ["queue_id": .string(queueID), "attempts": .int(attempts)])
-        }
-        report.errors.append("\(item.entity) \(item.sourceID): \(message)")
-        if gaveUp { report.bump(item.entity) { $0.failed += 1 } }
-    }
-
-    /// The calls an item would make, for `push --dry-run`.
+    /// The calls an item would make on its own, for `push --dry-run`.
     func describe(_ item: QueueItem) throws -> [String] {
         let translation = try currentTranslation()
         if item.target == "odoo" {
-            let mappings = try configMappings(item.entity)
-            var values = translation.odooValues(item.fields, mappings: mappings, priorityKeys: ["0", "1", "2", "3"],
-                                                plainDescription: item.entity == "project:project.project").values
+            var values = try dryRunOdooValues(item)
             switch item.operation {
             case "create":
                 if let project = item.odooProject { values.append(("project_id", .int(project))) }
-                return [SyncEngine.describe(SyncEngine.loadCall(model: item.targetType, xmlID: item.key ?? "", values: values))]
+                return [SyncEngine.describe(SyncEngine.loadCall(model: item.targetType, rows: [(item.key ?? "", values)]))]
             case "archive":
                 return [SyncEngine.describe(OdooCall(model: item.targetType, method: "write", ids: [Int(item.targetID ?? "") ?? 0], args: [("vals", ["active": false])]))]
             default:

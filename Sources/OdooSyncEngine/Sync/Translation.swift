@@ -151,12 +151,32 @@ struct Translation: Sendable {
 
     /// HTML compared by meaning: empty markup is empty, whitespace between tags ignored.
     static func normalizeHTML(_ html: String) -> String {
+        if isNormalHTML(html) { return html }
         var text = html.trimmingCharacters(in: .whitespacesAndNewlines)
         for empty in ["<p></p>", "<p><br></p>", "<p><br/></p>", "<div></div>", "<span></span>"] where text == empty { text = "" }
         while text.contains(">\n") || text.contains("> <") {
             text = text.replacingOccurrences(of: ">\n", with: ">").replacingOccurrences(of: "> <", with: "><")
         }
         return text
+    }
+
+    /// True when `normalizeHTML` would return the text as it is, decided on its bytes: most
+    /// descriptions, compared for every pair that changed, need nothing done.
+    static func isNormalHTML(_ html: String) -> Bool {
+        let bytes = html.utf8
+        // Only printable ASCII at the ends can be told not to be whitespace byte by byte.
+        guard let first = bytes.first, let last = bytes.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) else {
+            return html.isEmpty
+        }
+        var previous: UInt8 = 0
+        var beforePrevious: UInt8 = 0
+        for byte in bytes {
+            if previous == UInt8(ascii: ">") && byte == UInt8(ascii: "\n") { return false }
+            if beforePrevious == UInt8(ascii: ">") && previous == UInt8(ascii: " ") && byte == UInt8(ascii: "<") { return false }
+            beforePrevious = previous
+            previous = byte
+        }
+        return !["<p></p>", "<p><br></p>", "<p><br/></p>", "<div></div>", "<span></span>"].contains(html)
     }
 
     static func plainText(_ html: String) -> String {
