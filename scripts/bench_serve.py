@@ -202,6 +202,7 @@ def bench_serve(args):
                              "max_ms": round(max(lat) * 1000, 2), "non_200": len(reqs) - ok,
                              "server_p50_ms": round(percentile(server, 50), 2) if server else None,
                              "server_p99_ms": round(percentile(server, 99), 2) if server else None,
+                             "server_max_ms": round(max(server), 2) if server else None,
                              "serve_cpu_us_per_delivery": round(cpu / len(reqs) * 1e6), "load_avg_1m": os.getloadavg()[0],
                              "client_cpu_pct": round(own / wall * 100), "client_loop_lag_p99_ms": round(percentile(lags, 99) * 1000, 2),
                              "processed_s_after_load": round(drained, 3), "run": i + 1})
@@ -238,6 +239,8 @@ def median_rows(rows):
         row["runs"] = len(runs)
         row["accepted_per_s_each_run"] = [r["accepted_per_s"] for r in runs]
         row["p99_ms_each_run"] = [r["p99_ms"] for r in runs]
+        # A client-side outlier with a calm server side was the machine, not serve.
+        row["server_max_ms_each_run"] = [r["server_max_ms"] for r in runs]
         row.pop("run", None)
         out.append(row)
     return out
@@ -256,6 +259,6 @@ def print_serve(result):
     for r in result["rows"]:
         if r.get("runs", 1) > 1:
             print(f"{r['name']}: {r['runs']} runs, the median of each figure; p99 ms of each run {r['p99_ms_each_run']}, "
-                  f"accepted/s {r['accepted_per_s_each_run']}")
+                  f"accepted/s {r['accepted_per_s_each_run']}, slowest inside serve (ms) {r['server_max_ms_each_run']}")
     print(f"stored {result['stored']}, not processed {result['not_processed']}; the worker had processed everything at most "
           f"{result['processing_drain_s_after_load']} s after a run's last acknowledgement; serve exited {result['serve_exit']} on SIGTERM")

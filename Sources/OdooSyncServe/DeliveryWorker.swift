@@ -51,7 +51,7 @@ final class DeliveryWorker: Service, @unchecked Sendable {
         self.alerts = AlertThrottle(alerter: alerter)
         self.logger = logger
         self.redact = redact
-        thread = WorkerThread(name: "serve-worker", niceness: settings.workerNiceness)
+        thread = WorkerThread(name: "serve-worker")
     }
 
     var isStopping: Bool { stopLock.withLock { stopping } }

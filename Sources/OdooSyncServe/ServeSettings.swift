@@ -34,9 +34,6 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
     /// still under way is cancelled, and a few seconds later the process exits regardless;
     /// deliveries not processed stay stored for the next start.
     public var shutdownSeconds: TimeInterval = 30
-    /// How much lower the worker thread's scheduling priority is than the requests' (a nice
-    /// increment, Linux): acknowledgements first, processing with what is left.
-    public var workerNiceness: Int32 = 5
 
     public static let defaultPort = 8787
 
