@@ -30,6 +30,8 @@ final class EmulatorCore: @unchecked Sendable {
     private var faultPlan: FaultPlan
     private var eligibleRequests = 0
     private var faultsInjected = 0
+    /// The decision for each request the plan applied to, in order (nil: served normally).
+    private var decisions: [FaultKind?] = []
     private var requests = 0
     private var callsByMethod: [String: Int] = [:]
     private var recorded: [RecordedWrite] = []
@@ -134,9 +136,10 @@ final class EmulatorCore: @unchecked Sendable {
             requests += 1
             guard faultPlan.applies(toPath: path) else { return nil }
             eligibleRequests += 1
-            if let cap = faultPlan.maxFaults, faultsInjected >= cap { return nil }
-            guard let fault = faultPlan.decide(requestNumber: eligibleRequests) else { return nil }
-            faultsInjected += 1
+            if let cap = faultPlan.maxFaults, faultsInjected >= cap { decisions.append(nil); return nil }
+            let fault = faultPlan.decide(requestNumber: eligibleRequests)
+            decisions.append(fault)
+            if fault != nil { faultsInjected += 1 }
             return fault
         }
     }
@@ -146,10 +149,13 @@ final class EmulatorCore: @unchecked Sendable {
             faultPlan = plan
             eligibleRequests = 0
             faultsInjected = 0
+            decisions = []
         }
     }
 
     var requestCount: Int { locked { requests } }
+
+    var faultDecisions: [FaultKind?] { locked { decisions } }
 
     func countCall(model: String, method: String) { locked { callsByMethod[model + "." + method, default: 0] += 1 } }
 

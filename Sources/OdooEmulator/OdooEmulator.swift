@@ -65,6 +65,12 @@ public final class OdooEmulator: Sendable {
         core.requestCount
     }
 
+    /// What the fault plan decided for each request it applied to, in arrival order (nil:
+    /// served normally). Tests compare it across runs: a seed gives the same decisions.
+    public func faultDecisions() -> [FaultKind?] {
+        core.faultDecisions
+    }
+
     /// Calls received of one model method (`crm.lead`, `search`).
     public func requestCount(model: String, method: String) -> Int {
         core.callCount(model: model, method: method)
