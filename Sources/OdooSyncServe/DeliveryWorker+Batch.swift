@@ -52,15 +52,15 @@ extension DeliveryWorker {
     /// transaction: processed, or, when its lead could not be stored, a failed attempt.
     private func settleLeads(_ leads: [StoredDelivery], runID: String, into outcome: inout BatchOutcome) async {
         let ids = leads.compactMap { $0.recordID.flatMap(Int.init) }
-        let retryBase = settings.retryBase, maxAttempts = settings.maxAttempts
+        let retryBase = settings.retryBase, maxAttempts = settings.maxAttempts, redact = self.redact
         do {
             let puller = try OdooPuller(mirror: mirror, client: client, runID: runID, logger: logger)
             let report = try await puller.pullLeads(ids: ids) { db, report in
-                let (settled, failed) = Self.settle(leads, failed: Self.failedLeads(report))
+                let (settled, failed) = Self.settle(leads, failed: Self.failedLeads(report), redact: redact)
                 try DeliveryStore.markProcessed(db, settled, runID: runID, how: "a targeted pull")
                 _ = try DeliveryStore.markAttemptFailed(db, failed, runID: runID, retryBase: retryBase, maxAttempts: maxAttempts)
             }
-            let (settled, failed) = Self.settle(leads, failed: Self.failedLeads(report))
+            let (settled, failed) = Self.settle(leads, failed: Self.failedLeads(report), redact: redact)
             outcome.processed += settled.count
             let leadErrors = report.models.reduce(0) { $0 + $1.stats.errors }
             if leadErrors > 0 {
@@ -88,7 +88,7 @@ extension DeliveryWorker {
             let summary = try await trigger.sync(reason: .deliveries(others.map(\.reference)))
             // A pull may have turned automatic checkpoints back on for itself.
             try? Checkpointer.disableAutomatic(on: mirror)
-            let (settled, failed) = Self.settle(others, failed: summary.failedRecords)
+            let (settled, failed) = Self.settle(others, failed: summary.failedRecords, redact: redact)
             for start in stride(from: 0, to: settled.count, by: Self.bookkeepingSlice) {
                 let slice = Array(settled[start..<min(start + Self.bookkeepingSlice, settled.count)])
                 try await intake.bookkeep { db in try DeliveryStore.markProcessed(db, slice, runID: runID, how: "a sync run") }
@@ -106,20 +106,32 @@ extension DeliveryWorker {
         }
     }
 
-    /// The deliveries settled, and those naming a record that failed, each with its reason.
-    static func settle(_ deliveries: [StoredDelivery], failed records: [FailedRecord])
+    /// The deliveries settled, and those naming a record that failed, each with its reason
+    /// (kept in the mirror and perhaps alerted, so scrubbed first).
+    static func settle(_ deliveries: [StoredDelivery], failed records: [FailedRecord], redact: (String) -> String = { $0 })
         -> (settled: [StoredDelivery], failed: [DeliveryStore.FailedAttempt]) {
         guard !records.isEmpty else { return (deliveries, []) }
+        var reasons: [RecordKey: String] = [:]
+        for record in records {
+            reasons[RecordKey(source: record.source, entity: record.entity, recordID: record.recordID)] = record.reason
+        }
         var settled: [StoredDelivery] = []
         var failed: [DeliveryStore.FailedAttempt] = []
         for delivery in deliveries {
-            if let record = records.first(where: { $0.names(delivery) }) {
-                failed.append(DeliveryStore.FailedAttempt(delivery: delivery, error: record.reason))
+            let key = RecordKey(source: delivery.source, entity: delivery.event, recordID: delivery.recordID)
+            if let reason = reasons[key] {
+                failed.append(DeliveryStore.FailedAttempt(delivery: delivery, error: redact(reason)))
             } else {
                 settled.append(delivery)
             }
         }
         return (settled, failed)
+    }
+
+    private struct RecordKey: Hashable {
+        let source: WebhookSource
+        let entity: String
+        let recordID: String?
     }
 
     private static func failedLeads(_ report: PullReport) -> [FailedRecord] {
