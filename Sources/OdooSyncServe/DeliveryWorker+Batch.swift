@@ -77,7 +77,7 @@ extension DeliveryWorker {
             outcome.failedItems += pushFailed
             outcome.errors += pushErrors
         } catch {
-            await failed(leads, error: error, runID: runID, into: &outcome)
+            await batchFailed(leads, error: error, runID: runID, into: &outcome)
         }
     }
 
@@ -89,8 +89,7 @@ extension DeliveryWorker {
             // A pull may have turned automatic checkpoints back on for itself.
             try? Checkpointer.disableAutomatic(on: mirror)
             let (settled, failed) = Self.settle(others, failed: summary.failedRecords, redact: redact)
-            for start in stride(from: 0, to: settled.count, by: Self.bookkeepingSlice) {
-                let slice = Array(settled[start..<min(start + Self.bookkeepingSlice, settled.count)])
+            for slice in Self.slices(settled) {
                 try await intake.bookkeep { db in try DeliveryStore.markProcessed(db, slice, runID: runID, how: "a sync run") }
             }
             if !failed.isEmpty { try await recordFailedAttempts(failed, runID: runID) }
@@ -102,7 +101,7 @@ extension DeliveryWorker {
             logger.info("deliveries processed", metadata: ["count": "\(settled.count)", "how": "sync run",
                                                            "sync.failed": "\(summary.failed)"])
         } catch {
-            await failed(others, error: error, runID: runID, into: &outcome)
+            await batchFailed(others, error: error, runID: runID, into: &outcome)
         }
     }
 
@@ -159,7 +158,7 @@ extension DeliveryWorker {
     /// A batch that could not be settled at all. When the server is stopping (a shutdown that
     /// ran out of time cancels the work under way), the deliveries are left exactly as they
     /// were for the next start, no attempt counted; otherwise each one's attempt is counted.
-    private func failed(_ deliveries: [StoredDelivery], error: Error, runID: String, into outcome: inout BatchOutcome) async {
+    private func batchFailed(_ deliveries: [StoredDelivery], error: Error, runID: String, into outcome: inout BatchOutcome) async {
         if isStopping || Task.isCancelled {
             outcome.leftForNextStart += deliveries.count
             logger.warning("deliveries left stored for the next start", metadata: ["count": "\(deliveries.count)",
@@ -182,39 +181,28 @@ extension DeliveryWorker {
     /// that failed as a whole also leaves one event saying why.
     private func recordFailedAttempts(_ attempts: [DeliveryStore.FailedAttempt], runID: String, batchError: String? = nil) async throws {
         let retryBase = settings.retryBase, maxAttempts = settings.maxAttempts
-        let totals = AttemptTotals()
-        for start in stride(from: 0, to: attempts.count, by: Self.bookkeepingSlice) {
-            let slice = Array(attempts[start..<min(start + Self.bookkeepingSlice, attempts.count)])
+        for slice in Self.slices(attempts) {
             try await intake.bookkeep { db in
-                let (retrying, failed) = try DeliveryStore.markAttemptFailed(db, slice, runID: runID, retryBase: retryBase,
-                                                                            maxAttempts: maxAttempts)
-                totals.add(retrying: retrying, failed: failed)
+                _ = try DeliveryStore.markAttemptFailed(db, slice, runID: runID, retryBase: retryBase, maxAttempts: maxAttempts)
             }
         }
+        let givenUp = attempts.filter { $0.delivery.attempts + 1 >= maxAttempts }.count
+        let retrying = attempts.count - givenUp
         if let batchError {
             let first = attempts[0].delivery
-            let (retrying, failed) = totals.value
             try await intake.bookkeep { db in
                 try Mirror.appendEvent(db, runID: runID, level: .error, category: first.source.category, type: "webhook_processing_failed",
                                        message: "Processing \(attempts.count) webhook deliveries failed: \(batchError)",
                                        component: "serve",
-                                       metadata: ["deliveries": .int(attempts.count), "retrying": .int(retrying), "failed": .int(failed)])
+                                       metadata: ["deliveries": .int(attempts.count), "retrying": .int(retrying), "failed": .int(givenUp)])
             }
         }
-        let (retrying, failed) = totals.value
         logger.warning("deliveries not processed", metadata: ["count": "\(attempts.count)", "retrying": "\(retrying)",
-                                                              "given_up": "\(failed)", "error": "\(attempts[0].error)"])
+                                                              "given_up": "\(givenUp)", "error": "\(attempts[0].error)"])
     }
 
-    private final class AttemptTotals: @unchecked Sendable {
-        private let lock = NSLock()
-        private var retrying = 0, failed = 0
-        func add(retrying: Int, failed: Int) {
-            lock.withLock {
-                self.retrying += retrying
-                self.failed += failed
-            }
-        }
-        var value: (Int, Int) { lock.withLock { (retrying, failed) } }
+    /// `items` in slices of `bookkeepingSlice`, one per bookkeeping transaction.
+    static func slices<T>(_ items: [T]) -> [[T]] {
+        stride(from: 0, to: items.count, by: bookkeepingSlice).map { Array(items[$0..<min($0 + bookkeepingSlice, items.count)]) }
     }
 }
