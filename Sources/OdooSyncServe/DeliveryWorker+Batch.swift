@@ -52,15 +52,15 @@ extension DeliveryWorker {
     /// transaction: processed, or, when its lead could not be stored, a failed attempt.
     private func settleLeads(_ leads: [StoredDelivery], runID: String, into outcome: inout BatchOutcome) async {
         let ids = leads.compactMap { $0.recordID.flatMap(Int.init) }
-        let retryBase = settings.retryBase, maxAttempts = settings.maxAttempts
+        let retryBase = settings.retryBase, maxAttempts = settings.maxAttempts, redact = self.redact
         do {
             let puller = try OdooPuller(mirror: mirror, client: client, runID: runID, logger: logger)
             let report = try await puller.pullLeads(ids: ids) { db, report in
-                let (settled, failed) = Self.settle(leads, failed: Self.failedLeads(report))
+                let (settled, failed) = Self.settle(leads, failed: Self.failedLeads(report), redact: redact)
                 try DeliveryStore.markProcessed(db, settled, runID: runID, how: "a targeted pull")
                 _ = try DeliveryStore.markAttemptFailed(db, failed, runID: runID, retryBase: retryBase, maxAttempts: maxAttempts)
             }
-            let (settled, failed) = Self.settle(leads, failed: Self.failedLeads(report))
+            let (settled, failed) = Self.settle(leads, failed: Self.failedLeads(report), redact: redact)
             outcome.processed += settled.count
             let leadErrors = report.models.reduce(0) { $0 + $1.stats.errors }
             if leadErrors > 0 {
@@ -77,7 +77,7 @@ extension DeliveryWorker {
             outcome.failedItems += pushFailed
             outcome.errors += pushErrors
         } catch {
-            await failed(leads, error: error, runID: runID, into: &outcome)
+            await batchFailed(leads, error: error, runID: runID, into: &outcome)
         }
     }
 
@@ -88,9 +88,8 @@ extension DeliveryWorker {
             let summary = try await trigger.sync(reason: .deliveries(others.map(\.reference)))
             // A pull may have turned automatic checkpoints back on for itself.
             try? Checkpointer.disableAutomatic(on: mirror)
-            let (settled, failed) = Self.settle(others, failed: summary.failedRecords)
-            for start in stride(from: 0, to: settled.count, by: Self.bookkeepingSlice) {
-                let slice = Array(settled[start..<min(start + Self.bookkeepingSlice, settled.count)])
+            let (settled, failed) = Self.settle(others, failed: summary.failedRecords, redact: redact)
+            for slice in Self.slices(settled) {
                 try await intake.bookkeep { db in try DeliveryStore.markProcessed(db, slice, runID: runID, how: "a sync run") }
             }
             if !failed.isEmpty { try await recordFailedAttempts(failed, runID: runID) }
@@ -102,24 +101,36 @@ extension DeliveryWorker {
             logger.info("deliveries processed", metadata: ["count": "\(settled.count)", "how": "sync run",
                                                            "sync.failed": "\(summary.failed)"])
         } catch {
-            await failed(others, error: error, runID: runID, into: &outcome)
+            await batchFailed(others, error: error, runID: runID, into: &outcome)
         }
     }
 
-    /// The deliveries settled, and those naming a record that failed, each with its reason.
-    static func settle(_ deliveries: [StoredDelivery], failed records: [FailedRecord])
+    /// The deliveries settled, and those naming a record that failed, each with its reason
+    /// (kept in the mirror and perhaps alerted, so scrubbed first).
+    static func settle(_ deliveries: [StoredDelivery], failed records: [FailedRecord], redact: (String) -> String = { $0 })
         -> (settled: [StoredDelivery], failed: [DeliveryStore.FailedAttempt]) {
         guard !records.isEmpty else { return (deliveries, []) }
+        var reasons: [RecordKey: String] = [:]
+        for record in records {
+            reasons[RecordKey(source: record.source, entity: record.entity, recordID: record.recordID)] = record.reason
+        }
         var settled: [StoredDelivery] = []
         var failed: [DeliveryStore.FailedAttempt] = []
         for delivery in deliveries {
-            if let record = records.first(where: { $0.names(delivery) }) {
-                failed.append(DeliveryStore.FailedAttempt(delivery: delivery, error: record.reason))
+            let key = RecordKey(source: delivery.source, entity: delivery.event, recordID: delivery.recordID)
+            if let reason = reasons[key] {
+                failed.append(DeliveryStore.FailedAttempt(delivery: delivery, error: redact(reason)))
             } else {
                 settled.append(delivery)
             }
         }
         return (settled, failed)
+    }
+
+    private struct RecordKey: Hashable {
+        let source: WebhookSource
+        let entity: String
+        let recordID: String?
     }
 
     private static func failedLeads(_ report: PullReport) -> [FailedRecord] {
@@ -147,7 +158,7 @@ extension DeliveryWorker {
     /// A batch that could not be settled at all. When the server is stopping (a shutdown that
     /// ran out of time cancels the work under way), the deliveries are left exactly as they
     /// were for the next start, no attempt counted; otherwise each one's attempt is counted.
-    private func failed(_ deliveries: [StoredDelivery], error: Error, runID: String, into outcome: inout BatchOutcome) async {
+    private func batchFailed(_ deliveries: [StoredDelivery], error: Error, runID: String, into outcome: inout BatchOutcome) async {
         if isStopping || Task.isCancelled {
             outcome.leftForNextStart += deliveries.count
             logger.warning("deliveries left stored for the next start", metadata: ["count": "\(deliveries.count)",
@@ -170,39 +181,28 @@ extension DeliveryWorker {
     /// that failed as a whole also leaves one event saying why.
     private func recordFailedAttempts(_ attempts: [DeliveryStore.FailedAttempt], runID: String, batchError: String? = nil) async throws {
         let retryBase = settings.retryBase, maxAttempts = settings.maxAttempts
-        let totals = AttemptTotals()
-        for start in stride(from: 0, to: attempts.count, by: Self.bookkeepingSlice) {
-            let slice = Array(attempts[start..<min(start + Self.bookkeepingSlice, attempts.count)])
+        for slice in Self.slices(attempts) {
             try await intake.bookkeep { db in
-                let (retrying, failed) = try DeliveryStore.markAttemptFailed(db, slice, runID: runID, retryBase: retryBase,
-                                                                            maxAttempts: maxAttempts)
-                totals.add(retrying: retrying, failed: failed)
+                _ = try DeliveryStore.markAttemptFailed(db, slice, runID: runID, retryBase: retryBase, maxAttempts: maxAttempts)
             }
         }
+        let givenUp = attempts.filter { $0.delivery.attempts + 1 >= maxAttempts }.count
+        let retrying = attempts.count - givenUp
         if let batchError {
             let first = attempts[0].delivery
-            let (retrying, failed) = totals.value
             try await intake.bookkeep { db in
                 try Mirror.appendEvent(db, runID: runID, level: .error, category: first.source.category, type: "webhook_processing_failed",
                                        message: "Processing \(attempts.count) webhook deliveries failed: \(batchError)",
                                        component: "serve",
-                                       metadata: ["deliveries": .int(attempts.count), "retrying": .int(retrying), "failed": .int(failed)])
+                                       metadata: ["deliveries": .int(attempts.count), "retrying": .int(retrying), "failed": .int(givenUp)])
             }
         }
-        let (retrying, failed) = totals.value
         logger.warning("deliveries not processed", metadata: ["count": "\(attempts.count)", "retrying": "\(retrying)",
-                                                              "given_up": "\(failed)", "error": "\(attempts[0].error)"])
+                                                              "given_up": "\(givenUp)", "error": "\(attempts[0].error)"])
     }
 
-    private final class AttemptTotals: @unchecked Sendable {
-        private let lock = NSLock()
-        private var retrying = 0, failed = 0
-        func add(retrying: Int, failed: Int) {
-            lock.withLock {
-                self.retrying += retrying
-                self.failed += failed
-            }
-        }
-        var value: (Int, Int) { lock.withLock { (retrying, failed) } }
+    /// `items` in slices of `bookkeepingSlice`, one per bookkeeping transaction.
+    static func slices<T>(_ items: [T]) -> [[T]] {
+        stride(from: 0, to: items.count, by: bookkeepingSlice).map { Array(items[$0..<min($0 + bookkeepingSlice, items.count)]) }
     }
 }

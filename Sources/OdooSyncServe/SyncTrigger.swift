@@ -41,10 +41,6 @@ public struct FailedRecord: Sendable, Equatable {
         self.recordID = recordID
         self.reason = reason
     }
-
-    func names(_ delivery: StoredDelivery) -> Bool {
-        delivery.source == source && delivery.event == entity && delivery.recordID == recordID
-    }
 }
 
 /// The outcome of one sync run, as the sync endpoint answers it and alerts summarise it.
