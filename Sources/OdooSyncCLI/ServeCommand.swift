@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
             POST /webhooks/plane and /webhooks/odoo (or /?source=plane|odoo) take signed deliveries \
             (PLANE_WEBHOOK_SECRET, ODOO_WEBHOOK_SECRET); GET /?action=status and POST /?action=sync need \
             `Authorization: Bearer $ODOOSYNC_SERVE_TOKEN`. Each accepted delivery is committed to the mirror \
-            before it is acknowledged, then processed once. SIGTERM or Ctrl-C stops it gracefully.
+            before it is acknowledged, then processed once. SIGTERM or Ctrl-C stops it gracefully, giving the \
+            work in flight ODOOSYNC_SERVE_SHUTDOWN_SECONDS (default 30); what is cut short is processed at the next start.
             """)
 
     @OptionGroup var global: GlobalOptions
