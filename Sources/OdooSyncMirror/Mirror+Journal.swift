@@ -160,19 +160,13 @@ extension Mirror {
     public static func appendSyncLogs(_ db: Database, _ entries: [SyncLogEntry]) throws {
         guard !entries.isEmpty else { return }
         var seq = try Int.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM sync_log")) ?? 0
-        for start in stride(from: 0, to: entries.count, by: journalChunk) {
-            let chunk = entries[start..<min(start + journalChunk, entries.count)]
-            var arguments = StatementArguments()
-            for entry in chunk {
-                seq += 1
-                arguments += [TimeOrderedID.make(), seq, entry.mappingID, entry.runID, entry.sourceSystem, entry.sourceID, entry.targetID,
-                              entry.operation, entry.success, entry.error, entry.sourceJSON, entry.targetJSON, entry.durationMs, entry.createdAt]
-            }
-            try db.cachedStatement(sql: """
-                INSERT INTO sync_log (id, seq, mapping_id, run_id, source_system, source_id, target_id, operation, success,
-                                      error_message, source_data, target_data, duration_ms, created_at)
-                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
-                """).execute(arguments: arguments)
+        try insertInChunks(db, entries, into: """
+            sync_log (id, seq, mapping_id, run_id, source_system, source_id, target_id, operation, success,
+                      error_message, source_data, target_data, duration_ms, created_at)
+            """, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") { entry, arguments in
+            seq += 1
+            arguments += [TimeOrderedID.make(), seq, entry.mappingID, entry.runID, entry.sourceSystem, entry.sourceID, entry.targetID,
+                          entry.operation, entry.success, entry.error, entry.sourceJSON, entry.targetJSON, entry.durationMs, entry.createdAt]
         }
     }
 
@@ -180,19 +174,30 @@ extension Mirror {
     public static func appendEvents(_ db: Database, _ entries: [EventEntry]) throws {
         guard !entries.isEmpty else { return }
         var seq = try Int.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM events")) ?? 0
-        for start in stride(from: 0, to: entries.count, by: journalChunk) {
-            let chunk = entries[start..<min(start + journalChunk, entries.count)]
+        try insertInChunks(db, entries, into: """
+            events (id, seq, run_id, level, category, event_type, message, system, component,
+                    metadata, duration_ms, timestamp, created_at)
+            """, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") { entry, arguments in
+            seq += 1
+            arguments += [TimeOrderedID.make(), seq, entry.runID, entry.level.rawValue, entry.category, entry.type, entry.message,
+                          entry.system, entry.component, entry.metadataJSON, entry.durationMs, entry.timestamp, entry.timestamp]
+        }
+    }
+
+    /// Inserts `items` `journalChunk` rows per statement, in order: `into` is the table and its
+    /// column list, `row` one row's VALUES tuple, and `bind` appends one item's arguments.
+    public static func insertInChunks<Item>(
+        _ db: Database, _ items: some Collection<Item>, into table: String, row: String,
+        bind: (Item, inout StatementArguments) -> Void
+    ) throws {
+        var rest = items[...]
+        while !rest.isEmpty {
+            let chunk = rest.prefix(journalChunk)
+            rest = rest.dropFirst(journalChunk)
             var arguments = StatementArguments()
-            for entry in chunk {
-                seq += 1
-                arguments += [TimeOrderedID.make(), seq, entry.runID, entry.level.rawValue, entry.category, entry.type, entry.message,
-                              entry.system, entry.component, entry.metadataJSON, entry.durationMs, entry.timestamp, entry.timestamp]
-            }
-            try db.cachedStatement(sql: """
-                INSERT INTO events (id, seq, run_id, level, category, event_type, message, system, component,
-                                    metadata, duration_ms, timestamp, created_at)
-                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
-                """).execute(arguments: arguments)
+            for item in chunk { bind(item, &arguments) }
+            try db.cachedStatement(sql: "INSERT INTO \(table) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))")
+                .execute(arguments: arguments)
         }
     }
 }

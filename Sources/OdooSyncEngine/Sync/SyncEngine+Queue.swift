@@ -153,19 +153,13 @@ extension SyncEngine {
             if maxAttempts == nil {
                 maxAttempts = Int(try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'sync.max_attempts'") ?? "") ?? 3
             }
-            let chunkSize = 50
-            for start in stride(from: 0, to: unwritten.count, by: chunkSize) {
-                let chunk = unwritten[start..<min(start + chunkSize, unwritten.count)]
-                var arguments = StatementArguments()
-                for row in chunk {
-                    arguments += [row.id, row.item.sourceSystem, row.item.sourceID, row.item.sourceType, row.operation,
-                                  row.payload.serialized, row.item.priority, maxAttempts ?? 3, row.createdAt, row.createdAt]
-                }
-                try db.cachedStatement(sql: """
-                    INSERT INTO sync_queue (id, source_system, source_id, source_type, operation, payload, status, priority,
-                                            attempts, max_attempts, next_attempt_at, created_at)
-                    VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
-                    """).execute(arguments: arguments)
+            let maxAttempts = self.maxAttempts ?? 3
+            try Mirror.insertInChunks(db, unwritten, into: """
+                sync_queue (id, source_system, source_id, source_type, operation, payload, status, priority,
+                            attempts, max_attempts, next_attempt_at, created_at)
+                """, row: "(?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)") { row, arguments in
+                arguments += [row.id, row.item.sourceSystem, row.item.sourceID, row.item.sourceType, row.operation,
+                              row.payload.serialized, row.item.priority, maxAttempts, row.createdAt, row.createdAt]
             }
             for (key, items) in open ?? [:] where items.contains(where: { $0.unwritten != nil }) {
                 open?[key] = items.map { Open(id: $0.id, payload: $0.payload, operation: $0.operation) }
