@@ -145,34 +145,45 @@ extension JSONValue {
     }
 
     public static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        // Most strings need no escaping: append them whole (this runs for every pulled lead).
-        var plain = true
         var copy = s
         copy.withUTF8 { bytes in
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                plain = false
-                break
+            // Most strings need no escaping: append them whole (this runs for every pulled lead).
+            guard let firstSpecial = bytes.firstIndex(where: needsEscape) else {
+                out += "\""
+                out += s
+                out += "\""
+                return
             }
-        }
-        if plain {
-            out += s
-            out += "\""
-            return
-        }
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20:
-                out += String(format: "\\u%04x", c.value)
-            default: out.unicodeScalars.append(scalar)
+            // HTML descriptions are full of quotes: escape byte-wise into one buffer, since
+            // appending scalar by scalar to a String costs several times more.
+            var escaped: [UInt8] = []
+            escaped.reserveCapacity(bytes.count + bytes.count / 8 + 2)
+            escaped.append(UInt8(ascii: "\""))
+            escaped.append(contentsOf: bytes[..<firstSpecial])
+            for byte in bytes[firstSpecial...] {
+                guard needsEscape(byte) else {
+                    escaped.append(byte)
+                    continue
+                }
+                escaped.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): escaped.append(byte)
+                case UInt8(ascii: "\n"): escaped.append(UInt8(ascii: "n"))
+                case UInt8(ascii: "\r"): escaped.append(UInt8(ascii: "r"))
+                case UInt8(ascii: "\t"): escaped.append(UInt8(ascii: "t"))
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    escaped.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                }
             }
+            escaped.append(UInt8(ascii: "\""))
+            out += String(decoding: escaped, as: UTF8.self)
         }
-        out += "\""
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 }
 

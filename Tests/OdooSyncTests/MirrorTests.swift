@@ -160,3 +160,29 @@ import Testing
         #expect(HTMLText.plain(html) == expected)
     }
 }
+
+@Suite struct JSONTextTests {
+    /// Snapshots, sync_log rows and queue items are written with JSONValue's serializer: each
+    /// escape must give back the same string through a stock parser and ours.
+    @Test(arguments: [
+        "plain text",
+        "<p class=\"lead\">Quote \"this\" and a back\\slash</p>",
+        "tab\there, line\nbreak, cr\r, bell\u{07}, nul\u{00}, unit sep\u{1F}",
+        "accents é ü, CJK 漢字, emoji 🚀 after a \"quote\"",
+        "\"",
+        "\\",
+    ])
+    func escapedStringsRoundTrip(text: String) throws {
+        let value: JSONValue = ["s": .string(text)]
+        let serialized = value.serialized
+        #expect(try JSONValue.parse(serialized)["s"]?.stringValue == text)
+        let stock = try JSONSerialization.jsonObject(with: Data(serialized.utf8)) as? [String: Any]
+        #expect(stock?["s"] as? String == text)
+        #expect(!serialized.utf8.contains { $0 < 0x20 }, "control characters must be escaped")
+    }
+
+    @Test func controlCharactersUseLowercaseUnicodeEscapes() {
+        #expect(JSONValue.string("a\u{01}b\u{1F}").serialized == "\"a\\u0001b\\u001f\"")
+        #expect(JSONValue.string("say \"hi\"\n").serialized == "\"say \\\"hi\\\"\\n\"")
+    }
+}
