@@ -33,6 +33,16 @@ final class EmulatorCore: @unchecked Sendable {
     /// The decision for each request the plan applied to, in order (nil: served normally).
     private var decisions: [FaultKind?] = []
     private var requests = 0
+
+    // Requests being answered now, and the most at once since the last reset: tests read it to
+    // see that a client really overlaps its requests.
+    private var inFlight = 0
+    private var inFlightPeak = 0
+
+    func enterRequest() { locked { inFlight += 1; inFlightPeak = max(inFlightPeak, inFlight) } }
+    func leaveRequest() { locked { inFlight -= 1 } }
+    var peakInFlight: Int { locked { inFlightPeak } }
+    func resetPeakInFlight() { locked { inFlightPeak = inFlight } }
     private var callsByMethod: [String: Int] = [:]
     private var recorded: [RecordedWrite] = []
     private var clock: (@Sendable () -> Date)?

@@ -65,6 +65,11 @@ public final class OdooEmulator: Sendable {
         core.requestCount
     }
 
+    /// The most requests this emulator was answering at once since the last reset.
+    public func peakConcurrentRequests() -> Int { core.peakInFlight }
+
+    public func resetPeakConcurrentRequests() { core.resetPeakInFlight() }
+
     /// What the fault plan decided for each request it applied to, in arrival order (nil:
     /// served normally). Tests compare it across runs: a seed gives the same decisions.
     public func faultDecisions() -> [FaultKind?] {

@@ -21,6 +21,8 @@ struct EmulatorResponder: HTTPResponder {
 
     func respond(to request: Request, context: EmulatorRequestContext) async throws -> Response {
         let path = request.uri.path
+        core.enterRequest()
+        defer { core.leaveRequest() }
         let fault = core.admitRequest(path: path)
         var request = request
         let body = try await request.collectBody(upTo: 512 << 20)

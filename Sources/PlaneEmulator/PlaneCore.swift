@@ -64,6 +64,16 @@ final class PlaneCore: @unchecked Sendable {
     private var eligibleRequests = 0
     private var faultsInjected = 0
     private var requests = 0
+
+    // Requests being answered now, and the most at once since the last reset: tests read it to
+    // see that a client really overlaps its requests.
+    private var inFlight = 0
+    private var inFlightPeak = 0
+
+    func enterRequest() { locked { inFlight += 1; inFlightPeak = max(inFlightPeak, inFlight) } }
+    func leaveRequest() { locked { inFlight -= 1 } }
+    var peakInFlight: Int { locked { inFlightPeak } }
+    func resetPeakInFlight() { locked { inFlightPeak = inFlight } }
     private var recorded: [PlaneRecordedWrite] = []
     /// "GET /api/v1/...?query" of every request, faulted ones included.
     private(set) var requestLog: [String] = []

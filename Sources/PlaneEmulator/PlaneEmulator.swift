@@ -66,6 +66,11 @@ public final class PlaneEmulator: Sendable {
 
     public func requestCount() -> Int { core.requestCount }
 
+    /// The most requests this emulator was answering at once since the last reset.
+    public func peakConcurrentRequests() -> Int { core.peakInFlight }
+
+    public func resetPeakConcurrentRequests() { core.resetPeakInFlight() }
+
     /// "GET /api/v1/…?query" of every request received, in arrival order.
     public func requestLog() -> [String] { core.requestLines }
 

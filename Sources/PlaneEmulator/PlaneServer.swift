@@ -22,6 +22,8 @@ struct PlaneResponder: HTTPResponder {
     func respond(to request: Request, context: PlaneRequestContext) async throws -> Response {
         let method = request.method.rawValue
         let path = request.uri.path
+        core.enterRequest()
+        defer { core.leaveRequest() }
         let fault = core.admit(method: method, path: path, query: request.uri.query)
         var request = request
         let bytes = try await request.collectBody(upTo: 64 << 20)

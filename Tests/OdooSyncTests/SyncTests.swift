@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 @testable import OdooEmulator
 import OdooSyncCore
+@testable import OdooSyncEngine
 @testable import PlaneEmulator
 import Testing
 
@@ -74,6 +75,42 @@ import Testing
         #expect(logged == 2)
         let events = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE category = 'plane-sync'") }
         #expect((events ?? 0) > 0)
+    }
+
+    /// Updates of different pairs go out a few requests at a time on each side, and each lands
+    /// exactly once. Every write waits on the server, so overlapping ones show as several in flight.
+    @Test func updatesOfManyPairsOverlapTheirRequests() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let pairs = try h.pairs("issue:project.task")
+        try #require(pairs.count >= 16)
+        let planeSide = Array(pairs.prefix(8))
+        let odooSide = Array(pairs.dropFirst(8).prefix(8))
+        for pair in planeSide { try h.plane.modifyIssue(id: pair.plane, fields: ["name": .string("Plane edit \(pair.odoo)")]) }
+        for pair in odooSide {
+            #expect(h.odoo.emulator.modify(model: "project.task", id: pair.odoo, values: ["name": .string("Odoo edit \(pair.odoo)")]))
+        }
+        h.odoo.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 150)], onlyPaths: ["/json/2/project.task/write", "/jsonrpc"]))
+        h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.latency(milliseconds: 150)], methods: ["PATCH"]))
+        let odooWritesBefore = h.odoo.emulator.writes().filter { $0.model == "project.task" && $0.method == "write" }.count
+        let planeWritesBefore = h.plane.writes().filter { $0.method == "PATCH" }.count
+        h.odoo.emulator.resetPeakConcurrentRequests()
+        h.plane.resetPeakConcurrentRequests()
+
+        let report = try await h.sync()
+        #expect(report["entities"]?["issue:project.task"]?["updated"]?.intValue == 16, "\(report)")
+        for (name, peak) in [("Odoo", h.odoo.emulator.peakConcurrentRequests()), ("Plane", h.plane.peakConcurrentRequests())] {
+            #expect(peak >= 2, "\(name) saw its writes one at a time")
+            #expect(peak <= SyncEngine.writeConcurrency, "\(name) saw \(peak) requests at once")
+        }
+        #expect(h.odoo.emulator.writes().filter { $0.model == "project.task" && $0.method == "write" }.count - odooWritesBefore == 8)
+        #expect(h.plane.writes().filter { $0.method == "PATCH" }.count - planeWritesBefore == 8)
+        for pair in planeSide { #expect(try h.odooRecord("project.task", pair.odoo)?["name"] as? String == "Plane edit \(pair.odoo)") }
+        for pair in odooSide { #expect(h.planeIssue(pair.plane)?["name"]?.stringValue == "Odoo edit \(pair.odoo)") }
+        h.odoo.emulator.setFaults(.none)
+        h.plane.setFaults(.none)
+        #expect(try await h.sync()["written"]?.intValue == 0, "nothing echoes back")
     }
 
     /// Both sides rename the same pair; `strategy` decides. Returns the pair and the two names.

@@ -130,23 +130,30 @@ extension SyncEngine {
             }
         }
 
-        // Updates: one write each.
+        // Updates: one write each, a few in flight at once (each is a different record).
+        var writes: [(index: Int, call: OdooCall)] = []
         for index in items.indices where stop == nil && !items[index].created && items[index].error == nil {
             guard let target = items[index].item.targetID.flatMap(Int.init) else {
                 items[index].error = SyncItemError("update without a target id")
                 continue
             }
-            if !items[index].values.isEmpty {
-                let call = OdooCall(model: model, method: "write", ids: [target], args: [("vals", .object(items[index].values))])
-                items[index].calls.append(SyncEngine.describe(call))
-                do {
-                    _ = try await odoo.call(call)
-                } catch {
-                    settle(index, error)
-                    continue
-                }
+            if items[index].values.isEmpty {
+                items[index].id = target
+                continue
             }
-            items[index].id = target
+            let call = OdooCall(model: model, method: "write", ids: [target], args: [("vals", .object(items[index].values))])
+            items[index].calls.append(SyncEngine.describe(call))
+            writes.append((index, call))
+        }
+        let answers = await SyncEngine.inParallel(writes.map(\.call), limit: SyncEngine.writeConcurrency, stops: SyncEngine.stopsTheRun) { call in
+            _ = try await odoo.call(call)
+        }
+        for (write, answer) in zip(writes, answers) {
+            switch answer {
+            case nil: continue  // not sent: the run is stopping, the item stays pending
+            case .success?: items[write.index].id = write.call.ids?.first
+            case .failure(let error)?: settle(write.index, error)
+            }
         }
 
         // One read-back for everything written. When the run is stopping it is still tried,

@@ -333,6 +333,22 @@ public final class SyncEngine: @unchecked Sendable {
                 try await pushOdooBatch(batch)
                 continue
             }
+            if SyncEngine.goesInParallel(ready), let first = ready.targetID {
+                // The following updates of other issues go with it, a few requests at a time.
+                var group = [(queueID, ready)]
+                var targets: Set<String> = [first]
+                while index < due.count, group.count < SyncEngine.parallelGroupSize {
+                    let (nextID, next) = due[index]
+                    guard next.priority == ready.priority, SyncEngine.goesInParallel(next), let target = next.targetID,
+                          !targets.contains(target) else { break }
+                    index += 1
+                    guard let prepared = try prepare(next) else { continue }
+                    targets.insert(target)
+                    group.append((nextID, prepared))
+                }
+                try await pushIssueUpdates(group)
+                continue
+            }
             let started = Date()
             do {
                 let result = try await perform(ready)
@@ -389,7 +405,7 @@ public final class SyncEngine: @unchecked Sendable {
 
     // MARK: Plane side
 
-    private func requirePlane() throws -> PlaneWriting {
+    func requirePlane() throws -> PlaneWriting {
         guard let plane else { throw SyncItemError("Plane is not configured (PLANE_API_URL, PLANE_API_KEY, PLANE_WORKSPACE_SLUG).") }
         return plane
     }
@@ -449,9 +465,9 @@ public final class SyncEngine: @unchecked Sendable {
             return Outcome(targetID: id, targetFields: [:], targetProject: project, created: false, archived: true,
                            calls: ["plane PATCH projects/\(project)/issues/\(id)/ \(body.serialized)"])
         default:
-            guard let project, let id = item.targetID else { throw SyncItemError("update without a target") }
-            call = "plane PATCH projects/\(project)/issues/\(id)/ \(JSONValue.object(values).serialized)"
-            answer = try await plane.updateIssue(projectID: project, issueID: id, fields: .object(values))
+            let update = try planIssueUpdate(item, values: values)
+            return try finishIssueUpdate(update, answer: try await plane.updateIssue(projectID: update.project, issueID: update.issueID,
+                                                                                      fields: .object(update.values)))
         }
         guard let id = answer["id"]?.stringValue ?? item.targetID else { throw SyncItemError("Plane answered without an id") }
         let canonical = translation.planeCanonical(answer, mappings: item.entity.hasPrefix("issue:") && item.entity != "issue:project.task"
@@ -459,6 +475,44 @@ public final class SyncEngine: @unchecked Sendable {
         let written = created ? canonical : canonical.filter { item.fields.keys.contains($0.key) }
         return Outcome(targetID: id, targetFields: written, targetProject: item.entity == "project:project.project" ? id : project,
                        created: created, archived: false, calls: [call], record: answer["id"] != nil ? answer : nil)
+    }
+
+    /// An issue update worked out before its request, so that several can be in flight at once.
+    struct IssueUpdate: Sendable {
+        let item: QueueItem
+        let project: String
+        let issueID: String
+        let values: [(String, JSONValue)]
+        let call: String
+    }
+
+    func planIssueUpdate(_ item: QueueItem, values: [(String, JSONValue)]) throws -> IssueUpdate {
+        guard let project = item.planeProject, let id = item.targetID else { throw SyncItemError("update without a target") }
+        return IssueUpdate(item: item, project: project, issueID: id, values: values,
+                           call: "plane PATCH projects/\(project)/issues/\(id)/ \(JSONValue.object(values).serialized)")
+    }
+
+    /// Plans the update of `item`, translating its values (the project's states fetched first if
+    /// the mirror has none).
+    func planIssueUpdate(_ item: QueueItem) async throws -> IssueUpdate {
+        let translation = try await statesFor(project: item.planeProject)
+        let (values, skipped) = translation.planeValues(item.fields, project: item.planeProject, plainDescription: false)
+        if !skipped.isEmpty {
+            logger.info("\(item.entity) \(item.sourceID): no Plane value for \(skipped.joined(separator: ", ")); left unchanged")
+            report.unmappedFields += skipped.count
+        }
+        return try planIssueUpdate(item, values: values)
+    }
+
+    func finishIssueUpdate(_ update: IssueUpdate, answer: JSONValue) throws -> Outcome {
+        let item = update.item
+        let translation = try currentTranslation()
+        let mappings = try configMappings(item.entity)
+        let canonical = translation.planeCanonical(answer, mappings: item.entity != "issue:project.task" ? SyncEngine.visibilityMappings : mappings,
+                                                   plainDescription: false)
+        return Outcome(targetID: answer["id"]?.stringValue ?? update.issueID, targetFields: canonical.filter { item.fields.keys.contains($0.key) },
+                       targetProject: update.project, created: false, archived: false, calls: [update.call],
+                       record: answer["id"] != nil ? answer : nil)
     }
 
     static let visibilityMappings: [(plane: String, odoo: String)] = [("name", "name"), ("description", "description")]
