@@ -23,6 +23,7 @@ struct PlaneResponder: HTTPResponder {
         let method = request.method.rawValue
         let path = request.uri.path
         let fault = core.admit(method: method, path: path, query: request.uri.query)
+        core.callRequestHook(method: method, path: path, query: request.uri.query)
         var request = request
         let bytes = try await request.collectBody(upTo: 64 << 20)
         var headers: [String: String] = [:]
