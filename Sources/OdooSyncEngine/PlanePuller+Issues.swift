@@ -4,8 +4,9 @@ import OdooSyncCore
 import OdooSyncMirror
 import PlaneClient
 
-/// The issue pass of `pull plane`, per project: newest first down to the cursor, then one
-/// listing of every id and updated_at for deletes, archives and missed changes.
+/// The issue pass of `pull plane`, per project: newest first down to the cursor, then (unless
+/// an incremental pass shows nothing can have vanished) one listing of every id and updated_at
+/// for deletes, archives and missed changes.
 extension PlanePuller {
     struct IssueCursor {
         var updatedAt: String?
@@ -32,8 +33,10 @@ extension PlanePuller {
         // it starts with small pages and doubles them (offset = page index × per_page, so a
         // page of size o at index 1 continues exactly where o items end).
         var window = PageWindow(pageSize: pageSize, incremental: incremental)
+        var pageTotals: [Int?] = []
         while true {
             let page = try await client.page(path, query: [("order_by", "-updated_at")], perPage: window.size, cursor: window.cursor)
+            pageTotals.append(page.totalResults)
             var reachedCursor = false
             let now = Timestamp.iso(Date())
             try mirror.write { db in
@@ -70,7 +73,64 @@ extension PlanePuller {
         }
         progress?.finished(model: label)
 
-        // 2. Every id with its updated_at: deletes, archives, and changes the pass missed.
+        // 2. Every id with its updated_at: deletes, archives, and changes the pass missed;
+        // skipped when the counts show there can be none (see `listingReason`).
+        let passErrors = stats.errors
+        let listedLocally = try mirror.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM plane_records WHERE kind = 'issue' AND project_id = ? AND deleted = 0 AND archived = 0",
+                             arguments: [project.id]) ?? 0
+        }
+        let listingReason = Self.listingReason(incremental: incremental, pageTotals: pageTotals, itemErrors: passErrors,
+                                               listedLocally: listedLocally)
+        var reread: [(String, JSONValue)] = []
+        var vanished: [(id: String, archived: JSONValue?)] = []
+        if listingReason != nil {
+            (reread, vanished) = try await listIssueIDs(project, path: path, seen: seen)
+        }
+
+        // 3. One transaction: the re-read issues, the tombstones and the cursor.
+        let finalCursor = [cursor?.updatedAt, newest].compactMap { $0 }.max()
+        let now = Timestamp.iso(Date())
+        try mirror.write { db in
+            var tailStats = ModelStats()
+            for (id, json) in reread {
+                count(try PlaneSnapshots.apply(db, kind: "issue", id: id, projectID: project.id, json: json, pulledAt: now), into: &tailStats)
+            }
+            var deleted: [String] = []
+            for (id, archived) in vanished {
+                if let archived {
+                    count(try PlaneSnapshots.apply(db, kind: "issue", id: id, projectID: project.id, json: archived, pulledAt: now),
+                          into: &tailStats)
+                } else {
+                    deleted.append(id)
+                }
+            }
+            try event(db, level: .debug, type: "pull_listing",
+                      message: listingReason.map { "\(label): id listing ran: \($0)" } ?? "\(label): id listing skipped: the counts match",
+                      metadata: ["project_id": .string(project.id), "listed": .bool(listingReason != nil),
+                                 "reason": listingReason.map(JSONValue.string) ?? .null,
+                                 "plane_total": pageTotals.last.flatMap { $0 }.map(JSONValue.int) ?? .null,
+                                 "mirror_total": .int(listedLocally)])
+            for id in try PlaneSnapshots.markDeleted(db, kind: "issue", ids: deleted, pulledAt: now) {
+                tailStats.deleted += 1
+                try event(db, type: "record_deleted", message: "Plane issue \(id) (\(project.identifier)) was deleted",
+                          metadata: ["kind": "issue", "plane_id": .string(id), "project_id": .string(project.id)])
+            }
+            try db.execute(sql: """
+                INSERT INTO pull_cursors (source, model, write_date, full_since, last_run_at, last_full_at) VALUES ('plane', ?, ?, NULL, ?, ?)
+                ON CONFLICT (source, model) DO UPDATE SET write_date = excluded.write_date, full_since = NULL,
+                    last_run_at = excluded.last_run_at, last_full_at = coalesce(excluded.last_full_at, pull_cursors.last_full_at)
+                """, arguments: [model, finalCursor, now, incremental ? nil : now])
+            stats.add(tailStats)
+        }
+        return stats
+    }
+
+    /// Step 2's listing: the issues to re-read (changed, or archived here and listed again) and
+    /// the ones Plane no longer lists, with their archived copy when the external key finds one.
+    private func listIssueIDs(_ project: PlaneProject, path: String, seen: Set<String>) async throws
+        -> (reread: [(String, JSONValue)], vanished: [(id: String, archived: JSONValue?)])
+    {
         var remote: [String: String] = [:]
         var pageCursor: String? = nil
         while true {
@@ -115,37 +175,29 @@ extension PlanePuller {
                 vanished.append((id, nil))
             }
         }
+        return (reread, vanished)
+    }
 
-        // 3. One transaction: the re-read issues, the tombstones and the cursor.
-        let finalCursor = [cursor?.updatedAt, newest].compactMap { $0 }.max()
-        let now = Timestamp.iso(Date())
-        try mirror.write { db in
-            var tailStats = ModelStats()
-            for (id, json) in reread {
-                count(try PlaneSnapshots.apply(db, kind: "issue", id: id, projectID: project.id, json: json, pulledAt: now), into: &tailStats)
-            }
-            var deleted: [String] = []
-            for (id, archived) in vanished {
-                if let archived {
-                    count(try PlaneSnapshots.apply(db, kind: "issue", id: id, projectID: project.id, json: archived, pulledAt: now),
-                          into: &tailStats)
-                } else {
-                    deleted.append(id)
-                }
-            }
-            for id in try PlaneSnapshots.markDeleted(db, kind: "issue", ids: deleted, pulledAt: now) {
-                tailStats.deleted += 1
-                try event(db, type: "record_deleted", message: "Plane issue \(id) (\(project.identifier)) was deleted",
-                          metadata: ["kind": "issue", "plane_id": .string(id), "project_id": .string(project.id)])
-            }
-            try db.execute(sql: """
-                INSERT INTO pull_cursors (source, model, write_date, full_since, last_run_at, last_full_at) VALUES ('plane', ?, ?, NULL, ?, ?)
-                ON CONFLICT (source, model) DO UPDATE SET write_date = excluded.write_date, full_since = NULL,
-                    last_run_at = excluded.last_run_at, last_full_at = coalesce(excluded.last_full_at, pull_cursors.last_full_at)
-                """, arguments: [model, finalCursor, now, incremental ? nil : now])
-            stats.add(tailStats)
+    /// Why step 2's listing must run, or nil when an incremental pass leaves nothing for it to
+    /// find. Every issue created, unarchived or edited before the pass began has an updated_at
+    /// past the cursor, so the pass reads it unless offset pages shift and skip it. A skip needs
+    /// an issue to leave the list mid-pass, which moves `total_results` unless a create (always
+    /// at the front) makes up for it in the same gap between two pages, and then items can only
+    /// repeat. So with every page's total equal (first and last alone would miss a removal and a
+    /// create in different gaps) the mirror's live issues hold all Plane listed at the first
+    /// page, and equal counts mean nothing else: nothing was deleted, archived or hidden. An
+    /// issue hidden for good (ours created in a triage state, say) keeps the counts apart and
+    /// the listing running every time: slower, never wrong.
+    static func listingReason(incremental: Bool, pageTotals: [Int?], itemErrors: Int, listedLocally: Int) -> String? {
+        guard incremental else { return "full pass" }
+        guard let first = pageTotals.first else { return "no page read" }
+        guard let total = first else { return "Plane sent no total_results" }
+        if let other = pageTotals.first(where: { $0 != total }) {
+            return "total_results changed during the pass (\(total), then \(other.map { String($0) } ?? "none"))"
         }
-        return stats
+        guard itemErrors == 0 else { return "\(itemErrors) issue(s) of the pass could not be read" }
+        guard listedLocally == total else { return "the mirror lists \(listedLocally) issues, Plane \(total)" }
+        return nil
     }
 
     /// The pages of a newest-first pass: fixed `pageSize` pages for a full pass; for an

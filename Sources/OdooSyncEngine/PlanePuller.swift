@@ -14,8 +14,9 @@ import PlaneClient
 /// transaction with the pass's progress. Offset pages can shift while Plane is being edited,
 /// and deletes leave no trace, so a listing of every issue's id and updated_at (`fields=`,
 /// cheap) then finds what vanished (tombstoned, or archived when its external key still
-/// finds it) and re-reads any issue whose updated_at the pass missed. The other entities are
-/// small: read whole, written only where they changed.
+/// finds it) and re-reads any issue whose updated_at the pass missed; an incremental pass
+/// skips it when Plane's `total_results` and the mirror's count prove there is nothing to
+/// find. The other entities are small: read whole, written only where they changed.
 public final class PlanePuller: @unchecked Sendable {
     let mirror: Mirror
     let client: PlaneClient

@@ -81,6 +81,7 @@ final class PlaneCore: @unchecked Sendable {
     private var rateLimit: Int?
     private var rateWindow: Int
     private var clock: (@Sendable () -> Date)?
+    private var requestHook: (@Sendable (String) -> Void)?
     /// Where the server listens, once started (read and written under the lock).
     var baseHost = "http://127.0.0.1"
 
@@ -155,6 +156,14 @@ final class PlaneCore: @unchecked Sendable {
     }
 
     var requestCount: Int { locked { requests } }
+
+    func setRequestHook(_ hook: (@Sendable (String) -> Void)?) { locked { requestHook = hook } }
+
+    /// Outside the lock, so that the hook can change the data before the request sees it.
+    func callRequestHook(method: String, path: String, query: String?) {
+        guard let hook = locked({ requestHook }) else { return }
+        hook(method + " " + path + (query.map { "?" + $0 } ?? ""))
+    }
 
     var requestLines: [String] { locked { requestLog } }
 

@@ -74,6 +74,10 @@ public final class PlaneEmulator: Sendable {
     /// "GET /api/v1/…?query" of every request received, in arrival order.
     public func requestLog() -> [String] { core.requestLines }
 
+    /// Calls `hook` with "METHOD /path?query" before each request is handled, so a test can
+    /// change the data between two pages of one pass; nil removes it.
+    public func setRequestHook(_ hook: (@Sendable (String) -> Void)?) { core.setRequestHook(hook) }
+
     /// Replaces the clock behind created_at/updated_at and the throttle (nil: the system clock).
     public func setClock(_ clock: (@Sendable () -> Date)?) { core.setClock(clock) }
 

@@ -25,6 +25,7 @@ struct PlaneResponder: HTTPResponder {
         core.enterRequest()
         defer { core.leaveRequest() }
         let fault = core.admit(method: method, path: path, query: request.uri.query)
+        core.callRequestHook(method: method, path: path, query: request.uri.query)
         var request = request
         let bytes = try await request.collectBody(upTo: 64 << 20)
         var headers: [String: String] = [:]
