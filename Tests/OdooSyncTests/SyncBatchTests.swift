@@ -62,6 +62,21 @@ import Testing
         #expect(stale == 0, "the pairs stay settled after the pull")
     }
 
+    /// Detection queues changes of both sides interleaved; push takes each priority's items of
+    /// one side and model together (so Odoo's form one batch), in queue order within the group.
+    @Test func dueItemsAreGroupedBySideWithinAPriorityKeepingEachRecordsOrder() {
+        func item(_ target: String, _ id: String, priority: Int = 10, operation: String = "update") -> (queueID: String, item: SyncEngine.QueueItem) {
+            (queueID: "\(target)-\(id)-\(operation)", item: SyncEngine.QueueItem(
+                entity: "issue:project.task", operation: operation, sourceSystem: target == "odoo" ? "plane" : "odoo",
+                sourceType: "x", sourceID: id, target: target, targetType: target == "odoo" ? "project.task" : "issue", targetID: id,
+                fields: [:], sourceValues: [:], priority: priority))
+        }
+        let due = [item("odoo", "1"), item("plane", "a"), item("odoo", "2"), item("plane", "b"), item("odoo", "1", operation: "archive"),
+                   item("plane", "p", priority: 30), item("odoo", "3")]
+        let order = SyncEngine.grouped(due).map(\.queueID)
+        #expect(order == ["plane-p-update", "odoo-1-update", "odoo-2-update", "odoo-1-archive", "odoo-3-update", "plane-a-update", "plane-b-update"])
+    }
+
     @Test func loadRowsShareTheirColumnsAndLeadWithTheExternalIdentifier() {
         let call = SyncEngine.loadCall(model: "project.task", rows: [
             ("odoosync.a", [("name", "A"), ("stage_id", 3), ("description", false)]),

@@ -11,6 +11,21 @@ extension SyncEngine {
     /// Consecutive issue updates taken together; their completions are journaled in order.
     static let parallelGroupSize = 64
 
+    /// The due items with each priority's items of one side, entity and model together (in
+    /// queue order otherwise), so that Odoo's form whole batches and issue updates whole groups
+    /// instead of alternating one by one. Nothing within a priority depends on another item of
+    /// it (what does, such as a project's pair, has a higher priority), and one record's items
+    /// keep their order.
+    static func grouped(_ due: [(queueID: String, item: QueueItem)]) -> [(queueID: String, item: QueueItem)] {
+        due.enumerated().sorted { a, b in
+            let (x, y) = (a.element.item, b.element.item)
+            if x.priority != y.priority { return x.priority > y.priority }
+            let (kx, ky) = ([x.target, x.entity, x.targetType], [y.target, y.entity, y.targetType])
+            if kx != ky { return kx.lexicographicallyPrecedes(ky) }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+
     /// Whether `item` may go out beside other issue updates of the same run.
     static func goesInParallel(_ item: QueueItem) -> Bool {
         item.target == "plane" && item.operation == "update" && item.entity.hasPrefix("issue:")

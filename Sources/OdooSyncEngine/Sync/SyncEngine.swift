@@ -296,12 +296,12 @@ public final class SyncEngine: @unchecked Sendable {
             }
         }
         let now = Timestamp.iso(Date())
-        let due: [(queueID: String, item: QueueItem)] = try mirror.read { db in
+        let due: [(queueID: String, item: QueueItem)] = SyncEngine.grouped(try mirror.read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM sync_queue WHERE status = 'pending' AND (? OR next_attempt_at IS NULL OR next_attempt_at <= ?)
                 ORDER BY priority DESC, created_at, id
                 """), arguments: [dryRun, now]).compactMap { row in QueueItem(row: row).map { (row["id"], $0) } }
-        }
+        })
         if dryRun {
             try describe(due.map(\.item))
             return
@@ -323,11 +323,14 @@ public final class SyncEngine: @unchecked Sendable {
                 // The following items of the same priority for the same model go with it: one
                 // load for the creates, one read-back for all.
                 var batch = [(queueID, ready)]
+                // Its updates go out side by side: a second change of one record waits for the next batch.
+                var targets = Set([ready.targetID].compactMap { $0 })
                 while index < due.count, batch.count < SyncEngine.odooBatchSize {
                     let (nextID, next) = due[index]
                     guard next.priority == ready.priority, next.entity == ready.entity, next.targetType == ready.targetType,
-                          SyncEngine.goesInOdooBatch(next) else { break }
+                          SyncEngine.goesInOdooBatch(next), !(next.targetID.map(targets.contains) ?? false) else { break }
                     index += 1
+                    if let target = next.targetID { targets.insert(target) }
                     if let prepared = try prepare(next) { batch.append((nextID, prepared)) }
                 }
                 try await pushOdooBatch(batch)
