@@ -29,10 +29,12 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // SQLite's process-wide options, set through its variadic C API before first use.
+        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The SQLite mirror: schema, migrations and the writes named after intent.
         .target(
             name: "OdooSyncMirror",
-            dependencies: ["OdooSyncCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OdooSyncCore", "CSQLiteTuning", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         // The Odoo client: three protocols, typed errors, retries, the streaming page decoder.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OdooSyncCore
+import OdooSyncMirror
 
 /// The command-line table of contents.
 public struct OdooSyncCommand: AsyncParsableCommand {
@@ -23,6 +24,10 @@ public struct OdooSyncCommand: AsyncParsableCommand {
     public init() {}
 
     /// Parses, runs, and maps every error to its exit code and a sentence on stderr.
+    /// SQLite's process-wide options (see `Mirror.sqliteTuned`); call before anything opens a database.
+    @discardableResult
+    public static func tuneSQLite() -> Bool { OdooSyncMirror.Mirror.sqliteTuned }
+
     public static func runMain() async -> Int32 {
         let arguments = Array(CommandLine.arguments.dropFirst())
         var command: ParsableCommand
