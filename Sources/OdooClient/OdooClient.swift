@@ -37,6 +37,12 @@ public actor OdooClient {
     public private(set) var uid: Int?
     public private(set) var serverVersion: String?
     private var sessionCookie: String?
+    /// The login in progress: concurrent calls that find no session wait for it instead of each
+    /// logging in.
+    private var loggingIn: Task<Void, Error>?
+    /// Counts logins, so that a call whose session expired can tell whether another call has
+    /// already logged in again.
+    private var loginGeneration = 0
     private var nextID = 1
     public private(set) var requestCount = 0
     public private(set) var retryCount = 0
@@ -58,6 +64,19 @@ public actor OdooClient {
     @discardableResult
     public func connect() async throws -> (api: OdooAPI, uid: Int) {
         if let api, let uid { return (api, uid) }
+        if let loggingIn {
+            try await loggingIn.value
+        } else {
+            let login = Task { try await self.logIn() }
+            loggingIn = login
+            defer { loggingIn = nil }
+            try await login.value
+        }
+        guard let api, let uid else { throw OdooError.badResponse(server: errorContext.server, detail: "no uid after login", attempts: 1) }
+        return (api, uid)
+    }
+
+    private func logIn() async throws {
         switch settings.protocolChoice {
         case .json2:
             try await loginJSON2(required: true)
@@ -77,8 +96,8 @@ public actor OdooClient {
             }
         }
         guard let api, let uid else { throw OdooError.badResponse(server: errorContext.server, detail: "no uid after login", attempts: 1) }
+        loginGeneration += 1
         logger.info("connected to Odoo", metadata: ["odoo.api": "\(api.rawValue)", "odoo.uid": "\(uid)", "odoo.url": "\(settings.url.absoluteString)"])
-        return (api, uid)
     }
 
     /// JSON-2 has no login call: `res.users.context_get` proves the key and tells the uid.
@@ -169,6 +188,7 @@ public actor OdooClient {
         try await connect()
         var triedRelogin = false
         while true {
+            let generation = loginGeneration
             do {
                 return try await withRetries {
                     let (url, headers, body) = try self.request(for: call)
@@ -177,11 +197,15 @@ public actor OdooClient {
                     guard let api = self.api else { throw OdooError.sessionExpired }
                     return try accept(response, api)
                 }
-            } catch OdooError.sessionExpired where !triedRelogin && api == .session {
+            } catch OdooError.sessionExpired where !triedRelogin && (api == .session || api == nil) {
+                // With several calls in flight, the first to see the expiry logs in again and
+                // the others wait for that login (api is nil meanwhile) or find it done.
                 triedRelogin = true
-                api = nil
-                uid = nil
-                sessionCookie = nil
+                if loginGeneration == generation {
+                    api = nil
+                    uid = nil
+                    sessionCookie = nil
+                }
                 try await connect()
             }
         }

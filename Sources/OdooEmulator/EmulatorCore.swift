@@ -138,6 +138,8 @@ final class EmulatorCore: @unchecked Sendable {
 
     func closeSession(id: String) { locked { sessions[id] = nil } }
 
+    func closeAllSessions() { locked { sessions = [:] } }
+
     // MARK: requests and faults
 
     /// Counts the request and decides its fault, if any.

@@ -65,6 +65,9 @@ public final class OdooEmulator: Sendable {
         core.requestCount
     }
 
+    /// Ends every web session, as a server restart or a session timeout does.
+    public func expireSessions() { core.closeAllSessions() }
+
     /// The most requests this emulator was answering at once since the last reset.
     public func peakConcurrentRequests() -> Int { core.peakInFlight }
 

@@ -62,6 +62,32 @@ import Testing
         #expect(stale == 0, "the pairs stay settled after the pull")
     }
 
+    /// Calls in flight when the web session expires: one of them logs in again, the others wait
+    /// for that login instead of failing (push sends four writes at once).
+    @Test func concurrentCallsSurviveOneSessionExpiry() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let settings = OdooSettings(url: try #require(URL(string: "http://127.0.0.1:\(h.port)")), database: "odoosync_demo",
+                                    username: "admin", password: "admin", protocolChoice: .session, retryBase: 0.01)
+        let odoo = OdooClient(settings: settings, logger: Logger(label: "test"))
+        try await odoo.connect()
+        h.emulator.expireSessions()
+        // Slow answers, so that every call is sent before the first expiry comes back.
+        h.emulator.setFaults(FaultPlan(rate: 1, kinds: [.latency(milliseconds: 100)], onlyPaths: ["/web/dataset/call_kw"]))
+        let answers: [Result<JSONValue, Error>?] = await SyncEngine.inParallel(Array(1...8), limit: 4, stops: { _ in false }) { id in
+            try await odoo.call(OdooCall(model: "crm.stage", method: "search_read", args: [("domain", [["id", "=", .int(id)]])],
+                                         kwargs: [("fields", ["name"])]))
+        }
+        for (index, answer) in answers.enumerated() {
+            switch answer {
+            case .success(let rows)?: #expect(rows.arrayValue?.first?["id"]?.intValue == index + 1)
+            case .failure(let error)?: Issue.record("call \(index + 1) failed: \(error)")
+            case nil: Issue.record("call \(index + 1) was not sent")
+            }
+        }
+        #expect(await odoo.api == .session)
+    }
+
     /// Detection queues changes of both sides interleaved; push takes each priority's items of
     /// one side and model together (so Odoo's form one batch), in queue order within the group.
     @Test func dueItemsAreGroupedBySideWithinAPriorityKeepingEachRecordsOrder() {
