@@ -11,14 +11,16 @@ extension PlanePuller {
     struct IssueCursor {
         var updatedAt: String?
         var passNewest: String?
+        var lastListedAt: String?
     }
 
     func pullIssues(_ project: PlaneProject, full: Bool) async throws -> ModelStats {
         let model = "issue:\(project.id)"
         let path = "\(client.projectPath(project.id))issues/"
         let cursor = try mirror.read { db in
-            try Row.fetchOne(db, sql: "SELECT write_date, full_since FROM pull_cursors WHERE source = 'plane' AND model = ?", arguments: [model])
-                .map { IssueCursor(updatedAt: $0[0], passNewest: $0[1]) }
+            try Row.fetchOne(db, sql: "SELECT write_date, full_since, last_listed_at FROM pull_cursors WHERE source = 'plane' AND model = ?",
+                             arguments: [model])
+                .map { IssueCursor(updatedAt: $0[0], passNewest: $0[1], lastListedAt: $0[2]) }
         }
         let incremental = !full && cursor?.updatedAt != nil
         let lowerBound = incremental ? cursor?.updatedAt.flatMap { PlaneTime.micros($0) }
@@ -34,6 +36,10 @@ extension PlanePuller {
         // page of size o at index 1 continues exactly where o items end).
         var window = PageWindow(pageSize: pageSize, incremental: incremental)
         var pageTotals: [Int?] = []
+        // Issues with equal updated_at come back in no fixed order, so two pages can disagree
+        // on them: one read twice, another never. The group then spans the page boundary.
+        var lastUpdatedOfPage: String?
+        var tieAcrossPages = false
         while true {
             let page = try await client.page(path, query: [("order_by", "-updated_at")], perPage: window.size, cursor: window.cursor)
             pageTotals.append(page.totalResults)
@@ -66,6 +72,9 @@ extension PlanePuller {
                 }
                 stats.add(pageStats)
             }
+            let updatedAts = page.results.map { $0["updated_at"]?.stringValue.flatMap(PlaneTime.normalize) }
+            if let previous = lastUpdatedOfPage, let first = updatedAts.first, first == previous { tieAcrossPages = true }
+            if let last = updatedAts.last { lastUpdatedOfPage = last }
             done += page.results.count
             progress?.progress(model: label, done: done, total: incremental ? nil : page.totalResults)
             guard !reachedCursor, page.hasNext else { break }
@@ -80,8 +89,12 @@ extension PlanePuller {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM plane_records WHERE kind = 'issue' AND project_id = ? AND deleted = 0 AND archived = 0",
                              arguments: [project.id]) ?? 0
         }
+        var listingDue = true
+        if let listed = cursor?.lastListedAt.flatMap(PlaneTime.micros), let now = PlaneTime.micros(Timestamp.iso(Date())) {
+            listingDue = now - listed >= Int64(listingIntervalSeconds) * 1_000_000
+        }
         let listingReason = Self.listingReason(incremental: incremental, pageTotals: pageTotals, itemErrors: passErrors,
-                                               listedLocally: listedLocally)
+                                               listedLocally: listedLocally, tieAcrossPages: tieAcrossPages, listingDue: listingDue)
         var reread: [(String, JSONValue)] = []
         var vanished: [(id: String, archived: JSONValue?)] = []
         if listingReason != nil {
@@ -117,10 +130,12 @@ extension PlanePuller {
                           metadata: ["kind": "issue", "plane_id": .string(id), "project_id": .string(project.id)])
             }
             try db.execute(sql: """
-                INSERT INTO pull_cursors (source, model, write_date, full_since, last_run_at, last_full_at) VALUES ('plane', ?, ?, NULL, ?, ?)
+                INSERT INTO pull_cursors (source, model, write_date, full_since, last_run_at, last_full_at, last_listed_at)
+                VALUES ('plane', ?, ?, NULL, ?, ?, ?)
                 ON CONFLICT (source, model) DO UPDATE SET write_date = excluded.write_date, full_since = NULL,
-                    last_run_at = excluded.last_run_at, last_full_at = coalesce(excluded.last_full_at, pull_cursors.last_full_at)
-                """, arguments: [model, finalCursor, now, incremental ? nil : now])
+                    last_run_at = excluded.last_run_at, last_full_at = coalesce(excluded.last_full_at, pull_cursors.last_full_at),
+                    last_listed_at = coalesce(excluded.last_listed_at, pull_cursors.last_listed_at)
+                """, arguments: [model, finalCursor, now, incremental ? nil : now, listingReason != nil ? now : nil])
             stats.add(tailStats)
         }
         return stats
@@ -185,10 +200,15 @@ extension PlanePuller {
     /// at the front) makes up for it in the same gap between two pages, and then items can only
     /// repeat. So with every page's total equal (first and last alone would miss a removal and a
     /// create in different gaps) the mirror's live issues hold all Plane listed at the first
-    /// page, and equal counts mean nothing else: nothing was deleted, archived or hidden. An
-    /// issue hidden for good (ours created in a triage state, say) keeps the counts apart and
-    /// the listing running every time: slower, never wrong.
-    static func listingReason(incremental: Bool, pageTotals: [Int?], itemErrors: Int, listedLocally: Int) -> String? {
+    /// page, and equal counts mean nothing was deleted, archived or hidden. Two things no count
+    /// shows still need the listing: issues with equal updated_at straddling a page boundary
+    /// (their order is not fixed, so one may be skipped), and an edit whose updated_at is older
+    /// than the cursor less the overlap (a late commit, a skewed server clock). The first is
+    /// seen at the boundary; against the second the listing runs anyway once per
+    /// `plane.listing_interval_seconds`. An issue hidden for good (ours created in a triage
+    /// state, say) keeps the counts apart and the listing running every time: slower, not wrong.
+    static func listingReason(incremental: Bool, pageTotals: [Int?], itemErrors: Int, listedLocally: Int,
+                              tieAcrossPages: Bool = false, listingDue: Bool = false) -> String? {
         guard incremental else { return "full pass" }
         guard let first = pageTotals.first else { return "no page read" }
         guard let total = first else { return "Plane sent no total_results" }
@@ -197,6 +217,8 @@ extension PlanePuller {
         }
         guard itemErrors == 0 else { return "\(itemErrors) issue(s) of the pass could not be read" }
         guard listedLocally == total else { return "the mirror lists \(listedLocally) issues, Plane \(total)" }
+        if tieAcrossPages { return "issues with equal updated_at straddle two pages" }
+        if listingDue { return "the last listing is older than plane.listing_interval_seconds" }
         return nil
     }
 

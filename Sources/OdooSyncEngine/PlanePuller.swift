@@ -15,8 +15,9 @@ import PlaneClient
 /// and deletes leave no trace, so a listing of every issue's id and updated_at (`fields=`,
 /// cheap) then finds what vanished (tombstoned, or archived when its external key still
 /// finds it) and re-reads any issue whose updated_at the pass missed; an incremental pass
-/// skips it when Plane's `total_results` and the mirror's count prove there is nothing to
-/// find. The other entities are small: read whole, written only where they changed.
+/// skips it when Plane's `total_results` and the mirror's count show no delete or archive
+/// (and runs it anyway every `plane.listing_interval_seconds`). The other entities are small:
+/// read whole, written only where they changed.
 public final class PlanePuller: @unchecked Sendable {
     let mirror: Mirror
     let client: PlaneClient
@@ -25,6 +26,7 @@ public final class PlanePuller: @unchecked Sendable {
     let progress: ProgressReporter?
     let pageSize: Int
     let overlapSeconds: Int
+    let listingIntervalSeconds: Int
     private var report: PlanePullReport
 
     public init(mirror: Mirror, client: PlaneClient, runID: String, logger: Logger, progress: ProgressReporter? = nil) throws {
@@ -35,6 +37,7 @@ public final class PlanePuller: @unchecked Sendable {
         self.progress = progress
         pageSize = min(1000, max(1, Int(try mirror.setting("plane.page_size") ?? "") ?? 1000))
         overlapSeconds = max(0, Int(try mirror.setting("plane.overlap_seconds") ?? "") ?? 300)
+        listingIntervalSeconds = max(0, Int(try mirror.setting("plane.listing_interval_seconds") ?? "") ?? 21_600)
         report = PlanePullReport(runID: runID)
     }
 

@@ -57,6 +57,7 @@ extension Mirror {
         "sync.on_delete": "what a delete on one side does to the other: archive (default) or ignore",
         "plane.page_size": "Plane records per list page (default 1000, Plane's maximum; 1..1000)",
         "plane.overlap_seconds": "seconds of Plane issue changes re-read before the last cursor (default 300)",
+        "plane.listing_interval_seconds": "an incremental Plane pull lists every issue id at least this often, even when the counts match (default 21600; 0: every pull)",
         "report.stale_days": "days without a change after which `report` lists an open lead as stale (default 30)",
     ]
 
@@ -77,7 +78,7 @@ extension Mirror {
         switch key {
         case "plane.page_size":
             guard let n = Int(value), (1...1000).contains(n) else { throw ConfigurationError("plane.page_size must be a whole number from 1 to 1000 (Plane refuses more).") }
-        case "pull.overlap_seconds", "plane.overlap_seconds":
+        case "pull.overlap_seconds", "plane.overlap_seconds", "plane.listing_interval_seconds":
             guard let n = Int(value), n >= 0 else { throw ConfigurationError("\(key) must be a whole number of seconds ≥ 0.") }
         case "pull.page_size":
             guard let n = Int(value), (1...10_000).contains(n) else { throw ConfigurationError("pull.page_size must be a whole number from 1 to 10000.") }

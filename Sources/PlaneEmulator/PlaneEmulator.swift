@@ -168,6 +168,22 @@ public final class PlaneEmulator: Sendable {
         }
     }
 
+    /// Changes several issues at once, as Plane's bulk operations do: one UPDATE, so they all
+    /// get the same updated_at.
+    public func bulkModifyIssues(ids: [String], fields: [String: JSONValue], email: String? = nil) throws {
+        try core.locked {
+            guard let user = actingUser(email) else { throw PlaneEmulatorError(status: 403, body: "no such user") }
+            let now = core.nextStamp()
+            for id in ids {
+                guard let issue = core.store.issues[id], !issue.deleted else { throw PlaneEmulatorError(status: 404, body: "no issue \(id)") }
+                switch core.validateIssueFields(fields, project: issue.project, existing: issue, now: now) {
+                case .failure(let reply): throw PlaneEmulatorError(status: reply.status, body: reply.json?.serialized ?? "")
+                case .success(let valid): core.applyIssueChange(id, fields: valid, by: user.id, now: now)
+                }
+            }
+        }
+    }
+
     /// Creates an issue as a user would; returns its id.
     @discardableResult
     public func createIssue(projectID: String, fields: [String: JSONValue], email: String? = nil) throws -> String {

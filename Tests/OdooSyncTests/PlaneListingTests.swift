@@ -205,6 +205,40 @@ import Testing
         #expect((reason == nil) == skipped, "\(reason ?? "skipped")")
     }
 
+    /// What no count shows: a quiet pull lists anyway once the last listing is older than
+    /// `plane.listing_interval_seconds`, and when issues of equal updated_at straddle two pages.
+    @Test func theListingStillRunsWhenDueAndAcrossTies() async throws {
+        let h = try await PlaneHarness.start()
+        defer { Task { await h.stop() } }
+        _ = try await pull(h)
+        _ = try await pull(h)
+        #expect(listings(h, project: h.web) == 0, "quiet and recently listed: skipped")
+        #expect(try await h.run(["config", "set", "plane.listing_interval_seconds", "0"]).status == 0)
+        _ = try await pull(h)
+        #expect(listings(h, project: h.web) == 1 && listings(h, project: h.mob) == 1, "due: listed")
+        let reasons = try listingEvents(h).compactMap { $0["reason"]?.stringValue }
+        #expect(reasons.count == 2 && reasons.allSatisfy { $0.contains("listing_interval") }, "\(reasons)")
+        #expect(try await h.run(["config", "set", "plane.listing_interval_seconds", "-1"]).status != 0)
+
+        // Four issues changed by one bulk operation share their updated_at; with pages of two,
+        // they straddle a page boundary.
+        #expect(try await h.run(["config", "set", "plane.listing_interval_seconds", "86400"]).status == 0)
+        #expect(try await h.run(["config", "set", "plane.page_size", "2"]).status == 0)
+        _ = try await pull(h)
+        #expect(listings(h, project: h.web) == 0, "listed a moment ago: skipped")
+        try h.plane.bulkModifyIssues(ids: Array(try listedWEB(h).prefix(4)), fields: ["priority": "urgent"])
+        _ = try await pull(h)
+        #expect(listings(h, project: h.web) > 0, "a tie across pages lists")
+        let webReason = try listingEvents(h).first { $0["project_id"] == .string(h.web) }?["reason"]?.stringValue
+        #expect(webReason?.contains("equal updated_at") == true, "\(webReason ?? "none")")
+
+        let tie = PlanePuller.listingReason(incremental: true, pageTotals: [10, 10], itemErrors: 0, listedLocally: 10, tieAcrossPages: true)
+        #expect(tie?.contains("equal updated_at") == true)
+        let due = PlanePuller.listingReason(incremental: true, pageTotals: [10], itemErrors: 0, listedLocally: 10, listingDue: true)
+        #expect(due != nil)
+        #expect(PlanePuller.listingReason(incremental: true, pageTotals: [10, 10], itemErrors: 0, listedLocally: 10) == nil)
+    }
+
     @Test func aPageWithoutATotalLists() {
         #expect(PlanePuller.listingReason(incremental: true, pageTotals: [nil], itemErrors: 0, listedLocally: 0) != nil)
         #expect(PlanePuller.listingReason(incremental: true, pageTotals: [10, nil], itemErrors: 0, listedLocally: 10) != nil)
