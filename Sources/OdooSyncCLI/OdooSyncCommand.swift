@@ -23,11 +23,11 @@ public struct OdooSyncCommand: AsyncParsableCommand {
 
     public init() {}
 
-    /// Parses, runs, and maps every error to its exit code and a sentence on stderr.
     /// SQLite's process-wide options (see `Mirror.sqliteTuned`); call before anything opens a database.
     @discardableResult
     public static func tuneSQLite() -> Bool { OdooSyncMirror.Mirror.sqliteTuned }
 
+    /// Parses, runs, and maps every error to its exit code and a sentence on stderr.
     public static func runMain() async -> Int32 {
         let arguments = Array(CommandLine.arguments.dropFirst())
         var command: ParsableCommand

@@ -172,13 +172,18 @@ extension JSONValue {
                 case UInt8(ascii: "\r"): escaped.append(UInt8(ascii: "r"))
                 case UInt8(ascii: "\t"): escaped.append(UInt8(ascii: "t"))
                 default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    escaped.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                    escaped.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                                hexDigit(byte >> 4), hexDigit(byte & 0xF)])
                 }
             }
             escaped.append(UInt8(ascii: "\""))
             out += String(decoding: escaped, as: UTF8.self)
         }
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     @inline(__always)

@@ -117,11 +117,18 @@ public actor PlaneClient {
                 gate.didWait()
             }
             requestCount += 1
-            gate.noteSent(at: Date().timeIntervalSince1970)
+            let number = gate.noteSent(at: Date().timeIntervalSince1970)
             let failure: PlaneError
             do {
-                let response = try await transport.send(request.method, url, headers: headers, body: body, timeout: settings.timeout)
+                let response: HTTPResponse
+                do {
+                    response = try await transport.send(request.method, url, headers: headers, body: body, timeout: settings.timeout)
+                } catch {
+                    gate.noteFinished(number)
+                    throw error
+                }
                 if response.status == 429 {
+                    gate.noteFinished(number)
                     rateLimitedCount += 1
                     let retryAfter = response.headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? gate.window
                     // Retry-After is whole seconds, rounded down by the server.
@@ -129,7 +136,7 @@ public actor PlaneClient {
                     gate.didWait()
                     continue
                 }
-                gate.noteAnswer(headers: response.headers, now: Date().timeIntervalSince1970)
+                gate.noteAnswer(number, headers: response.headers, now: Date().timeIntervalSince1970)
                 if (200..<300).contains(response.status) {
                     return try decode(response, attempt: attempt)
                 }

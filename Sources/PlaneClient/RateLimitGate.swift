@@ -14,19 +14,41 @@ struct RateLimitGate: Sendable {
     /// Send times (Unix seconds) of this client's requests within the last window, oldest first.
     private var sent: [TimeInterval] = []
 
-    mutating func noteSent(at now: TimeInterval) {
+    /// Requests sent and not answered yet, by the number `noteSent` gave them.
+    private var inFlight: Set<Int> = []
+    private var lastNumber = 0
+    private var newestAnswered = 0
+
+    /// Counts a request about to go out and returns its number. It takes a slot of the count
+    /// known so far, so that requests sent side by side do not all spend the last one.
+    mutating func noteSent(at now: TimeInterval) -> Int {
         sent.append(now)
         prune(now)
+        remaining = remaining.map { max(0, $0 - 1) }
+        lastNumber += 1
+        inFlight.insert(lastNumber)
+        return lastNumber
     }
 
-    /// Reads the headers of an allowed answer (header names lowercased).
-    mutating func noteAnswer(headers: [String: String], now: TimeInterval) {
+    /// The request numbered `number` got no allowed answer (a 429, an error, no answer).
+    mutating func noteFinished(_ number: Int) {
+        inFlight.remove(number)
+    }
+
+    /// Reads the headers of the allowed answer to request `number` (header names lowercased).
+    /// The server counted it, but not the requests sent after it that are still on their way.
+    mutating func noteAnswer(_ number: Int, headers: [String: String], now: TimeInterval) {
+        inFlight.remove(number)
+        // An answer overtaken by a later request's answer tells an older count.
+        guard number > newestAnswered else { return }
+        newestAnswered = number
+        let later = inFlight.filter { $0 > number }.count
         if let reset = headers["x-ratelimit-reset"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) {
             // Reset is whole seconds and `now` is not: round up, or a 1 s window reads as 0.
             window = min(3600, max(1, (reset - now).rounded(.up)))
         }
         if let left = headers["x-ratelimit-remaining"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
-            remaining = left
+            remaining = max(0, left - later)
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import OdooSyncCore
-import PlaneClient
+@testable import PlaneClient
 import PlaneEmulator
 import Testing
 
@@ -329,4 +329,34 @@ private func foundationJSON(_ data: Data) throws -> JSONValue {
         }
     }
     return convert(try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
+}
+
+/// The client's reading of Plane's rate-limit headers when several requests are in flight.
+@Suite struct RateLimitGateTests {
+    /// An answer counts its own request only: the requests sent after it and not answered yet
+    /// still take slots, so four requests side by side never spend more than what is left.
+    @Test func requestsInFlightKeepTheirSlots() {
+        var gate = RateLimitGate()
+        let t = 1_000.0
+        let first = gate.noteSent(at: t)
+        gate.noteAnswer(first, headers: ["x-ratelimit-remaining": "3", "x-ratelimit-reset": "1060"], now: t)
+        #expect(gate.delay(now: t) == 0)
+        let sent = (0..<3).map { _ in gate.noteSent(at: t) }
+        #expect(gate.delay(now: t) > 0, "three slots were left and three requests took them")
+        // The first of them is answered: the server had 2 left after it, but two more are on their way.
+        gate.noteAnswer(sent[0], headers: ["x-ratelimit-remaining": "2", "x-ratelimit-reset": "1060"], now: t)
+        #expect(gate.delay(now: t) > 0)
+        gate.noteAnswer(sent[2], headers: ["x-ratelimit-remaining": "0", "x-ratelimit-reset": "1060"], now: t)
+        // A late answer from before the last one must not give slots back.
+        gate.noteAnswer(sent[1], headers: ["x-ratelimit-remaining": "1", "x-ratelimit-reset": "1060"], now: t)
+        #expect(gate.delay(now: t) > 0, "the newer answer's 0 stands")
+        // One at a time, the headers are taken as they are.
+        var single = RateLimitGate()
+        let only = single.noteSent(at: t)
+        single.noteAnswer(only, headers: ["x-ratelimit-remaining": "5", "x-ratelimit-reset": "1060"], now: t)
+        #expect(single.delay(now: t) == 0)
+        let failed = single.noteSent(at: t)
+        single.noteFinished(failed)
+        #expect(single.delay(now: t) == 0, "a request with no allowed answer gives its in-flight mark back")
+    }
 }

@@ -21,6 +21,14 @@ extension SyncEngine {
         item.target == "odoo" && (item.operation == "create" || item.operation == "update")
     }
 
+    /// Whether `next` goes in the batch `first` opened, whose updates so far target `targets`:
+    /// the same priority, entity and model, and not a second change of a record in it (the
+    /// batch's writes go out side by side). Push and `push --dry-run` batch alike.
+    static func joinsOdooBatch(_ next: QueueItem, of first: QueueItem, targets: Set<String>) -> Bool {
+        next.priority == first.priority && next.entity == first.entity && next.targetType == first.targetType
+            && goesInOdooBatch(next) && !(next.targetID.map(targets.contains) ?? false)
+    }
+
     func requireOdoo() throws -> OdooClient {
         guard let odoo else { throw SyncItemError("Odoo is not configured (ODOO_URL, ODOO_DATABASE, ODOO_USERNAME and a key or password).") }
         return odoo

@@ -20,8 +20,9 @@ extension SyncEngine {
         due.enumerated().sorted { a, b in
             let (x, y) = (a.element.item, b.element.item)
             if x.priority != y.priority { return x.priority > y.priority }
-            let (kx, ky) = ([x.target, x.entity, x.targetType], [y.target, y.entity, y.targetType])
-            if kx != ky { return kx.lexicographicallyPrecedes(ky) }
+            if (x.target, x.entity, x.targetType) != (y.target, y.entity, y.targetType) {
+                return (x.target, x.entity, x.targetType) < (y.target, y.entity, y.targetType)
+            }
             return a.offset < b.offset
         }.map(\.element)
     }

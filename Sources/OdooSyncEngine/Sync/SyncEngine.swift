@@ -327,8 +327,7 @@ public final class SyncEngine: @unchecked Sendable {
                 var targets = Set([ready.targetID].compactMap { $0 })
                 while index < due.count, batch.count < SyncEngine.odooBatchSize {
                     let (nextID, next) = due[index]
-                    guard next.priority == ready.priority, next.entity == ready.entity, next.targetType == ready.targetType,
-                          SyncEngine.goesInOdooBatch(next), !(next.targetID.map(targets.contains) ?? false) else { break }
+                    guard SyncEngine.joinsOdooBatch(next, of: ready, targets: targets) else { break }
                     index += 1
                     if let target = next.targetID { targets.insert(target) }
                     if let prepared = try prepare(next) { batch.append((nextID, prepared)) }
@@ -564,8 +563,9 @@ public final class SyncEngine: @unchecked Sendable {
                 continue
             }
             var batch = [item]
-            while index < items.count, batch.count < SyncEngine.odooBatchSize, items[index].priority == item.priority,
-                  items[index].entity == item.entity, items[index].targetType == item.targetType, SyncEngine.goesInOdooBatch(items[index]) {
+            var targets = Set([item.targetID].compactMap { $0 })
+            while index < items.count, batch.count < SyncEngine.odooBatchSize, SyncEngine.joinsOdooBatch(items[index], of: item, targets: targets) {
+                if let target = items[index].targetID { targets.insert(target) }
                 batch.append(items[index])
                 index += 1
             }
