@@ -29,12 +29,12 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        // SQLite's process-wide options, set through its variadic C API before first use.
-        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // Process-wide options of SQLite and glibc's malloc, through C APIs Swift cannot call.
+        .target(name: "CTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The SQLite mirror: schema, migrations and the writes named after intent.
         .target(
             name: "OdooSyncMirror",
-            dependencies: ["OdooSyncCore", "CSQLiteTuning", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OdooSyncCore", "CTuning", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         // The Odoo client: three protocols, typed errors, retries, the streaming page decoder.
@@ -117,7 +117,7 @@ let package = Package(
             dependencies: [
                 "OdooSyncCore", "OdooSyncMirror", "OdooClient", "OdooSyncEngine", "OdooEmulator", "OdooSyncExport",
                 "PlaneClient", "PlaneEmulator",
-                "OdooSyncReport", "OdooSyncServe",
+                "OdooSyncReport", "OdooSyncServe", "CTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CTuning
 import Foundation
 import OdooSyncCore
 import OdooSyncMirror
@@ -23,9 +24,12 @@ public struct OdooSyncCommand: AsyncParsableCommand {
 
     public init() {}
 
-    /// SQLite's process-wide options (see `Mirror.sqliteTuned`); call before anything opens a database.
-    @discardableResult
-    public static func tuneSQLite() -> Bool { OdooSyncMirror.Mirror.sqliteTuned }
+    /// Process-wide options of SQLite (see `Mirror.sqliteTuned`) and of malloc; call first thing,
+    /// before anything allocates much or opens a database.
+    public static func tuneProcess() {
+        odoosync_malloc_tune()
+        _ = OdooSyncMirror.Mirror.sqliteTuned
+    }
 
     /// Parses, runs, and maps every error to its exit code and a sentence on stderr.
     public static func runMain() async -> Int32 {

@@ -1,4 +1,4 @@
-import CSQLiteTuning
+import CTuning
 import Foundation
 import GRDB
 import OdooSyncCore

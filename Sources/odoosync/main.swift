@@ -1,8 +1,7 @@
 import Foundation
 import OdooSyncCLI
-
 // A closed pipe is an error from write(2), handled where output is written, not a signal.
 signal(SIGPIPE, SIG_IGN)
-// Before any database opens.
-_ = OdooSyncCommand.tuneSQLite()
+// Before anything allocates much or opens a database.
+OdooSyncCommand.tuneProcess()
 exit(await OdooSyncCommand.runMain())

@@ -1,5 +1,5 @@
 #include <sqlite3.h>
-#include "CSQLiteTuning.h"
+#include "CTuning.h"
 
 int odoosync_sqlite_tune(void) {
     // Memory statistics take a global mutex on every allocation, and odoosync never reads
