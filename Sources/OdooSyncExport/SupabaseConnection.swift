@@ -98,16 +98,46 @@ public final class SupabaseConnection: Sendable {
     func copy(into schema: String, _ table: String, columns: [String], data: ByteBuffer, during: String) async throws {
         try await query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(TableWriter.quote(schema)), pg_catalog, pg_temp"), during: during)
         do {
-            try await connection.copyFrom(table: table, columns: columns, format: .text(.init()), logger: logger) { writer in
-                var rest = data
-                while rest.readableBytes > 0, let chunk = rest.readSlice(length: min(1 << 20, rest.readableBytes)) {
-                    try await writer.write(chunk)
+            let connection = self.connection, logger = self.logger
+            try await failingWhenClosed(during: during) {
+                try await connection.copyFrom(table: table, columns: columns, format: .text(.init()), logger: logger) { writer in
+                    var rest = data
+                    while rest.readableBytes > 0, let chunk = rest.readSlice(length: min(1 << 20, rest.readableBytes)) {
+                        try await writer.write(chunk)
+                    }
                 }
             }
         } catch {
             throw SupabaseConnection.translate(error, target: target, during: during, connected: true)
         }
         try await query("SET LOCAL search_path TO pg_catalog, pg_temp", during: during)
+    }
+
+    /// Runs `body`, but gives up on it when the connection closes and `body` has not ended
+    /// 5 s later: a COPY whose session the server terminated was seen to wait forever (once, in
+    /// a test that ends the session mid-export). The abandoned work ends with the process.
+    private func failingWhenClosed(during: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        let settled = OnceFlag()
+        let name = target.description
+        let closed = connection.closeFuture
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            Task {
+                do {
+                    try await body()
+                    if settled.claim() { continuation.resume() }
+                } catch {
+                    if settled.claim() { continuation.resume(throwing: error) }
+                }
+            }
+            closed.whenComplete { _ in
+                Task {
+                    try? await Task.sleep(nanoseconds: 5_000_000_000)
+                    if settled.claim() {
+                        continuation.resume(throwing: ExportError.connectionLost(target: name, cause: "the server closed the connection"))
+                    }
+                }
+            }
+        }
     }
 
     /// Whether the session is encrypted, as the server sees it.
@@ -192,5 +222,19 @@ public final class SupabaseConnection: Sendable {
         }
         if let e = error as? PSQLError, let underlying = e.underlying { return cause(of: underlying, target: target) }
         return "\(error)"
+    }
+}
+
+/// True for the first caller only: whichever of two racing paths settles a continuation.
+private final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
     }
 }
