@@ -78,7 +78,15 @@ enum CLI {
             w?.resume()
         }
 
-        func finish() async -> ProcessResult {
+        /// Waits for the process; one still running after `timeout` seconds is killed, so that a
+        /// hang fails its test instead of stopping the whole run.
+        func finish(timeout: TimeInterval = 330) async -> ProcessResult {
+            let pid = process.processIdentifier
+            let watchdog = Task { [weak self] in
+                try await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
+                if self?.hasExited == false { kill(pid, SIGKILL) }
+            }
+            defer { watchdog.cancel() }
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 lock.lock()
                 if exited {
@@ -97,6 +105,12 @@ enum CLI {
         }
 
         func kill9() { kill(process.processIdentifier, SIGKILL) }
+
+        private var hasExited: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return exited
+        }
     }
 
     /// Starts the binary without waiting; output goes to files so that pipes never fill up.
