@@ -47,6 +47,8 @@ public actor PlaneClient {
     /// 429 answers received and time spent waiting for the rate limit (proactive waits included).
     public private(set) var rateLimitedCount = 0
     public private(set) var rateLimitWaitSeconds: Double = 0
+    /// Until when (Unix seconds) the waits counted so far run.
+    private var waitsCoverUntil: TimeInterval = 0
 
     public init(settings: PlaneSettings, transport: any HTTPTransport = URLSessionTransport(), logger: Logger) {
         self.settings = settings
@@ -185,7 +187,10 @@ public actor PlaneClient {
         }
         logger.info("waiting for Plane's rate limit", metadata: ["seconds": "\(String(format: "%.2f", seconds))", "reason": "\(reason)"])
         waitedSoFar += seconds
-        rateLimitWaitSeconds += seconds
+        // Requests side by side wait out the same window: count the time, not each wait.
+        let start = Date().timeIntervalSince1970
+        rateLimitWaitSeconds += max(0, start + seconds - max(start, waitsCoverUntil))
+        waitsCoverUntil = max(waitsCoverUntil, start + seconds)
         try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
     }
 

@@ -31,6 +31,31 @@ import Testing
         #expect(await client.requestCount >= 10)
     }
 
+    /// Requests side by side (as push sends them) wait out the same window: the time reported
+    /// as waited is the time the run spent, not the sum of each request's wait. None fails.
+    @Test func concurrentRequestsWaitTheWindowOutOnceAndAllArrive() async throws {
+        let h = try await PlaneHarness.start { $0.rateLimit = 4; $0.rateWindow = 1 }
+        defer { Task { await h.stop() } }
+        let client = h.client()
+        let started = Date()
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var done = 0
+                    for _ in 0..<3 { _ = try await client.states(projectID: h.web); done += 1 }
+                    return done
+                }
+            }
+            var total = 0
+            for try await done in group { total += done }
+            #expect(total == 12)
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        let waited = await client.rateLimitWaitSeconds
+        #expect(waited > 0, "12 requests at 4 a second must wait")
+        #expect(waited <= elapsed + 0.01, "waited \(waited) s in a run of \(elapsed) s")
+    }
+
     @Test func honoursRetryAfterOnA429() async throws {
         let h = try await PlaneHarness.start()
         defer { Task { await h.stop() } }
