@@ -39,7 +39,7 @@ public actor OdooClient {
     private var sessionCookie: String?
     /// The login in progress: concurrent calls that find no session wait for it instead of each
     /// logging in.
-    private var loggingIn: Task<Void, Error>?
+    private var loggingIn: Task<(api: OdooAPI, uid: Int), Error>?
     /// Counts logins, so that a call whose session expired can tell whether another call has
     /// already logged in again.
     private var loginGeneration = 0
@@ -64,19 +64,14 @@ public actor OdooClient {
     @discardableResult
     public func connect() async throws -> (api: OdooAPI, uid: Int) {
         if let api, let uid { return (api, uid) }
-        if let loggingIn {
-            try await loggingIn.value
-        } else {
-            let login = Task { try await self.logIn() }
-            loggingIn = login
-            defer { loggingIn = nil }
-            try await login.value
-        }
-        guard let api, let uid else { throw OdooError.badResponse(server: errorContext.server, detail: "no uid after login", attempts: 1) }
-        return (api, uid)
+        if let loggingIn { return try await loggingIn.value }
+        let login = Task { try await self.logIn() }
+        loggingIn = login
+        defer { loggingIn = nil }
+        return try await login.value
     }
 
-    private func logIn() async throws {
+    private func logIn() async throws -> (api: OdooAPI, uid: Int) {
         switch settings.protocolChoice {
         case .json2:
             try await loginJSON2(required: true)
@@ -98,6 +93,7 @@ public actor OdooClient {
         guard let api, let uid else { throw OdooError.badResponse(server: errorContext.server, detail: "no uid after login", attempts: 1) }
         loginGeneration += 1
         logger.info("connected to Odoo", metadata: ["odoo.api": "\(api.rawValue)", "odoo.uid": "\(uid)", "odoo.url": "\(settings.url.absoluteString)"])
+        return (api, uid)
     }
 
     /// JSON-2 has no login call: `res.users.context_get` proves the key and tells the uid.

@@ -72,9 +72,9 @@ extension PlanePuller {
                 }
                 stats.add(pageStats)
             }
-            let updatedAts = page.results.map { $0["updated_at"]?.stringValue.flatMap(PlaneTime.normalize) }
-            if let previous = lastUpdatedOfPage, let first = updatedAts.first, first == previous { tieAcrossPages = true }
-            if let last = updatedAts.last { lastUpdatedOfPage = last }
+            func updatedAt(_ issue: JSONValue?) -> String? { issue?["updated_at"]?.stringValue.flatMap(PlaneTime.normalize) }
+            if let previous = lastUpdatedOfPage, let first = updatedAt(page.results.first), first == previous { tieAcrossPages = true }
+            if let last = updatedAt(page.results.last) { lastUpdatedOfPage = last }
             done += page.results.count
             progress?.progress(model: label, done: done, total: incremental ? nil : page.totalResults)
             guard !reachedCursor, page.hasNext else { break }
@@ -89,10 +89,9 @@ extension PlanePuller {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM plane_records WHERE kind = 'issue' AND project_id = ? AND deleted = 0 AND archived = 0",
                              arguments: [project.id]) ?? 0
         }
-        var listingDue = true
-        if let listed = cursor?.lastListedAt.flatMap(PlaneTime.micros), let now = PlaneTime.micros(Timestamp.iso(Date())) {
-            listingDue = now - listed >= Int64(listingIntervalSeconds) * 1_000_000
-        }
+        let listingDue = cursor?.lastListedAt.flatMap(PlaneTime.micros).map {
+            Int64(Date().timeIntervalSince1970 * 1_000_000) - $0 >= Int64(listingIntervalSeconds) * 1_000_000
+        } ?? true
         let listingReason = Self.listingReason(incremental: incremental, pageTotals: pageTotals, itemErrors: passErrors,
                                                listedLocally: listedLocally, tieAcrossPages: tieAcrossPages, listingDue: listingDue)
         var reread: [(String, JSONValue)] = []

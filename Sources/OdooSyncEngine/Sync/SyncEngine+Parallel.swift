@@ -42,23 +42,21 @@ extension SyncEngine {
         var answers = [Result<Answer, Error>?](repeating: nil, count: jobs.count)
         await withTaskGroup(of: (Int, Result<Answer, Error>).self) { group in
             var next = 0
+            var running = 0
             var stopped = false
-            while next < min(max(1, limit), jobs.count) {
-                let index = next, job = jobs[index]
-                next += 1
-                group.addTask {
-                    do { return (index, .success(try await body(job))) } catch { return (index, .failure(error)) }
+            while true {
+                while !stopped, running < max(1, limit), next < jobs.count {
+                    let index = next, job = jobs[index]
+                    next += 1
+                    running += 1
+                    group.addTask {
+                        do { return (index, .success(try await body(job))) } catch { return (index, .failure(error)) }
+                    }
                 }
-            }
-            while let (index, answer) = await group.next() {
+                guard let (index, answer) = await group.next() else { break }
+                running -= 1
                 answers[index] = answer
                 if case .failure(let error) = answer, stops(error) { stopped = true }
-                guard !stopped, next < jobs.count else { continue }
-                let nextIndex = next, job = jobs[nextIndex]
-                next += 1
-                group.addTask {
-                    do { return (nextIndex, .success(try await body(job))) } catch { return (nextIndex, .failure(error)) }
-                }
             }
         }
         return answers
