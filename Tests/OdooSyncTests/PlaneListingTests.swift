@@ -41,6 +41,17 @@ import Testing
             .compactMap { $0["id"]?.stringValue }
     }
 
+    /// Pages of five and no overlap, so that a few edits make a pass of several pages; then a
+    /// first pull. Returns WEB's listed issues in sequence order.
+    private func firstPullInPagesOfFive(_ h: PlaneHarness) async throws -> [String] {
+        #expect(try await h.run(["config", "set", "plane.page_size", "5"]).status == 0)
+        #expect(try await h.run(["config", "set", "plane.overlap_seconds", "0"]).status == 0)
+        _ = try await pull(h)
+        let listed = try listedWEB(h)
+        try #require(listed.count > 20)
+        return listed
+    }
+
     @Test func aQuietIncrementalPullSkipsTheListingAndFullPullsKeepIt() async throws {
         let h = try await PlaneHarness.start()
         defer { Task { await h.stop() } }
@@ -117,11 +128,7 @@ import Testing
         let h = try await PlaneHarness.start()
         defer { Task { await h.stop() } }
         let web = h.web
-        #expect(try await h.run(["config", "set", "plane.page_size", "5"]).status == 0)
-        #expect(try await h.run(["config", "set", "plane.overlap_seconds", "0"]).status == 0)
-        _ = try await pull(h)
-        let listed = try listedWEB(h)
-        try #require(listed.count > 20)
+        let listed = try await firstPullInPagesOfFive(h)
         // Five edits and a create: the pass needs a second page.
         for id in listed.prefix(5) { try h.plane.modifyIssue(id: id, fields: ["priority": "urgent"]) }
         let created = try h.plane.createIssue(projectID: web, fields: ["name": "New before the pull"])
@@ -149,11 +156,7 @@ import Testing
         let h = try await PlaneHarness.start()
         defer { Task { await h.stop() } }
         let web = h.web
-        #expect(try await h.run(["config", "set", "plane.page_size", "5"]).status == 0)
-        #expect(try await h.run(["config", "set", "plane.overlap_seconds", "0"]).status == 0)
-        _ = try await pull(h)
-        let listed = try listedWEB(h)
-        try #require(listed.count > 20)
+        let listed = try await firstPullInPagesOfFive(h)
         // Twelve edits, oldest first: newest first they read M12 … M8 | M7 … M3 | M2 M1 …
         let edited = Array(listed.prefix(12))
         for (n, id) in edited.enumerated() { try h.plane.modifyIssue(id: id, fields: ["name": .string("Edit \(n + 1)")]) }

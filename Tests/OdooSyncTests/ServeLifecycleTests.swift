@@ -102,17 +102,8 @@ import OdooSyncServe
         #expect(try await HTTP.send("POST", serve.base + "/webhooks/odoo", headers: Deliveries.odooHeaders(body, deliveryID: id), body: body).status == 200)
         try await waitUntil("the worker is waiting on Odoo") { h.emulator.requestCount() > before }
 
-        let signalled = Date()
-        kill(serve.running.process.processIdentifier, SIGTERM)
         // A bound for failure: without a deadline serve waits on Odoo for its 60 s timeout, five times.
-        let exited = Task { await serve.running.finish() }
-        let watchdog = Task {
-            try await Task.sleep(nanoseconds: 30_000_000_000)
-            serve.running.kill9()
-        }
-        let stopped = await exited.value
-        watchdog.cancel()
-        let seconds = Date().timeIntervalSince(signalled)
+        let (stopped, seconds) = await Self.terminate(serve.running, killAfter: 30)
         #expect(seconds < 15, "serve took \(Int(seconds)) s to stop")
         #expect(stopped.status == 0, "\(stopped.output)")
         #expect(stopped.stderr.contains("took longer than 1 s"), "\(stopped.stderr)")
@@ -159,16 +150,7 @@ import OdooSyncServe
             try await HTTP.send("POST", base + "/webhooks/plane", headers: Deliveries.planeHeaders(body, deliveryID: id), body: body)
         }
         try await Task.sleep(nanoseconds: 500_000_000)
-        let signalled = Date()
-        kill(serve.running.process.processIdentifier, SIGTERM)
-        let exited = Task { await serve.running.finish() }
-        let watchdog = Task {
-            try await Task.sleep(nanoseconds: 60_000_000_000)
-            serve.running.kill9()
-        }
-        let stopped = await exited.value
-        watchdog.cancel()
-        let seconds = Date().timeIntervalSince(signalled)
+        let (stopped, seconds) = await Self.terminate(serve.running, killAfter: 60)
         #expect(seconds < 10, "serve took \(Int(seconds)) s to stop")
         #expect(stopped.status == 0, "\(stopped.output)")
         #expect(stopped.stderr.contains("exiting 6 s after the stop signal"), "\(stopped.stderr)")
@@ -357,5 +339,14 @@ import OdooSyncServe
         }
         #expect(integrity == "ok")
         #expect(stored == Set(ids), "every acknowledged delivery is still there")
+    }
+
+    /// SIGTERM, then the process's exit and how long it took from the signal; a process still
+    /// running `killAfter` seconds later is killed, so that a failure cannot hang the run.
+    private static func terminate(_ running: CLI.Running, killAfter: TimeInterval) async -> (ProcessResult, TimeInterval) {
+        let signalled = Date()
+        kill(running.process.processIdentifier, SIGTERM)
+        let stopped = await running.finish(timeout: killAfter)
+        return (stopped, Date().timeIntervalSince(signalled))
     }
 }
