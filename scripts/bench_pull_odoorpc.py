@@ -28,11 +28,11 @@ import sqlite3
 import sys
 import time
 
+# The fields odoosync asks for (Sources/OdooSyncEngine/ModelSpec.swift, LeadFields.all).
 FIELDS = [
-    "id", "name", "type", "stage_id", "user_id", "team_id", "partner_id", "partner_name",
-    "contact_name", "email_from", "phone", "expected_revenue", "probability", "priority",
-    "tag_ids", "date_deadline", "date_closed", "create_date", "write_date", "active",
-    "won_status", "company_id", "description",
+    "id", "name", "type", "stage_id", "user_id", "partner_id", "partner_name", "contact_name",
+    "email_from", "phone", "expected_revenue", "probability", "priority", "tag_ids",
+    "date_deadline", "create_date", "write_date", "active", "description",
 ]
 
 SCHEMA = """
@@ -44,8 +44,6 @@ CREATE TABLE IF NOT EXISTS leads (
     stage_name       TEXT,
     user_id          INTEGER,
     user_name        TEXT,
-    team_id          INTEGER,
-    team_name        TEXT,
     partner_id       INTEGER,
     partner_display  TEXT,
     partner_name     TEXT,
@@ -57,13 +55,9 @@ CREATE TABLE IF NOT EXISTS leads (
     priority         TEXT,
     tag_ids          TEXT,
     date_deadline    TEXT,
-    date_closed      TEXT,
     create_date      TEXT,
     write_date       TEXT,
     active           INTEGER,
-    won_status       TEXT,
-    company_id       INTEGER,
-    company_name     TEXT,
     description      TEXT,
     raw              TEXT NOT NULL,
     synced_at        TEXT NOT NULL
@@ -71,11 +65,10 @@ CREATE TABLE IF NOT EXISTS leads (
 """
 
 COLUMNS = [
-    "odoo_id", "name", "type", "stage_id", "stage_name", "user_id", "user_name", "team_id",
-    "team_name", "partner_id", "partner_display", "partner_name", "contact_name", "email_from",
-    "phone", "expected_revenue", "probability", "priority", "tag_ids", "date_deadline",
-    "date_closed", "create_date", "write_date", "active", "won_status", "company_id",
-    "company_name", "description", "raw", "synced_at",
+    "odoo_id", "name", "type", "stage_id", "stage_name", "user_id", "user_name", "partner_id",
+    "partner_display", "partner_name", "contact_name", "email_from", "phone", "expected_revenue",
+    "probability", "priority", "tag_ids", "date_deadline", "create_date", "write_date", "active",
+    "description", "raw", "synced_at",
 ]
 
 UPSERT = "INSERT INTO leads (%s) VALUES (%s) ON CONFLICT(odoo_id) DO UPDATE SET %s" % (
@@ -100,16 +93,13 @@ def txt(value):
 def to_row(rec, synced_at):
     stage_id, stage_name = m2o(rec.get("stage_id"))
     user_id, user_name = m2o(rec.get("user_id"))
-    team_id, team_name = m2o(rec.get("team_id"))
     partner_id, partner_display = m2o(rec.get("partner_id"))
-    company_id, company_name = m2o(rec.get("company_id"))
     return (
         rec["id"],
         txt(rec.get("name")),
         txt(rec.get("type")),
         stage_id, stage_name,
         user_id, user_name,
-        team_id, team_name,
         partner_id, partner_display,
         txt(rec.get("partner_name")),
         txt(rec.get("contact_name")),
@@ -120,12 +110,9 @@ def to_row(rec, synced_at):
         txt(rec.get("priority")),
         json.dumps(rec.get("tag_ids") or []),
         txt(rec.get("date_deadline")),
-        txt(rec.get("date_closed")),
         txt(rec.get("create_date")),
         txt(rec.get("write_date")),
         1 if rec.get("active") else 0,
-        txt(rec.get("won_status")),
-        company_id, company_name,
         txt(rec.get("description")),
         json.dumps(rec, ensure_ascii=False, sort_keys=True),
         synced_at,
