@@ -62,7 +62,7 @@ struct QueryRunner {
         case writeDateRange(Range<Int>)
     }
 
-    private func sources() -> [(source: Source, count: Int)] {
+    private func sources(natural: OrderSpec.Natural) -> [(source: Source, count: Int)] {
         var result: [(Source, Int)] = []
         let idStart = hints.idLow.map(table.idPosition(atLeast:)) ?? 0
         let idEnd = hints.idHigh.map(table.idPosition(atLeast:)) ?? table.idIndex.count
@@ -74,7 +74,9 @@ struct QueryRunner {
             }
             result.append((.idSet(ids.sorted()), ids.count))
         }
-        if hints.writeDateLow != nil || hints.writeDateHigh != nil {
+        // Unbounded too when the order is by write_date: "newest first, limit 1" then reads one row.
+        if hints.writeDateLow != nil || hints.writeDateHigh != nil || natural == .writeDateAscending
+            || natural == .writeDateDescending {
             let start = hints.writeDateLow.map(table.writeDatePosition(atLeast:)) ?? 0
             let end = hints.writeDateHigh.map(table.writeDatePosition(atLeast:)) ?? table.writeDateIndex.count
             result.append((.writeDateRange(start..<max(start, end)), max(0, end - start)))
@@ -120,9 +122,9 @@ struct QueryRunner {
 
     /// Matching rows in order, after `offset`, at most `limit` of them.
     func run(offset: Int, limit: Int?) -> [StoredRecord] {
-        let candidates = sources()
-        let smallest = candidates.min { $0.count < $1.count } ?? (.idRange(0..<0), 0)
         let natural = order.natural(schema: table.schema)
+        let candidates = sources(natural: natural)
+        let smallest = candidates.min { $0.count < $1.count } ?? (.idRange(0..<0), 0)
         let need = limit.map { offset + $0 }
         var chosen = smallest.source
         var streaming = isOrdered(smallest.source, natural)
@@ -162,7 +164,7 @@ struct QueryRunner {
     }
 
     func count(limit: Int?) -> Int {
-        let smallest = sources().min { $0.count < $1.count }?.source ?? .idRange(0..<0)
+        let smallest = sources(natural: .none).min { $0.count < $1.count }?.source ?? .idRange(0..<0)
         var total = 0
         walk(smallest, reversed: false) { record in
             if test(record) { total += 1 }
