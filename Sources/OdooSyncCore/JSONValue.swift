@@ -148,7 +148,7 @@ extension JSONValue {
         var copy = s
         copy.withUTF8 { bytes in
             // Most strings need no escaping: append them whole (this runs for every pulled lead).
-            guard let firstSpecial = bytes.firstIndex(where: needsEscape) else {
+            guard bytes.contains(where: needsEscape) else {
                 out += "\""
                 out += s
                 out += "\""
@@ -158,27 +158,37 @@ extension JSONValue {
             // appending scalar by scalar to a String costs several times more.
             var escaped: [UInt8] = []
             escaped.reserveCapacity(bytes.count + bytes.count / 8 + 2)
-            escaped.append(UInt8(ascii: "\""))
-            escaped.append(contentsOf: bytes[..<firstSpecial])
-            for byte in bytes[firstSpecial...] {
-                guard needsEscape(byte) else {
-                    escaped.append(byte)
-                    continue
-                }
-                escaped.append(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): escaped.append(byte)
-                case UInt8(ascii: "\n"): escaped.append(UInt8(ascii: "n"))
-                case UInt8(ascii: "\r"): escaped.append(UInt8(ascii: "r"))
-                case UInt8(ascii: "\t"): escaped.append(UInt8(ascii: "t"))
-                default:
-                    escaped.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                                hexDigit(byte >> 4), hexDigit(byte & 0xF)])
-                }
-            }
-            escaped.append(UInt8(ascii: "\""))
+            writeString(utf8: bytes, to: &escaped)
             out += String(decoding: escaped, as: UTF8.self)
         }
+    }
+
+    /// The same JSON string literal as `writeString`, from UTF-8 bytes into a byte buffer.
+    public static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        guard let firstSpecial = bytes.firstIndex(where: needsEscape) else {
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        out.append(contentsOf: bytes[..<firstSpecial])
+        for byte in bytes[firstSpecial...] {
+            guard needsEscape(byte) else {
+                out.append(byte)
+                continue
+            }
+            out.append(UInt8(ascii: "\\"))
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+            case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
+            default:
+                out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                        hexDigit(byte >> 4), hexDigit(byte & 0xF)])
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     @inline(__always)

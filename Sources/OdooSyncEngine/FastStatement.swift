@@ -38,8 +38,20 @@ struct FastStatement {
                           FastStatement.transient)
     }
 
+    /// Binds UTF-8 bytes without a copy (nil binds NULL): they must stay valid and unchanged
+    /// until `reset`, which clears the binding.
+    @inline(__always) func bind(_ index: Int32, static buffer: UnsafeBufferPointer<UInt8>?) {
+        guard let buffer else { sqlite3_bind_null(handle, index); return }
+        guard let base = buffer.baseAddress, buffer.count > 0 else {
+            sqlite3_bind_text(handle, index, "", 0, nil)
+            return
+        }
+        sqlite3_bind_text(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(buffer.count), nil)
+    }
+
+    /// Binds bytes of a response body without a copy, as `bind(_:static:)`.
     @inline(__always) func bind(_ index: Int32, raw buffer: UnsafeRawBufferPointer) {
-        bind(index, utf8: buffer.assumingMemoryBound(to: UInt8.self))
+        bind(index, static: buffer.assumingMemoryBound(to: UInt8.self))
     }
 
     /// Runs the statement to completion; returns whether it produced a row (for SELECTs the
@@ -53,6 +65,7 @@ struct FastStatement {
         default:
             let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(handle)))
             sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)  // no binding may outlive the bytes it points to
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
         }
     }

@@ -10,11 +10,15 @@ import OdooSyncMirror
 final class LeadProjector: PageParticipant, @unchecked Sendable {
     typealias F = LeadFields
 
-    private let stageMap: StageMap
-    private let priorityMap: [String: String]
     private let companyID: String?
     private let runID: String?
-    private let now = Timestamp.iso(Date())
+    private let now: String
+    /// Everything of the projection that needs no database; pages are prepared with it on
+    /// their download task (`prepared`), other records here.
+    let preparer: LeadPreparer
+    /// The page being applied, prepared, and how far its rows have been used.
+    private var prepared: LeadBatch?
+    private var preparedNext = 0
     /// Odoo lead id -> (edit id, the write_date the edit was made against).
     private var openEdits: [Int: (editID: Int, base: String?, status: String)] = [:]
     /// Partner id -> (commercial partner id, its name), from partner snapshots.
@@ -22,9 +26,15 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
     private var customerByPartner = TransactionalCache<Int, String>()
     private var customerByName = TransactionalCache<String, String>()
     /// Contact key -> the contact row as last written, so an unchanged contact costs no write.
-    private var contactByKey = TransactionalCache<String, ContactRow>()
+    private var contactByKey = TransactionalCache<ContactKey, ContactRow>()
     /// Customers known to have a primary contact already.
     private var hasPrimaryContact = TransactionalCache<String, Bool>()
+
+    struct ContactKey: Hashable {
+        var customerID: String
+        /// `LeadRow.contactKey`.
+        var contact: String
+    }
 
     struct ContactRow: Equatable {
         var id: String
@@ -73,8 +83,9 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
 
     init(maps: Maps, runID: String?) {
         self.runID = runID
-        stageMap = maps.stageMap
-        priorityMap = maps.priorityMap
+        let now = Timestamp.iso(Date())
+        self.now = now
+        preparer = LeadPreparer(stageMap: maps.stageMap, priorityMap: maps.priorityMap, now: now)
         companyID = maps.companyID
         openEdits = maps.openEdits
         commercial = maps.commercial
@@ -117,15 +128,23 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
 
     private var forgotten: Set<Int> = []
 
-    /// Odoo stage name as received -> slug. A pull sees a handful of stage names a hundred
-    /// thousand times; normalising each one through Foundation cost more than the lead's insert.
-    private var slugByName: [String: String?] = [:]
+    /// The rows of the page about to be applied, prepared on its download task (nil: none).
+    func using(_ batch: LeadBatch?) {
+        prepared = batch
+        preparedNext = 0
+    }
 
-    private func slug(forOdooStage name: String) -> String? {
-        if let known = slugByName[name] { return known }
-        let slug = stageMap.slug(forOdooStage: name)
-        slugByName[name] = .some(slug)
-        return slug
+    /// The prepared row of lead `odooID`: records are applied in page order, some skipped
+    /// (unchanged ones), so the search only moves forward.
+    private func preparedRow(_ odooID: Int) -> (LeadBatch, Int)? {
+        guard let batch = prepared else { return nil }
+        let rows = batch.rows
+        while preparedNext < rows.count {
+            let index = preparedNext
+            preparedNext += 1
+            if rows[index].odooID == odooID { return (batch, index) }
+        }
+        return nil
     }
 
     static func openEdits(_ db: Database, forgetting: Set<Int>) throws -> [Int: (editID: Int, base: String?, status: String)] {
@@ -139,87 +158,61 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
 
     func project(_ db: Database, _ view: borrowing RecordView, change: OdooPuller.Change) throws -> OdooPuller.Outcome {
         guard let odooID = view.int(F.id) else { return .failed }
-        let writeDate = view.string(F.writeDate)
         if let edit = openEdits[odooID] {
+            let writeDate = view.string(F.writeDate)
             if edit.base != writeDate {
                 try recordConflict(db, odooID: odooID, edit: edit, view: view, remoteWriteDate: writeDate)
             }
             return .skipped
         }
-
-        let stagePair = view.many2one(F.stage)
-        var stage: String? = nil
-        if let stagePair {
-            stage = slug(forOdooStage: stagePair.name)
-            if stage == nil && !unmappedStages.contains(stagePair.name) && unmappedInAttempt.insert(stagePair.name).inserted {
-                try Mirror.appendEvent(db, runID: runID, level: .warn, type: "unmapped_stage",
-                                       message: "Odoo stage \"\(stagePair.name)\" has no pipeline stage; leads in it keep stage NULL until you run `odoosync config set stage \"\(stagePair.name)\" <slug>`",
-                                       metadata: ["odoo_stage": .string(stagePair.name), "odoo_stage_id": .int(stagePair.id)])
-            }
+        if let (batch, index) = preparedRow(odooID) {
+            return try store(db, batch, index, change: change)
         }
-        let name = view.string(F.name) ?? ""
-        let partner = view.many2one(F.partner)
-        let partnerName = view.string(F.partnerName)
-        let contactName = view.string(F.contactName)
-        let email = view.string(F.email)
-        let phone = view.string(F.phone)
-        let salesperson = view.many2one(F.user)?.name
-        let priorityKey = view.string(F.priority) ?? "0"
-        let probability = view.double(F.probability)
-        let revenue = view.double(F.revenue)
-        let type = view.string(F.type)
+        guard let single = preparer.batch(of: view) else { return .failed }
+        return try store(db, single, 0, change: change)
+    }
 
-        let customerID = try customer(db, partner: partner, partnerName: partnerName)
+    /// Writes a prepared lead with its customer and contact.
+    private func store(_ db: Database, _ batch: LeadBatch, _ index: Int, change: OdooPuller.Change) throws -> OdooPuller.Outcome {
+        let row = batch.rows[index]
+        if let stage = row.stage, row.slug == nil, !unmappedStages.contains(stage.name),
+           unmappedInAttempt.insert(stage.name).inserted {
+            try Mirror.appendEvent(db, runID: runID, level: .warn, type: "unmapped_stage",
+                                   message: "Odoo stage \"\(stage.name)\" has no pipeline stage; leads in it keep stage NULL until you run `odoosync config set stage \"\(stage.name)\" <slug>`",
+                                   metadata: ["odoo_stage": .string(stage.name), "odoo_stage_id": .int(stage.id)])
+        }
+        let customerID = try customer(db, partner: row.partner, partnerName: row.partnerName)
         var contactID: String? = nil
-        if let customerID, email != nil || contactName != nil {
-            contactID = try contact(db, customerID: customerID, name: contactName, email: email, phone: phone)
+        if let customerID, row.email != nil || row.contactName != nil {
+            contactID = try contact(db, customerID: customerID, row: row)
         }
 
-        var metadata = "{\"odoo_id\":\(odooID)"
-        func add(_ key: String, _ value: String?) {
-            metadata += ",\"\(key)\":"
-            if let value { JSONValue.writeString(value, to: &metadata) } else { metadata += "null" }
-        }
-        add("odoo_stage", stagePair?.name)
-        metadata += ",\"odoo_probability\":" + (probability.map(JSONValue.format) ?? "null")
-        metadata += ",\"odoo_revenue\":" + (revenue.map(JSONValue.format) ?? "null")
-        add("odoo_salesperson", salesperson)
-        add("odoo_contact", contactName)
-        add("odoo_email", email)
-        add("odoo_phone", phone)
-        add("odoo_type", type)
-        add("odoo_priority", priorityKey)
-        add("odoo_write_date", writeDate)
-        add("synced_at", now)
-        metadata += "}"
-
-        let tags = view.intList(F.tags).map { "[" + $0.map(String.init).joined(separator: ",") + "]" } ?? "[]"
-        let upsert = try FastStatement(db, change == .created ? LeadProjector.insertSQL : LeadProjector.upsertSQL)
-        upsert.bind(1, TimeOrderedID.make())
-        upsert.bind(2, name)
-        upsert.bind(3, view.string(F.description).flatMap(HTMLText.plain))
-        upsert.bind(4, stage)
-        upsert.bind(5, "odoo_crm_\(odooID)")
-        upsert.bind(6, priorityMap[priorityKey] ?? "low")
-        upsert.bind(7, view.string(F.deadline))
-        upsert.bind(8, probability)
-        upsert.bind(9, revenue)
-        upsert.bind(10, customerID)
-        upsert.bind(11, contactID)
-        upsert.bind(12, metadata)
-        upsert.bind(13, companyID)
-        upsert.bind(14, view.string(F.createDate).flatMap(Timestamp.isoFromOdoo) ?? now)
-        upsert.bind(15, now)
-        upsert.bind(16, now)
-        upsert.bind(17, odooID)
-        upsert.bind(18, stagePair?.name)
-        upsert.bind(19, partner?.id)
-        upsert.bind(20, salesperson)
-        upsert.bind(21, type)
-        upsert.bind(22, (view.bool(F.active) ?? true) ? 1 : 0)
-        upsert.bind(23, tags)
-        try upsert.step()
-        upsert.reset()
+        let insert = try FastStatement(db, change == .created ? LeadProjector.insertSQL : LeadProjector.upsertSQL)
+        insert.bind(1, TimeOrderedID.make())
+        insert.bind(2, static: batch.bytes(row.title))
+        insert.bind(3, static: batch.bytes(row.description))
+        insert.bind(4, row.slug)
+        insert.bind(5, "odoo_crm_\(row.odooID)")
+        insert.bind(6, static: batch.bytes(row.priority))
+        insert.bind(7, static: batch.bytes(row.deadline))
+        insert.bind(8, row.probability)
+        insert.bind(9, row.revenue)
+        insert.bind(10, customerID)
+        insert.bind(11, contactID)
+        insert.bind(12, static: batch.bytes(row.metadata))
+        insert.bind(13, companyID)
+        insert.bind(14, static: batch.bytes(row.createdAt))
+        insert.bind(15, now)
+        insert.bind(16, now)
+        insert.bind(17, row.odooID)
+        insert.bind(18, static: batch.bytes(row.stageName))
+        insert.bind(19, row.partner?.id)
+        insert.bind(20, static: batch.bytes(row.salesperson))
+        insert.bind(21, static: batch.bytes(row.type))
+        insert.bind(22, row.active ? 1 : 0)
+        insert.bind(23, static: batch.bytes(row.tags))
+        try insert.step()
+        insert.reset()
         return .stored
     }
 
@@ -258,57 +251,94 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         guard let partnerName, !partnerName.isEmpty else { return nil }
         let cacheKey = partnerName.lowercased()
         if let id = customerByName[cacheKey] { return id }
+        let find = try FastStatement(db, "SELECT id FROM customers WHERE odoo_partner_id IS NULL AND lower(name) = lower(?)")
+        find.bind(1, partnerName)
+        let existing = try find.step() ? find.columnText(0) : nil
+        find.reset()
         let id: String
-        if let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM customers WHERE odoo_partner_id IS NULL AND lower(name) = lower(?)"),
-                                              arguments: [partnerName]) {
+        if let existing {
             id = existing
         } else {
             id = TimeOrderedID.make()
-            try db.cachedStatement(sql: "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)").execute(arguments: [id, partnerName, now, now])
+            let insert = try FastStatement(db, "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)")
+            insert.bind(1, id)
+            insert.bind(2, partnerName)
+            insert.bind(3, now)
+            insert.bind(4, now)
+            try insert.step()
+            insert.reset()
         }
         customerByName[cacheKey] = id
         return id
     }
 
     /// Contacts are found by email within the customer (by name when there is no email).
-    private func contact(_ db: Database, customerID: String, name: String?, email: String?, phone: String?) throws -> String? {
-        let key = customerID + "|" + (email?.lowercased() ?? "name:" + (name ?? "").lowercased())
-        let (first, last) = Contacts.split(name ?? "")
+    private func contact(_ db: Database, customerID: String, row: LeadRow) throws -> String? {
+        let key = ContactKey(customerID: customerID, contact: row.contactKey)
         if let cached = contactByKey[key] {
-            let wanted = ContactRow(id: cached.id, first: first ?? cached.first, last: last ?? cached.last, phone: phone ?? cached.phone)
+            let wanted = ContactRow(id: cached.id, first: row.contactFirst ?? cached.first, last: row.contactLast ?? cached.last,
+                                    phone: row.phone ?? cached.phone)
             if wanted != cached {
-                try db.cachedStatement(sql: "UPDATE contacts SET first_name = ?, last_name = ?, phone = ?, updated_at = ? WHERE id = ?")
-                    .execute(arguments: [wanted.first, wanted.last, wanted.phone, now, cached.id])
+                let update = try FastStatement(db, "UPDATE contacts SET first_name = ?, last_name = ?, phone = ?, updated_at = ? WHERE id = ?")
+                update.bind(1, wanted.first)
+                update.bind(2, wanted.last)
+                update.bind(3, wanted.phone)
+                update.bind(4, now)
+                update.bind(5, cached.id)
+                try update.step()
+                update.reset()
                 contactByKey[key] = wanted
             }
             return cached.id
         }
-        let existing: Row?
-        if let email {
-            existing = try Row.fetchOne(db.cachedStatement(sql: """
+        let find: FastStatement
+        if let email = row.email {
+            find = try FastStatement(db, """
                 SELECT id, first_name, last_name, phone FROM contacts
                 WHERE customer_id = ? AND lower(email) = lower(?) AND email IS NOT NULL
-                """), arguments: [customerID, email])
+                """)
+            find.bind(1, customerID)
+            find.bind(2, email)
         } else {
-            existing = try Row.fetchOne(db.cachedStatement(sql: """
+            find = try FastStatement(db, """
                 SELECT id, first_name, last_name, phone FROM contacts WHERE customer_id = ? AND email IS NULL
                   AND coalesce(first_name, '') = ? AND coalesce(last_name, '') = ?
-                """), arguments: [customerID, first ?? "", last ?? ""])
+                """)
+            find.bind(1, customerID)
+            find.bind(2, row.contactFirst ?? "")
+            find.bind(3, row.contactLast ?? "")
         }
-        if let existing {
-            contactByKey[key] = ContactRow(id: existing[0], first: existing[1], last: existing[2], phone: existing[3])
-            return try contact(db, customerID: customerID, name: name, email: email, phone: phone)
+        if try find.step(), let id = find.columnText(0) {
+            contactByKey[key] = ContactRow(id: id, first: find.columnText(1), last: find.columnText(2), phone: find.columnText(3))
+            find.reset()
+            return try contact(db, customerID: customerID, row: row)
         }
+        find.reset()
         let id = TimeOrderedID.make()
-        let hasPrimary = try hasPrimaryContact[customerID]
-            ?? Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)"),
-                             arguments: [customerID]) ?? false
+        var hasPrimary = hasPrimaryContact[customerID]
+        if hasPrimary == nil {
+            let primary = try FastStatement(db, "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)")
+            primary.bind(1, customerID)
+            hasPrimary = try primary.step() && primary.columnInt(0) != 0
+            primary.reset()
+        }
         hasPrimaryContact[customerID] = true
-        try db.cachedStatement(sql: """
+        let insert = try FastStatement(db, """
             INSERT INTO contacts (id, customer_id, first_name, last_name, email, phone, is_primary, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [id, customerID, first, last, email, phone, !hasPrimary, now, now])
-        contactByKey[key] = ContactRow(id: id, first: first, last: last, phone: phone)
+            """)
+        insert.bind(1, id)
+        insert.bind(2, customerID)
+        insert.bind(3, row.contactFirst)
+        insert.bind(4, row.contactLast)
+        insert.bind(5, row.email)
+        insert.bind(6, row.phone)
+        insert.bind(7, hasPrimary == true ? 0 : 1)
+        insert.bind(8, now)
+        insert.bind(9, now)
+        try insert.step()
+        insert.reset()
+        contactByKey[key] = ContactRow(id: id, first: row.contactFirst, last: row.contactLast, phone: row.phone)
         return id
     }
 
@@ -327,12 +357,29 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
 
 enum Customers {
     static func upsert(_ db: Database, odooPartnerID: Int, name: String, now: String) throws -> String {
-        if let id = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM customers WHERE odoo_partner_id = ?"), arguments: [odooPartnerID]) {
-            try db.cachedStatement(sql: "UPDATE customers SET name = ?, updated_at = ? WHERE id = ? AND name IS NOT ?").execute(arguments: [name, now, id, name])
+        let find = try FastStatement(db, "SELECT id FROM customers WHERE odoo_partner_id = ?")
+        find.bind(1, odooPartnerID)
+        let existing = try find.step() ? find.columnText(0) : nil
+        find.reset()
+        if let id = existing {
+            let rename = try FastStatement(db, "UPDATE customers SET name = ?, updated_at = ? WHERE id = ? AND name IS NOT ?")
+            rename.bind(1, name)
+            rename.bind(2, now)
+            rename.bind(3, id)
+            rename.bind(4, name)
+            try rename.step()
+            rename.reset()
             return id
         }
         let id = TimeOrderedID.make()
-        try db.cachedStatement(sql: "INSERT INTO customers (id, name, odoo_partner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)").execute(arguments: [id, name, odooPartnerID, now, now])
+        let insert = try FastStatement(db, "INSERT INTO customers (id, name, odoo_partner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
+        insert.bind(1, id)
+        insert.bind(2, name)
+        insert.bind(3, odooPartnerID)
+        insert.bind(4, now)
+        insert.bind(5, now)
+        try insert.step()
+        insert.reset()
         return id
     }
 }

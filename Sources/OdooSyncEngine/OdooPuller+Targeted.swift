@@ -35,7 +35,8 @@ extension OdooPuller {
         var partnerPage: RawPage? = nil
         if !wanted.isEmpty {
             let page = try await download(leadSpec, scanner: applier.scanner, domain: [["id", "in", .array(wanted.map(JSONValue.int))]],
-                                          order: "id asc", limit: nil, referenceField: LeadFields.partner)
+                                          order: "id asc", limit: nil, referenceField: LeadFields.partner,
+                                          preparer: projector.preparer)
             leadPage = page
             let referenced = Array(Set(page.references)).sorted()
             if !referenced.isEmpty {

@@ -62,7 +62,8 @@ public final class OdooPuller: @unchecked Sendable {
         let partners = Companion(spec: .partner, applier: partnerApplier, referenceField: LeadFields.partner, known: knownPartners) {
             db, view, change in try partnerLinker.link(db, view, change: change)
         }
-        let leadStats = try await pullModel(.lead, full: full, restrictTo: nil, participant: projector, companion: partners) {
+        let leadStats = try await pullModel(.lead, full: full, restrictTo: nil, participant: projector, preparer: projector.preparer,
+                                            companion: partners) {
             db, view, change in try projector.project(db, view, change: change)
         }
         report.models.append((ModelSpec.lead.name, leadStats))
@@ -124,7 +125,7 @@ public final class OdooPuller: @unchecked Sendable {
     /// changed record inside the page's transaction.
     func pullModel(
         _ spec: ModelSpec, full: Bool, restrictTo ids: [Int]?, participant: PageParticipant? = nil,
-        companion: Companion? = nil, applier given: PageApplier? = nil,
+        preparer: LeadPreparer? = nil, companion: Companion? = nil, applier given: PageApplier? = nil,
         handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
     ) async throws -> ModelStats {
         let modelStarted = Date()
@@ -136,6 +137,7 @@ public final class OdooPuller: @unchecked Sendable {
         let cursor = try loadCursor(spec.name)
         let applier = given ?? PageApplier(spec: spec)
         applier.participant = participant
+        applier.preparer = preparer
         var restriction: [JSONValue] = spec.domain
         if let ids { restriction.append(["id", "in", .array(ids.map(JSONValue.int))]) }
 
@@ -162,12 +164,13 @@ public final class OdooPuller: @unchecked Sendable {
             // page is written: the server's work and ours overlap.
             let referenceField = companion?.referenceField
             let scanner = applier.scanner
+            let preparer = applier.preparer
             let filter = restriction
             let size = pageSize
             func request(after id: Int) -> Task<RawPage, Error> {
-                Task { [self, filter, spec, scanner, referenceField, size] in
+                Task { [self, filter, spec, scanner, referenceField, size, preparer] in
                     try await download(spec, scanner: scanner, domain: filter + [["id", ">", .int(id)]], order: "id asc",
-                                       limit: size, referenceField: referenceField)
+                                       limit: size, referenceField: referenceField, preparer: preparer)
                 }
             }
             var next = request(after: cursor?.fullLastID ?? 0)
@@ -280,6 +283,8 @@ public final class OdooPuller: @unchecked Sendable {
         let references: [Int]
         let count: Int
         let lastID: Int?
+        /// The page's rows as `leads` wants them, when it is a crm.lead page prepared on download.
+        var leads: LeadBatch? = nil
     }
 
     /// Records of another model that a page's records point to, fetched with the page and
@@ -306,15 +311,18 @@ public final class OdooPuller: @unchecked Sendable {
     /// Fetches a page and scans it once without writing: a truncated body fails here, inside
     /// the client's retry loop, before any transaction starts.
     func download(_ spec: ModelSpec, scanner: RecordScanner, domain: [JSONValue], order: String, limit: Int?,
-                          referenceField: Int?) async throws -> RawPage {
+                  referenceField: Int?, preparer: LeadPreparer? = nil) async throws -> RawPage {
         try await OdooPuller.download(client: client, spec, scanner: scanner, domain: domain, order: order, limit: limit,
-                                      referenceField: referenceField)
+                                      referenceField: referenceField, preparer: preparer)
     }
 
     /// `download` for callers without a puller: the sync's read-back of what it wrote asks
     /// exactly as a pull does, so that the snapshot it stores is the one the next pull reads.
+    ///
+    /// With a `preparer` (crm.lead pages), the rows are also prepared here, off the thread that
+    /// writes the mirror.
     static func download(client: OdooClient, _ spec: ModelSpec, scanner: RecordScanner, domain: [JSONValue], order: String,
-                         limit: Int?, referenceField: Int?) async throws -> RawPage {
+                         limit: Int?, referenceField: Int?, preparer: LeadPreparer? = nil) async throws -> RawPage {
         let context = readContext
         var kwargs: [(String, JSONValue)] = [("fields", .array(spec.fields.map(JSONValue.string))), ("order", .string(order))]
         if let limit { kwargs.append(("limit", .int(limit))) }
@@ -325,11 +333,13 @@ public final class OdooPuller: @unchecked Sendable {
             var count = 0
             var lastID: Int? = nil
             let idIndex = scanner.fields.firstIndex(of: "id") ?? 0
+            var leads = LeadBatch.Builder(capacity: preparer == nil ? 0 : limit ?? 0)
             let outcome = try response.body.withUnsafeBytes { body in
                 try scanner.scan(body, envelope: api == .json2 ? .json2 : .jsonRPC) { view in
                     count += 1
                     lastID = view.int(idIndex)
                     if let field = referenceField, let id = view.many2oneID(field) { references.append(id) }
+                    preparer?.add(view, to: &leads)
                 }
             }
             switch outcome {
@@ -339,7 +349,8 @@ public final class OdooPuller: @unchecked Sendable {
                 throw OdooError.badResponse(server: client.settings.url.absoluteString,
                                             detail: "search_read on \(spec.name) did not return a list", attempts: 1)
             }
-            return RawPage(body: response.body, api: api, references: references, count: count, lastID: lastID)
+            return RawPage(body: response.body, api: api, references: references, count: count, lastID: lastID,
+                           leads: preparer == nil ? nil : leads.finish())
         }
     }
 
@@ -349,6 +360,8 @@ public final class OdooPuller: @unchecked Sendable {
         handle: (Database, borrowing RecordView, Change) throws -> Outcome
     ) throws -> [PageRecord] {
         var records: [PageRecord] = []
+        applier.participant?.using(page.leads)
+        defer { applier.participant?.using(nil) }
         _ = try page.body.withUnsafeBytes { body in
             try applier.scanner.scan(body, envelope: page.api == .json2 ? .json2 : .jsonRPC) { view in
                 records.append(try applier.apply(db, view, stats: &stats, handle: handle))
@@ -365,7 +378,7 @@ public final class OdooPuller: @unchecked Sendable {
         handle: @escaping @Sendable (Database, borrowing RecordView, Change) throws -> Outcome
     ) async throws -> [PageRecord] {
         let page = try await download(spec, scanner: applier.scanner, domain: domain, order: order, limit: limit,
-                                      referenceField: companion?.referenceField)
+                                      referenceField: companion?.referenceField, preparer: applier.preparer)
         return try await applyPage(page, spec: spec, applier: applier, stats: &stats, cursorAfter: cursorAfter,
                                    fullPassSince: fullPassSince, companion: companion, handle: handle)
     }

@@ -19,6 +19,8 @@ final class PageApplier: @unchecked Sendable {
     private var seenInAttempt = Set<Int>()
     /// The projection, whose caches must follow the page transaction's fate.
     var participant: PageParticipant?
+    /// Prepares crm.lead pages' rows when they are downloaded (see `LeadPreparer`).
+    var preparer: LeadPreparer?
     /// Ids above this have no snapshot yet (a full pass reads by ascending id past the largest
     /// id the mirror knows), so their lookup is skipped.
     var newAbove: Int?
@@ -161,6 +163,12 @@ protocol PageParticipant: AnyObject {
     /// Called inside the page's transaction, before its first record.
     func beginAttempt(_ db: Database) throws
     func commit()
+    /// Called with a page's prepared rows before its records are applied, and with nil after.
+    func using(_ batch: LeadBatch?)
+}
+
+extension PageParticipant {
+    func using(_ batch: LeadBatch?) {}
 }
 
 /// A cache of rows written in page transactions: what an attempt added is forgotten when the
