@@ -14,10 +14,13 @@ public final class SupabaseConnection: Sendable {
     public let target: PostgresTarget
     let connection: PostgresConnection
     let logger: Logger
+    /// Fails what still waits 5 s after the connection closed (see `failingWhenClosed`).
+    private let stranded: StrandedWork
 
     private init(target: PostgresTarget, connection: PostgresConnection, logger: Logger) {
         self.target = target
         self.connection = connection
+        stranded = StrandedWork(closed: connection.closeFuture, target: target.description)
         self.logger = logger
     }
 
@@ -63,8 +66,9 @@ public final class SupabaseConnection: Sendable {
     /// Runs one statement and collects its rows; `during` names it in errors.
     @discardableResult
     public func query(_ query: PostgresQuery, during: String) async throws -> [PostgresRow] {
+        let connection = self.connection, logger = self.logger
         do {
-            return try await connection.query(query, logger: logger).collect()
+            return try await failingWhenClosed(during: during) { try await connection.query(query, logger: logger).collect() }
         } catch {
             throw SupabaseConnection.translate(error, target: target, during: during, connected: true)
         }
@@ -86,7 +90,7 @@ public final class SupabaseConnection: Sendable {
             return value
         } catch {
             if !connection.isClosed {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                _ = try? await query("ROLLBACK", during: during)
             }
             throw error
         }
@@ -114,28 +118,28 @@ public final class SupabaseConnection: Sendable {
     }
 
     /// Runs `body`, but gives up on it when the connection closes and `body` has not ended
-    /// 5 s later: a COPY whose session the server terminated was seen to wait forever (once, in
-    /// a test that ends the session mid-export). The abandoned work ends with the process.
-    private func failingWhenClosed(during: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    /// 5 s later (at once when it was closed already): PostgresNIO was seen to leave a COPY, and
+    /// a query sent just after the server ended the session, waiting forever (in a test that
+    /// ends the session mid-export, about one run in four). The abandoned work ends with the
+    /// process.
+    private func failingWhenClosed<T: Sendable>(during: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        if connection.isClosed {
+            throw ExportError.connectionLost(target: target.description, cause: "the server closed the connection")
+        }
         let settled = OnceFlag()
-        let name = target.description
-        let closed = connection.closeFuture
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+        let stranded = self.stranded
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            let ticket = stranded.add { error in
+                if settled.claim() { continuation.resume(throwing: error) }
+            }
             Task {
                 do {
-                    try await body()
-                    if settled.claim() { continuation.resume() }
+                    let value = try await body()
+                    if settled.claim() { continuation.resume(returning: value) }
                 } catch {
                     if settled.claim() { continuation.resume(throwing: error) }
                 }
-            }
-            closed.whenComplete { _ in
-                Task {
-                    try? await Task.sleep(nanoseconds: 5_000_000_000)
-                    if settled.claim() {
-                        continuation.resume(throwing: ExportError.connectionLost(target: name, cause: "the server closed the connection"))
-                    }
-                }
+                stranded.remove(ticket)
             }
         }
     }
@@ -148,7 +152,9 @@ public final class SupabaseConnection: Sendable {
     }
 
     public func close() async {
-        try? await connection.close()
+        guard !connection.isClosed else { return }
+        let connection = self.connection
+        try? await failingWhenClosed(during: "closing the connection") { try await connection.close() }
     }
 
     // MARK: - Errors
@@ -236,5 +242,57 @@ private final class OnceFlag: @unchecked Sendable {
         if done { return false }
         done = true
         return true
+    }
+}
+
+/// Work waiting on a connection, failed with "connection lost" 5 s after the connection
+/// closes if it has not ended by then (one watch per connection, not one per statement).
+private final class StrandedWork: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiting: [Int: @Sendable (Error) -> Void] = [:]
+    private var next = 0
+    private var expired = false
+    private let target: String
+
+    init(closed: EventLoopFuture<Void>, target: String) {
+        self.target = target
+        closed.whenComplete { [self] _ in
+            Task {
+                try? await Task.sleep(nanoseconds: 5_000_000_000)
+                self.expire()
+            }
+        }
+    }
+
+    /// Registers `fail`; it is called at once when the grace period is already over.
+    func add(_ fail: @escaping @Sendable (Error) -> Void) -> Int {
+        lock.lock()
+        if expired {
+            lock.unlock()
+            fail(lost)
+            return -1
+        }
+        next += 1
+        waiting[next] = fail
+        let ticket = next
+        lock.unlock()
+        return ticket
+    }
+
+    func remove(_ ticket: Int) {
+        lock.lock()
+        waiting[ticket] = nil
+        lock.unlock()
+    }
+
+    private var lost: Error { ExportError.connectionLost(target: target, cause: "the server closed the connection") }
+
+    private func expire() {
+        lock.lock()
+        expired = true
+        let failing = waiting.values
+        waiting = [:]
+        lock.unlock()
+        for fail in failing { fail(lost) }
     }
 }
