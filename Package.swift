@@ -34,7 +34,11 @@ let package = Package(
         // The SQLite mirror: schema, migrations and the writes named after intent.
         .target(
             name: "OdooSyncMirror",
-            dependencies: ["OdooSyncCore", "CTuning", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "OdooSyncCore", "CTuning", .product(name: "GRDB", package: "GRDB.swift"),
+                // FastStatement binds through SQLite's C API.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         // The Odoo client: three protocols, typed errors, retries, the streaming page decoder.

@@ -1,34 +1,35 @@
 import GRDB
 import GRDBSQLite
 
-/// A prepared statement driven through SQLite's C API, for the pull's hot path: binding bytes
-/// from the response body directly avoids building a `DatabaseValue` per column.
-struct FastStatement {
-    let statement: Statement
-    var handle: OpaquePointer { statement.sqliteStatement }
+/// A prepared statement driven through SQLite's C API, for the hot paths (a pull's pages, a
+/// sync's journal rows): binding bytes from the response body directly avoids building a
+/// `DatabaseValue` per column.
+public struct FastStatement {
+    public let statement: Statement
+    @usableFromInline var handle: OpaquePointer { statement.sqliteStatement }
 
-    init(_ db: Database, _ sql: String) throws {
+    public init(_ db: Database, _ sql: String) throws {
         statement = try db.cachedStatement(sql: sql)
     }
 
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    @usableFromInline static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    @inline(__always) func bind(_ index: Int32, _ value: Int?) {
+    @inlinable @inline(__always) public func bind(_ index: Int32, _ value: Int?) {
         if let value { sqlite3_bind_int64(handle, index, Int64(value)) } else { sqlite3_bind_null(handle, index) }
     }
 
-    @inline(__always) func bind(_ index: Int32, _ value: Double?) {
+    @inlinable @inline(__always) public func bind(_ index: Int32, _ value: Double?) {
         if let value { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
-    @inline(__always) func bind(_ index: Int32, _ value: String?) {
+    @inlinable @inline(__always) public func bind(_ index: Int32, _ value: String?) {
         guard let value else { sqlite3_bind_null(handle, index); return }
         var copy = value
         copy.withUTF8 { buffer in bind(index, utf8: buffer) }
     }
 
     /// Binds UTF-8 bytes (nil binds NULL).
-    @inline(__always) func bind(_ index: Int32, utf8 buffer: UnsafeBufferPointer<UInt8>?) {
+    @inlinable @inline(__always) public func bind(_ index: Int32, utf8 buffer: UnsafeBufferPointer<UInt8>?) {
         guard let buffer else { sqlite3_bind_null(handle, index); return }
         guard let base = buffer.baseAddress, buffer.count > 0 else {
             sqlite3_bind_text(handle, index, "", 0, nil)
@@ -40,7 +41,7 @@ struct FastStatement {
 
     /// Binds UTF-8 bytes without a copy (nil binds NULL): they must stay valid and unchanged
     /// until `reset`, which clears the binding.
-    @inline(__always) func bind(_ index: Int32, static buffer: UnsafeBufferPointer<UInt8>?) {
+    @inlinable @inline(__always) public func bind(_ index: Int32, static buffer: UnsafeBufferPointer<UInt8>?) {
         guard let buffer else { sqlite3_bind_null(handle, index); return }
         guard let base = buffer.baseAddress, buffer.count > 0 else {
             sqlite3_bind_text(handle, index, "", 0, nil)
@@ -50,14 +51,14 @@ struct FastStatement {
     }
 
     /// Binds bytes of a response body without a copy, as `bind(_:static:)`.
-    @inline(__always) func bind(_ index: Int32, raw buffer: UnsafeRawBufferPointer) {
+    @inlinable @inline(__always) public func bind(_ index: Int32, raw buffer: UnsafeRawBufferPointer) {
         bind(index, static: buffer.assumingMemoryBound(to: UInt8.self))
     }
 
     /// Runs the statement to completion; returns whether it produced a row (for SELECTs the
     /// caller reads that row before the next `reset`).
     @discardableResult
-    func step() throws -> Bool {
+    public func step() throws -> Bool {
         let code = sqlite3_step(handle)
         switch code {
         case SQLITE_ROW: return true
@@ -70,14 +71,14 @@ struct FastStatement {
         }
     }
 
-    func reset() {
+    public func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
 
-    func columnInt(_ index: Int32) -> Int { Int(sqlite3_column_int64(handle, index)) }
-    func columnIsNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
-    func columnText(_ index: Int32) -> String? {
+    public func columnInt(_ index: Int32) -> Int { Int(sqlite3_column_int64(handle, index)) }
+    public func columnIsNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
+    public func columnText(_ index: Int32) -> String? {
         guard let text = sqlite3_column_text(handle, index) else { return nil }
         return String(cString: text)
     }

@@ -163,10 +163,12 @@ extension Mirror {
         try insertInChunks(db, entries, into: """
             sync_log (id, seq, mapping_id, run_id, source_system, source_id, target_id, operation, success,
                       error_message, source_data, target_data, duration_ms, created_at)
-            """, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") { entry, arguments in
+            """, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") { entry, row in
             seq += 1
-            arguments += [TimeOrderedID.make(), seq, entry.mappingID, entry.runID, entry.sourceSystem, entry.sourceID, entry.targetID,
-                          entry.operation, entry.success, entry.error, entry.sourceJSON, entry.targetJSON, entry.durationMs, entry.createdAt]
+            row.add(TimeOrderedID.make()); row.add(seq); row.add(entry.mappingID); row.add(entry.runID)
+            row.add(entry.sourceSystem); row.add(entry.sourceID); row.add(entry.targetID); row.add(entry.operation)
+            row.add(entry.success); row.add(entry.error); row.add(entry.sourceJSON); row.add(entry.targetJSON)
+            row.add(entry.durationMs); row.add(entry.createdAt)
         }
     }
 
@@ -177,27 +179,55 @@ extension Mirror {
         try insertInChunks(db, entries, into: """
             events (id, seq, run_id, level, category, event_type, message, system, component,
                     metadata, duration_ms, timestamp, created_at)
-            """, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") { entry, arguments in
+            """, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") { entry, row in
             seq += 1
-            arguments += [TimeOrderedID.make(), seq, entry.runID, entry.level.rawValue, entry.category, entry.type, entry.message,
-                          entry.system, entry.component, entry.metadataJSON, entry.durationMs, entry.timestamp, entry.timestamp]
+            row.add(TimeOrderedID.make()); row.add(seq); row.add(entry.runID); row.add(entry.level.rawValue)
+            row.add(entry.category); row.add(entry.type); row.add(entry.message); row.add(entry.system)
+            row.add(entry.component); row.add(entry.metadataJSON); row.add(entry.durationMs); row.add(entry.timestamp)
+            row.add(entry.timestamp)
         }
     }
 
     /// Inserts `items` `journalChunk` rows per statement, in order: `into` is the table and its
-    /// column list, `row` one row's VALUES tuple, and `bind` appends one item's arguments.
+    /// column list, `row` one row's VALUES tuple, and `bind` adds one item's values in order.
+    /// (A first sync writes tens of thousands of these rows: they are bound through SQLite's C
+    /// API rather than as `StatementArguments`.)
     public static func insertInChunks<Item>(
         _ db: Database, _ items: some Collection<Item>, into table: String, row: String,
-        bind: (Item, inout StatementArguments) -> Void
+        bind: (Item, inout RowBinder) -> Void
     ) throws {
         var rest = items[...]
         while !rest.isEmpty {
             let chunk = rest.prefix(journalChunk)
             rest = rest.dropFirst(journalChunk)
-            var arguments = StatementArguments()
-            for item in chunk { bind(item, &arguments) }
-            try db.cachedStatement(sql: "INSERT INTO \(table) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))")
-                .execute(arguments: arguments)
+            let insert = try FastStatement(db, "INSERT INTO \(table) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))")
+            var binder = RowBinder(statement: insert)
+            for item in chunk { bind(item, &binder) }
+            try insert.step()
+            insert.reset()
         }
     }
+}
+
+/// Binds the values of consecutive rows, parameter after parameter, into one statement.
+public struct RowBinder {
+    let statement: FastStatement
+    var index: Int32 = 0
+
+    public mutating func add(_ value: String?) {
+        index += 1
+        statement.bind(index, value)
+    }
+
+    public mutating func add(_ value: Int?) {
+        index += 1
+        statement.bind(index, value)
+    }
+
+    public mutating func add(_ value: Double?) {
+        index += 1
+        statement.bind(index, value)
+    }
+
+    public mutating func add(_ value: Bool) { add(value ? 1 : 0) }
 }

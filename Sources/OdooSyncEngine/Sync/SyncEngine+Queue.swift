@@ -157,9 +157,10 @@ extension SyncEngine {
             try Mirror.insertInChunks(db, unwritten, into: """
                 sync_queue (id, source_system, source_id, source_type, operation, payload, status, priority,
                             attempts, max_attempts, next_attempt_at, created_at)
-                """, row: "(?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)") { row, arguments in
-                arguments += [row.id, row.item.sourceSystem, row.item.sourceID, row.item.sourceType, row.operation,
-                              row.payload.serialized, row.item.priority, maxAttempts, row.createdAt, row.createdAt]
+                """, row: "(?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)") { new, row in
+                row.add(new.id); row.add(new.item.sourceSystem); row.add(new.item.sourceID); row.add(new.item.sourceType)
+                row.add(new.operation); row.add(new.payload.serialized); row.add(new.item.priority); row.add(maxAttempts)
+                row.add(new.createdAt); row.add(new.createdAt)
             }
             for (key, items) in open ?? [:] where items.contains(where: { $0.unwritten != nil }) {
                 open?[key] = items.map { Open(id: $0.id, payload: $0.payload, operation: $0.operation) }
