@@ -251,22 +251,16 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         guard let partnerName, !partnerName.isEmpty else { return nil }
         let cacheKey = partnerName.lowercased()
         if let id = customerByName[cacheKey] { return id }
-        let find = try FastStatement(db, "SELECT id FROM customers WHERE odoo_partner_id IS NULL AND lower(name) = lower(?)")
-        find.bind(1, partnerName)
-        let existing = try find.step() ? find.columnText(0) : nil
-        find.reset()
+        let existing = try FastStatement(db, "SELECT id FROM customers WHERE odoo_partner_id IS NULL AND lower(name) = lower(?)")
+            .text { $0.add(partnerName) }
         let id: String
         if let existing {
             id = existing
         } else {
             id = TimeOrderedID.make()
-            let insert = try FastStatement(db, "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)")
-            insert.bind(1, id)
-            insert.bind(2, partnerName)
-            insert.bind(3, now)
-            insert.bind(4, now)
-            try insert.step()
-            insert.reset()
+            try FastStatement(db, "INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)").execute {
+                $0.add(id); $0.add(partnerName); $0.add(now); $0.add(now)
+            }
         }
         customerByName[cacheKey] = id
         return id
@@ -279,14 +273,9 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
             let wanted = ContactRow(id: cached.id, first: row.contactFirst ?? cached.first, last: row.contactLast ?? cached.last,
                                     phone: row.phone ?? cached.phone)
             if wanted != cached {
-                let update = try FastStatement(db, "UPDATE contacts SET first_name = ?, last_name = ?, phone = ?, updated_at = ? WHERE id = ?")
-                update.bind(1, wanted.first)
-                update.bind(2, wanted.last)
-                update.bind(3, wanted.phone)
-                update.bind(4, now)
-                update.bind(5, cached.id)
-                try update.step()
-                update.reset()
+                try FastStatement(db, "UPDATE contacts SET first_name = ?, last_name = ?, phone = ?, updated_at = ? WHERE id = ?").execute {
+                    $0.add(wanted.first); $0.add(wanted.last); $0.add(wanted.phone); $0.add(now); $0.add(cached.id)
+                }
                 contactByKey[key] = wanted
             }
             return cached.id
@@ -317,27 +306,17 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         let id = TimeOrderedID.make()
         var hasPrimary = hasPrimaryContact[customerID]
         if hasPrimary == nil {
-            let primary = try FastStatement(db, "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)")
-            primary.bind(1, customerID)
-            hasPrimary = try primary.step() && primary.columnInt(0) != 0
-            primary.reset()
+            hasPrimary = try FastStatement(db, "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)")
+                .text { $0.add(customerID) } == "1"
         }
         hasPrimaryContact[customerID] = true
-        let insert = try FastStatement(db, """
+        try FastStatement(db, """
             INSERT INTO contacts (id, customer_id, first_name, last_name, email, phone, is_primary, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        insert.bind(1, id)
-        insert.bind(2, customerID)
-        insert.bind(3, row.contactFirst)
-        insert.bind(4, row.contactLast)
-        insert.bind(5, row.email)
-        insert.bind(6, row.phone)
-        insert.bind(7, hasPrimary == true ? 0 : 1)
-        insert.bind(8, now)
-        insert.bind(9, now)
-        try insert.step()
-        insert.reset()
+            """).execute {
+            $0.add(id); $0.add(customerID); $0.add(row.contactFirst); $0.add(row.contactLast); $0.add(row.email)
+            $0.add(row.phone); $0.add(hasPrimary != true); $0.add(now); $0.add(now)
+        }
         contactByKey[key] = ContactRow(id: id, first: row.contactFirst, last: row.contactLast, phone: row.phone)
         return id
     }
@@ -357,29 +336,16 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
 
 enum Customers {
     static func upsert(_ db: Database, odooPartnerID: Int, name: String, now: String) throws -> String {
-        let find = try FastStatement(db, "SELECT id FROM customers WHERE odoo_partner_id = ?")
-        find.bind(1, odooPartnerID)
-        let existing = try find.step() ? find.columnText(0) : nil
-        find.reset()
-        if let id = existing {
-            let rename = try FastStatement(db, "UPDATE customers SET name = ?, updated_at = ? WHERE id = ? AND name IS NOT ?")
-            rename.bind(1, name)
-            rename.bind(2, now)
-            rename.bind(3, id)
-            rename.bind(4, name)
-            try rename.step()
-            rename.reset()
+        if let id = try FastStatement(db, "SELECT id FROM customers WHERE odoo_partner_id = ?").text({ $0.add(odooPartnerID) }) {
+            try FastStatement(db, "UPDATE customers SET name = ?, updated_at = ? WHERE id = ? AND name IS NOT ?").execute {
+                $0.add(name); $0.add(now); $0.add(id); $0.add(name)
+            }
             return id
         }
         let id = TimeOrderedID.make()
-        let insert = try FastStatement(db, "INSERT INTO customers (id, name, odoo_partner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
-        insert.bind(1, id)
-        insert.bind(2, name)
-        insert.bind(3, odooPartnerID)
-        insert.bind(4, now)
-        insert.bind(5, now)
-        try insert.step()
-        insert.reset()
+        try FastStatement(db, "INSERT INTO customers (id, name, odoo_partner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)").execute {
+            $0.add(id); $0.add(name); $0.add(odooPartnerID); $0.add(now); $0.add(now)
+        }
         return id
     }
 }

@@ -200,12 +200,27 @@ extension Mirror {
         while !rest.isEmpty {
             let chunk = rest.prefix(journalChunk)
             rest = rest.dropFirst(journalChunk)
-            let insert = try FastStatement(db, "INSERT INTO \(table) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))")
-            var binder = RowBinder(statement: insert)
-            for item in chunk { bind(item, &binder) }
-            try insert.step()
-            insert.reset()
+            try FastStatement(db, "INSERT INTO \(table) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))")
+                .execute { binder in for item in chunk { bind(item, &binder) } }
         }
+    }
+}
+
+extension FastStatement {
+    /// Binds the parameters in order with `bind`, runs the statement once and resets it.
+    public func execute(_ bind: (inout RowBinder) -> Void) throws {
+        var binder = RowBinder(statement: self)
+        bind(&binder)
+        defer { reset() }
+        try step()
+    }
+
+    /// `execute` for a query: the first column of its first row, as text (nil without a row).
+    public func text(_ bind: (inout RowBinder) -> Void) throws -> String? {
+        var binder = RowBinder(statement: self)
+        bind(&binder)
+        defer { reset() }
+        return try step() ? columnText(0) : nil
     }
 }
 
