@@ -83,3 +83,44 @@ public struct FastStatement {
         return String(cString: text)
     }
 }
+
+extension FastStatement {
+    /// Binds the parameters in order with `bind`, runs the statement once and resets it.
+    public func execute(_ bind: (inout RowBinder) -> Void) throws {
+        var binder = RowBinder(statement: self)
+        bind(&binder)
+        defer { reset() }
+        try step()
+    }
+
+    /// `execute` for a query: the first column of its first row, as text (nil without a row).
+    public func text(_ bind: (inout RowBinder) -> Void) throws -> String? {
+        var binder = RowBinder(statement: self)
+        bind(&binder)
+        defer { reset() }
+        return try step() ? columnText(0) : nil
+    }
+}
+
+/// Binds the values of consecutive rows, parameter after parameter, into one statement.
+public struct RowBinder {
+    let statement: FastStatement
+    var index: Int32 = 0
+
+    public mutating func add(_ value: String?) {
+        index += 1
+        statement.bind(index, value)
+    }
+
+    public mutating func add(_ value: Int?) {
+        index += 1
+        statement.bind(index, value)
+    }
+
+    public mutating func add(_ value: Double?) {
+        index += 1
+        statement.bind(index, value)
+    }
+
+    public mutating func add(_ value: Bool) { add(value ? 1 : 0) }
+}
