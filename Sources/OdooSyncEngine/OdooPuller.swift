@@ -43,6 +43,8 @@ public final class OdooPuller: @unchecked Sendable {
         // Fewer, larger WAL checkpoints while pages stream in: a page rewritten by several
         // commits is copied into the database once. The last checkpoint runs at close.
         try mirror.write { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384") }
+        // An index a killed pull left deferred is built before anything else reads the mirror.
+        try mirror.restoreDeferredIndexes()
         var report = PullReport(runID: runID)
         let connection = try await client.connect()
         report.api = connection.api.rawValue
@@ -62,10 +64,22 @@ public final class OdooPuller: @unchecked Sendable {
         let partners = Companion(spec: .partner, applier: partnerApplier, referenceField: LeadFields.partner, known: knownPartners) {
             db, view, change in try partnerLinker.link(db, view, change: change)
         }
-        let leadStats = try await pullModel(.lead, full: full, restrictTo: nil, participant: projector, preparer: projector.preparer,
+        // A first pull fills an empty leads table. The customer index takes its keys in random
+        // order (a few hundred customers interleaved page after page), so it is built once,
+        // sorted, when the leads are in: about a seventh of a 100k-lead pull's CPU time.
+        try mirror.deferIndexes(["leads_customer"], whileFilling: "leads")
+        let leadStats: ModelStats
+        do {
+            leadStats = try await pullModel(.lead, full: full, restrictTo: nil, participant: projector, preparer: projector.preparer,
                                             companion: partners) {
-            db, view, change in try projector.project(db, view, change: change)
+                db, view, change in try projector.project(db, view, change: change)
+            }
+        } catch {
+            // Best effort: the next pull builds what this one could not.
+            _ = try? mirror.restoreDeferredIndexes()
+            throw error
         }
+        try mirror.restoreDeferredIndexes()
         report.models.append((ModelSpec.lead.name, leadStats))
 
         let referenced = try mirror.read { db in

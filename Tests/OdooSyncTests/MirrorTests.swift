@@ -48,6 +48,58 @@ import Testing
         #expect(try mirror.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stage_map") } ?? 0 > 20)
     }
 
+    /// Migration 009 rewrote the hot tables' CHECK constraints in place: they refuse what the
+    /// old ones refused, and none of them still builds an IN-list b-tree or parses JSON per row.
+    @Test func theLighterChecksRefuseWhatTheOldOnesRefused() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let mirror = try Mirror(path: dir.appendingPathComponent("m.sqlite").path)
+        let hot = ["leads", "odoo_records", "plane_records", "sync_mappings", "sync_queue", "sync_log", "events", "sync_pairs",
+                   "webhook_deliveries"]
+        let definitions = try mirror.read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_schema WHERE type = 'table'")
+                .map { ($0["name"] as String, $0["sql"] as String) })
+        }
+        for table in hot {
+            let sql = try #require(definitions[table]).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            // Two-value lists such as IN (0, 1) compile to two comparisons and may stay.
+            let lists = sql.components(separatedBy: " IN (").dropFirst().filter { $0.prefix(while: { $0 != ")" }).split(separator: ",").count > 2 }
+            #expect(lists.isEmpty, "\(table) still checks a list with IN")
+            let jsonColumns = MirrorJSON.columns.filter { $0.table == table }.map(\.column)
+            for column in jsonColumns { #expect(!sql.contains("json_valid(\(column))"), "\(table).\(column) still checked per row") }
+        }
+        // Low-volume JSON columns keep their checks.
+        #expect(definitions["local_edits"]?.contains("json_valid(changes)") == true)
+
+        let refused: [String] = [
+            "INSERT INTO leads (id, title, priority, created_at, updated_at) VALUES ('a', 't', 'urgent', 'now', 'now')",
+            "INSERT INTO leads (id, title, priority, created_at, updated_at) VALUES ('b', 't', 'High', 'now', 'now')",
+            "INSERT INTO sync_queue (id, operation, created_at) VALUES ('q', 'upsert', 'now')",
+            "INSERT INTO sync_queue (id, status, created_at) VALUES ('q', 'done', 'now')",
+            "INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at, sync_direction, created_at, updated_at) VALUES ('m', 'plane', '1', 'issue', '2', 'project.task', 'now', 'both', 'now', 'now')",
+            "INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at, status, created_at, updated_at) VALUES ('m', 'plane', '1', 'issue', '2', 'project.task', 'now', 'gone', 'now', 'now')",
+            "INSERT INTO events (id, seq, level, message, timestamp, created_at) VALUES ('e', 1, 'notice', 'm', 'now', 'now')",
+            "INSERT INTO events (id, seq, system, message, timestamp, created_at) VALUES ('e', 1, 'plane', 'm', 'now', 'now')",
+            "INSERT INTO webhook_deliveries (source, delivery_id, status, received_at) VALUES ('plane', 'd', 'queued', 'now')",
+        ]
+        for sql in refused {
+            #expect(throws: DatabaseError.self, "\(sql)") { try mirror.write { db in try db.execute(sql: sql) } }
+        }
+        let accepted: [String] = [
+            "INSERT INTO leads (id, title, priority, created_at, updated_at) VALUES ('a', 't', NULL, 'now', 'now')",
+            "INSERT INTO leads (id, title, priority, created_at, updated_at) VALUES ('b', 't', 'low', 'now', 'now')",
+            "INSERT INTO sync_queue (id, operation, status, created_at) VALUES ('q', 'archive', 'cancelled', 'now')",
+            "INSERT INTO sync_queue (id, operation, created_at) VALUES ('r', NULL, 'now')",
+            "INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at, sync_direction, status, created_at, updated_at) VALUES ('m', 'plane', '1', 'issue', '2', 'project.task', 'now', 'odoo_to_plane', 'archived', 'now', 'now')",
+            "INSERT INTO events (id, seq, level, system, message, timestamp, created_at) VALUES ('e', 1, 'fatal', 'custom', 'm', 'now', 'now')",
+            "INSERT INTO events (id, seq, message, timestamp, created_at) VALUES ('f', 2, 'm', 'now', 'now')",
+            "INSERT INTO webhook_deliveries (source, delivery_id, status, received_at) VALUES ('plane', 'd', 'processed', 'now')",
+        ]
+        for sql in accepted {
+            #expect(throws: Never.self, "\(sql)") { try mirror.write { db in try db.execute(sql: sql) } }
+        }
+        #expect(try mirror.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") } == "ok")
+    }
+
     @Test func refusesAFileThatIsNotSQLite() throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = dir.appendingPathComponent("notes.sqlite").path

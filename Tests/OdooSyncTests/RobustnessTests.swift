@@ -63,6 +63,16 @@ import Testing
         #expect(check.0 == "ok")
         #expect(check.1 == 0)
         #expect(check.2 == remote.count)
+        // A trial killed while the first pull had the customer index deferred left it for the
+        // next pull, which built it: nothing stays deferred and every JSON column holds JSON.
+        let schema = try h.query { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'leads_customer'"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM deferred_indexes"),
+             try MirrorJSON.invalid(db))
+        }
+        #expect(schema.0 == 1)
+        #expect(schema.1 == 0)
+        #expect(schema.2.isEmpty, "\(schema.2)")
     }
 
     @Test func faultyServerConvergesToTheCleanMirror() async throws {

@@ -38,6 +38,8 @@ import Testing
         #expect(planeStrays.isEmpty, "Plane issues left unpaired (\(context)): \(planeStrays.map { $0["name"]?.stringValue ?? "?" })")
         let integrity = try h.query { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
         #expect(integrity == "ok")
+        let badJSON = try h.query { db in try MirrorJSON.invalid(db) }
+        #expect(badJSON.isEmpty, "\(badJSON) (\(context))")
     }
 
     static func isVisibility(_ issue: JSONValue) -> Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -136,5 +137,30 @@ enum CLI {
         process.terminationHandler = { _ in running.markExited() }
         try process.run()
         return running
+    }
+}
+
+/// What the mirror's CHECK constraints no longer verify row by row (migration 009), checked
+/// over a whole mirror instead: every JSON column whose check was dropped holds valid JSON.
+enum MirrorJSON {
+    static let columns: [(table: String, column: String)] = [
+        ("leads", "metadata"), ("leads", "tags"), ("odoo_records", "data"), ("plane_records", "data"),
+        ("sync_queue", "payload"), ("sync_log", "source_data"), ("sync_log", "target_data"),
+        ("events", "metadata"), ("events", "context"), ("sync_pairs", "plane_fields"), ("sync_pairs", "odoo_fields"),
+    ]
+
+    /// "table.column: N rows" for every column holding a value that is not JSON; empty when all are.
+    static func invalid(_ db: Database) throws -> [String] {
+        try columns.compactMap { table, column in
+            let bad = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE \(column) IS NOT NULL AND NOT json_valid(\(column))") ?? 0
+            return bad == 0 ? nil : "\(table).\(column): \(bad) rows"
+        }
+    }
+
+    /// How many non-NULL values `invalid` looked at, so that a test can tell it saw some.
+    static func checked(_ db: Database) throws -> Int {
+        try columns.reduce(0) { total, entry in
+            total + (try Int.fetchOne(db, sql: "SELECT count(\(entry.column)) FROM \(entry.table)") ?? 0)
+        }
     }
 }

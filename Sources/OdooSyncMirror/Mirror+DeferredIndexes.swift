@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+
+/// Bulk loads: an index whose keys arrive in random order costs more to keep up row by row
+/// (a leaf page read and rewritten for most rows) than to build once, sorted, at the end. A
+/// pull that fills an empty table drops such an index first and builds it again when it is done.
+/// Its definition waits in `deferred_indexes` meanwhile, in the transaction that dropped it,
+/// so a pull killed in between leaves the mirror correct (queries only run without the index)
+/// and the next pull builds it.
+extension Mirror {
+    /// Drops `indexes` when `table` holds no row, remembering their definitions; returns the
+    /// names it dropped. An index already deferred or missing is left alone.
+    @discardableResult
+    public func deferIndexes(_ indexes: [String], whileFilling table: String) throws -> [String] {
+        try write { db in
+            let empty = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM \(table.quotedDatabaseIdentifier))") ?? false
+            guard empty else { return [] }
+            var dropped: [String] = []
+            for name in indexes {
+                guard let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ? AND tbl_name = ?",
+                                                    arguments: [name, table])
+                else { continue }
+                try db.execute(sql: "INSERT INTO deferred_indexes (name, sql) VALUES (?, ?)", arguments: [name, sql])
+                try db.execute(sql: "DROP INDEX \(name.quotedDatabaseIdentifier)")
+                dropped.append(name)
+            }
+            return dropped
+        }
+    }
+
+    /// Builds every deferred index again, in one transaction; returns their names.
+    @discardableResult
+    public func restoreDeferredIndexes() throws -> [String] {
+        let pending = try read { db in try Row.fetchAll(db, sql: "SELECT name, sql FROM deferred_indexes ORDER BY name") }
+        guard !pending.isEmpty else { return [] }
+        return try write { db in
+            var built: [String] = []
+            for row in try Row.fetchAll(db, sql: "SELECT name, sql FROM deferred_indexes ORDER BY name") {
+                let name: String = row["name"]
+                let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?)",
+                                               arguments: [name]) ?? false
+                if !exists {
+                    try db.execute(sql: row["sql"])
+                    built.append(name)
+                }
+                try db.execute(sql: "DELETE FROM deferred_indexes WHERE name = ?", arguments: [name])
+            }
+            return built
+        }
+    }
+}
