@@ -78,8 +78,11 @@ struct SyncCommand: AsyncParsableCommand {
             let pullStarted = Date()
             let waitedBefore = clock.seconds
             let puller = try OdooPuller(mirror: mirror, client: odoo, runID: runID, logger: env.logger)
-            _ = try await puller.pullProjects(full: full)
-            _ = try await PlanePuller(mirror: mirror, client: plane, runID: runID, logger: env.logger).pull(full: full)
+            let planePuller = try PlanePuller(mirror: mirror, client: plane, runID: runID, logger: env.logger)
+            // The two pulls share nothing but the mirror's writer: their round trips overlap.
+            async let odooPulled = puller.pullProjects(full: full)
+            async let planePulled = planePuller.pull(full: full)
+            _ = try await (odooPulled, planePulled)
             let pullSeconds = Date().timeIntervalSince(pullStarted)
             let pullRemoteSeconds = clock.seconds - waitedBefore
             let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: PlaneWriter(client: plane), runID: runID, scope: scope, logger: env.logger,

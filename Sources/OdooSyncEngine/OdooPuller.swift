@@ -115,20 +115,43 @@ public final class OdooPuller: @unchecked Sendable {
 
     /// The project-side models, as snapshots for the Plane sync. A model the server does not
     /// have (its module is not installed) is skipped and named in `skippedModels`.
+    ///
+    /// Nothing projects these records, so the models are read side by side, a few at a time:
+    /// an incremental pass is mostly round trips (a page and an id listing per model), which
+    /// on a distant server cost more than anything the mirror does.
     func pullProjectSide(full: Bool, into report: inout PullReport) async throws {
-        for spec in ModelSpec.projectSide {
-            do {
-                let stats = try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored }
-                report.models.append((spec.name, stats))
-            } catch OdooError.unknownModel {
-                report.skippedModels.append(spec.name)
-            } catch OdooError.invalidField(let message) {
-                // Odoo 16-18 lack a field or two of 19 (project.milestone itself arrived in 16).
-                logger.warning("\(spec.name) skipped: \(message)")
-                report.skippedModels.append(spec.name)
+        let specs = ModelSpec.projectSide
+        var results = [ModelStats?](repeating: nil, count: specs.count)
+        try await withThrowingTaskGroup(of: (Int, ModelStats?).self) { group in
+            func start(_ index: Int) {
+                group.addTask { [self] in
+                    let spec = specs[index]
+                    do {
+                        return (index, try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored })
+                    } catch OdooError.unknownModel {
+                        return (index, nil)
+                    } catch OdooError.invalidField(let message) {
+                        // Odoo 16-18 lack a field or two of 19 (project.milestone itself arrived in 16).
+                        logger.warning("\(spec.name) skipped: \(message)")
+                        return (index, nil)
+                    }
+                }
+            }
+            var next = 0
+            while next < min(OdooPuller.modelConcurrency, specs.count) { start(next); next += 1 }
+            while let (index, stats) = try await group.next() {
+                results[index] = stats
+                if next < specs.count { start(next); next += 1 }
             }
         }
+        for (spec, stats) in zip(specs, results) {
+            if let stats { report.models.append((spec.name, stats)) } else { report.skippedModels.append(spec.name) }
+        }
     }
+
+    /// How many project-side models are read at once: as many requests as the sync engine
+    /// keeps in flight, which a server with a handful of workers serves without queueing.
+    static let modelConcurrency = 4
 
     /// What a record handler did with a record whose snapshot changed.
     enum Outcome { case stored, skipped, failed }
