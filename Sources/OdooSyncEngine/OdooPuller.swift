@@ -515,12 +515,17 @@ public final class OdooPuller: @unchecked Sendable {
     /// take one request anyway (a model of at most `walkLongerThan` live records).
     private func nothingDeleted(_ spec: ModelSpec, walkLongerThan slice: Int) async throws -> Bool {
         let name = spec.name
-        let local = try mirror.read { db in
-            try Row.fetchOne(db, sql: "SELECT count(*), max(odoo_id) FROM odoo_records WHERE model = ? AND deleted = 0",
-                             arguments: [name])
+        // From the id index and the tombstones' index: a plain count of live rows would read
+        // every row of the model.
+        let local = try mirror.read { db -> (live: Int, largest: Int?) in
+            let all = try Int.fetchOne(db, sql: "SELECT count(*) FROM odoo_records WHERE model = ?", arguments: [name]) ?? 0
+            let dead = try Int.fetchOne(db, sql: "SELECT count(*) FROM odoo_records WHERE model = ? AND deleted = 1", arguments: [name]) ?? 0
+            let largest = try Int.fetchOne(db, sql: "SELECT odoo_id FROM odoo_records WHERE model = ? AND deleted = 0 ORDER BY odoo_id DESC LIMIT 1",
+                                           arguments: [name])
+            return (all - dead, largest)
         }
-        guard let local, let largest: Int = local[1] else { return false }
-        let live: Int = local[0]
+        guard let largest = local.largest else { return false }
+        let live = local.live
         guard live > slice else { return false }
         let value = try await client.call(OdooCall(model: spec.name, method: "search_count",
                                                    args: [("domain", .array(spec.domain + [["id", "<=", .int(largest)]]))],
@@ -548,7 +553,11 @@ public final class OdooPuller: @unchecked Sendable {
     private func markGone(_ spec: ModelSpec, candidates: Candidates, remote: Set<Int>) throws -> Int {
         let runID = self.runID
         return try mirror.write { db in
-            var sql = "SELECT odoo_id FROM odoo_records WHERE model = ? AND deleted = 0"
+            // Live ids as the id index less the tombstones: `deleted = 0` alone reads every row.
+            var sql = """
+                SELECT odoo_id FROM odoo_records WHERE model = ?1
+                  AND odoo_id NOT IN (SELECT odoo_id FROM odoo_records WHERE model = ?1 AND deleted = 1)
+                """
             var arguments: StatementArguments = [spec.name]
             switch candidates {
             case .listed(let ids):

@@ -217,6 +217,19 @@ import Testing
             try Int.fetchAll(db, sql: "SELECT odoo_id FROM leads WHERE deleted_at IS NOT NULL ORDER BY odoo_id")
         }
         #expect(marked == doomed.sorted())
+
+        // The tombstones count as gone: the next incremental pull's counts agree without a walk,
+        // and a full pull, which always walks, finds nothing new to mark.
+        let searchesAfter = h.emulator.requestCount(model: "crm.lead", method: "search")
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        #expect(h.emulator.requestCount(model: "crm.lead", method: "search") == searchesAfter,
+                "deleted leads must not count as live ones")
+        let full = try await h.run(["pull", "odoo", "--full", "--json"])
+        #expect(full.status == 0, "\(full.output)")
+        #expect(try JSONValue.parse(full.stdout)["models"]?["crm.lead"]?["deleted"]?.intValue == 0, "\(full.stdout)")
+        #expect(h.emulator.requestCount(model: "crm.lead", method: "search") > searchesAfter)
+        let events = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'record_deleted'") }
+        #expect(events == doomed.count)
     }
 
     @Test func keepOdooDropsTheLocalEdit() async throws {
