@@ -91,6 +91,7 @@ struct LeadRow {
     var email: String?
     var phone: String?
     /// The contact's key within its customer: the email lowercased, else the name.
+    /// `contactKey(email:first:last:)` of this row.
     var contactKey: String
     // Bound as they are:
     var title: ArenaText
@@ -203,7 +204,7 @@ final class LeadPreparer: @unchecked Sendable {
             odooID: odooID, active: view.bool(F.active) ?? true, probability: probability, revenue: revenue, stage: stage,
             slug: stage.flatMap { slug(forOdooStage: $0.name) }, partner: view.many2one(F.partner),
             partnerName: view.string(F.partnerName), contactName: contactName, contactFirst: first, contactLast: last,
-            email: email, phone: phone, contactKey: email?.lowercased() ?? "name:" + (contactName ?? "").lowercased(),
+            email: email, phone: phone, contactKey: LeadRow.contactKey(email: email, first: first, last: last),
             title: title, description: description, priority: priority, deadline: deadline,
             metadata: metadata, tags: tags, createdAt: createdAt, stageName: stageName, salesperson: salesperson, type: type))
         return true
@@ -214,5 +215,17 @@ extension JSONValue {
     static func writeString(utf8 text: String, to out: inout [UInt8]) {
         var copy = text
         copy.withUTF8 { writeString(utf8: $0, to: &out) }
+    }
+}
+
+extension LeadRow {
+    /// Two leads share a contact exactly when the mirror's lookup would find the same row:
+    /// by email under SQLite's `lower()`, which folds ASCII letters only (as the unique index
+    /// `contacts_email` does), else by the exact first and last name.
+    static func contactKey(email: String?, first: String?, last: String?) -> String {
+        if let email {
+            return String(decoding: email.utf8.map { (65...90).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
+        return "name:" + (first ?? "") + "\u{1F}" + (last ?? "")
     }
 }

@@ -29,6 +29,13 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
     private var contactByKey = TransactionalCache<ContactKey, ContactRow>()
     /// Customers known to have a primary contact already.
     private var hasPrimaryContact = TransactionalCache<String, Bool>()
+    /// True while every contact in the mirror is one this projector wrote and still has in
+    /// `contactByKey` (a first pull starts from an empty table): a key not in the cache is then
+    /// a new contact, with no lookup. Anything else that could have written contacts ends it:
+    /// a row it did not insert (the table's largest rowid moved), a cache that had to forget,
+    /// a partner fold.
+    private var contactsComplete: Bool
+    private var contactsLargestRowID: Int64
 
     struct ContactKey: Hashable {
         var customerID: String
@@ -63,6 +70,8 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         var companyID: String?
         var openEdits: [Int: (editID: Int, base: String?, status: String)] = [:]
         var commercial: [Int: (Int, String)] = [:]
+        var contactsEmpty = false
+        var contactsLargestRowID: Int64 = 0
 
         init(_ db: Database) throws {
             stageMap = StageMap(entries: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT odoo_stage, stage FROM stage_map")
@@ -72,6 +81,8 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
             let company = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'leads.company_id'") ?? ""
             companyID = company.isEmpty ? nil : company
             openEdits = try LeadProjector.openEdits(db, forgetting: [])
+            contactsEmpty = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM contacts)") ?? false
+            contactsLargestRowID = try Int64.fetchOne(db, sql: "SELECT coalesce(max(rowid), 0) FROM contacts") ?? 0
             for row in try Row.fetchAll(db, sql: """
                 SELECT odoo_id, json_extract(data, '$.commercial_partner_id[0]'), json_extract(data, '$.commercial_partner_id[1]')
                 FROM odoo_records WHERE model = 'res.partner' AND json_type(data, '$.commercial_partner_id') = 'array'
@@ -89,6 +100,8 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         companyID = maps.companyID
         openEdits = maps.openEdits
         commercial = maps.commercial
+        contactsComplete = maps.contactsEmpty
+        contactsLargestRowID = maps.contactsLargestRowID
     }
 
     func beginAttempt(_ db: Database) throws {
@@ -100,6 +113,11 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         customerByName.rollback()
         contactByKey.rollback()
         hasPrimaryContact.rollback()
+        // Also catches this projector's own inserts that a failed attempt rolled back.
+        if contactsComplete,
+           try Int64.fetchOne(db, sql: "SELECT coalesce(max(rowid), 0) FROM contacts") != contactsLargestRowID {
+            contactsComplete = false
+        }
         unmappedInAttempt.removeAll()
         conflictsInAttempt = 0
     }
@@ -107,8 +125,10 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
     func commit() {
         customerByPartner.commit()
         customerByName.commit()
-        contactByKey.commit()
-        hasPrimaryContact.commit()
+        // Both caches commit; either one forgetting ends the complete view.
+        let contactsForgot = contactByKey.commit()
+        let primariesForgot = hasPrimaryContact.commit()
+        if contactsForgot || primariesForgot { contactsComplete = false }
         unmappedStages.formUnion(unmappedInAttempt)
         conflicts += conflictsInAttempt
         unmappedInAttempt.removeAll()
@@ -118,6 +138,11 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
     /// A partner's commercial entity, learnt when its record arrives with a lead page.
     func learnCommercial(partnerID: Int, commercialID: Int, name: String) {
         commercial[partnerID] = (commercialID, name)
+    }
+
+    /// Contacts moved or deleted behind the cache's back: look them up from now on.
+    func contactsChangedElsewhere() {
+        contactsComplete = false
     }
 
     /// Lets `push` store the record it just wrote although the edit was open when this began.
@@ -280,6 +305,33 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
             }
             return cached.id
         }
+        if !contactsComplete {
+            if let found = try findContact(db, customerID: customerID, row: row) {
+                contactByKey[key] = found
+                return try contact(db, customerID: customerID, row: row)
+            }
+        }
+        let id = TimeOrderedID.make()
+        var hasPrimary = hasPrimaryContact[customerID]
+        if hasPrimary == nil {
+            hasPrimary = contactsComplete ? false
+                : try FastStatement(db, "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)")
+                    .text { $0.add(customerID) } == "1"
+        }
+        hasPrimaryContact[customerID] = true
+        try FastStatement(db, """
+            INSERT INTO contacts (id, customer_id, first_name, last_name, email, phone, is_primary, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute {
+            $0.add(id); $0.add(customerID); $0.add(row.contactFirst); $0.add(row.contactLast); $0.add(row.email)
+            $0.add(row.phone); $0.add(hasPrimary != true); $0.add(now); $0.add(now)
+        }
+        contactsLargestRowID = db.lastInsertedRowID
+        contactByKey[key] = ContactRow(id: id, first: row.contactFirst, last: row.contactLast, phone: row.phone)
+        return id
+    }
+
+    private func findContact(_ db: Database, customerID: String, row: LeadRow) throws -> ContactRow? {
         let find: FastStatement
         if let email = row.email {
             find = try FastStatement(db, """
@@ -297,28 +349,9 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
             find.bind(2, row.contactFirst ?? "")
             find.bind(3, row.contactLast ?? "")
         }
-        if try find.step(), let id = find.columnText(0) {
-            contactByKey[key] = ContactRow(id: id, first: find.columnText(1), last: find.columnText(2), phone: find.columnText(3))
-            find.reset()
-            return try contact(db, customerID: customerID, row: row)
-        }
-        find.reset()
-        let id = TimeOrderedID.make()
-        var hasPrimary = hasPrimaryContact[customerID]
-        if hasPrimary == nil {
-            hasPrimary = try FastStatement(db, "SELECT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND is_primary = 1)")
-                .text { $0.add(customerID) } == "1"
-        }
-        hasPrimaryContact[customerID] = true
-        try FastStatement(db, """
-            INSERT INTO contacts (id, customer_id, first_name, last_name, email, phone, is_primary, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute {
-            $0.add(id); $0.add(customerID); $0.add(row.contactFirst); $0.add(row.contactLast); $0.add(row.email)
-            $0.add(row.phone); $0.add(hasPrimary != true); $0.add(now); $0.add(now)
-        }
-        contactByKey[key] = ContactRow(id: id, first: row.contactFirst, last: row.contactLast, phone: row.phone)
-        return id
+        defer { find.reset() }
+        guard try find.step(), let id = find.columnText(0) else { return nil }
+        return ContactRow(id: id, first: find.columnText(1), last: find.columnText(2), phone: find.columnText(3))
     }
 
     private func recordConflict(_ db: Database, odooID: Int, edit: (editID: Int, base: String?, status: String),

@@ -186,10 +186,14 @@ struct TransactionalCache<Key: Hashable, Value> {
 
     mutating func rollback() { pending.removeAll(keepingCapacity: true) }
 
-    mutating func commit() {
-        if committed.count + pending.count > limit { committed.removeAll() }
+    /// Returns true when the cache had grown past `limit` and forgot what it held before.
+    @discardableResult
+    mutating func commit() -> Bool {
+        let forgets = committed.count + pending.count > limit
+        if forgets { committed.removeAll() }
         committed.merge(pending) { $1 }
         pending.removeAll(keepingCapacity: true)
+        return forgets
     }
 }
 

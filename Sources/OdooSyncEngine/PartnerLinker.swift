@@ -34,6 +34,7 @@ final class PartnerLinker: @unchecked Sendable {
             return .stored
         }
         // The lead pull made a customer for the person before it knew the company: fold it in.
+        projector?.contactsChangedElsewhere()
         for row in try Row.fetchAll(db, sql: "SELECT id, email FROM contacts WHERE customer_id = ?", arguments: [stale]) {
             let contactID: String = row[0]
             let email: String? = row[1]

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+@testable import OdooEmulator
 @testable import OdooSyncMirror
 
 /// A first pull builds the leads' customer index once, at its end, instead of row by row.
@@ -59,6 +60,118 @@ import Testing
         let after = try h.query { db in try Self.customerIndex(db) }
         #expect(after.root != nil && after.deferred == 0 && after.planUsesIt)
         #expect(try h.query { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") } == "ok")
+    }
+
+    /// Leads that share a contact, ASCII case variants of one email (one contact, as SQLite's
+    /// lower() and the unique index see it), a non-ASCII case variant (two contacts), and
+    /// contacts without email that differ only in case (two contacts).
+    static func shareContacts(_ h: EmulatorHarness) throws {
+        let leads = try #require(JSONSerialization.jsonObject(with: h.emulator.recordsJSON(model: "crm.lead")) as? [[String: Any]])
+        let byPartner = Dictionary(grouping: leads.filter { ($0["partner_id"] as? [Any])?.first is Int }) {
+            ($0["partner_id"] as? [Any])?.first as? Int ?? 0
+        }
+        let groups = byPartner.keys.sorted().compactMap { byPartner[$0] }.filter { $0.count >= 4 }.prefix(6)
+        try #require(groups.count == 6)
+        for (n, group) in groups.enumerated() {
+            let ids = group.compactMap { $0["id"] as? Int }.sorted()
+            let variants: [EmulatorJSON]
+            switch n % 3 {
+            case 0: variants = ["Shared.Buyer\(n)@Example.com", "shared.buyer\(n)@example.com", "SHARED.BUYER\(n)@EXAMPLE.COM",
+                                "shared.buyer\(n)@example.com"].map(EmulatorJSON.string)
+            case 1: variants = ["Ünal\(n)@example.com", "ünal\(n)@example.com", "Ünal\(n)@example.com", "ünal\(n)@example.com"].map(EmulatorJSON.string)
+            default: variants = [.bool(false), .bool(false), .bool(false), .bool(false)]
+            }
+            for (k, id) in ids.prefix(4).enumerated() {
+                var values: [String: EmulatorJSON] = ["email_from": variants[k], "phone": .string("+1 555 01\(n)\(k)")]
+                if n % 3 == 2 { values["contact_name"] = .string(k % 2 == 0 ? "Ann Lee \(n)" : "ANN LEE \(n)") }
+                #expect(h.emulator.modify(model: "crm.lead", id: id, values: values))
+            }
+        }
+    }
+
+    /// Contacts and each lead's contact, as values (ids differ between mirrors).
+    static func contactsOf(_ h: EmulatorHarness) throws -> (contacts: [String], leads: [String]) {
+        try h.query { db in
+            let contacts = try String.fetchAll(db, sql: """
+                SELECT coalesce(c.odoo_partner_id, c.name) || '|' || coalesce(ct.email, '-') || '|' || coalesce(ct.first_name, '-') || '|'
+                       || coalesce(ct.last_name, '-') || '|' || coalesce(ct.phone, '-') || '|' || ct.is_primary
+                FROM contacts ct JOIN customers c ON c.id = ct.customer_id WHERE ct.email IS NOT 'dummy@example.com' ORDER BY 1
+                """)
+            let leads = try String.fetchAll(db, sql: """
+                SELECT l.odoo_id || '|' || coalesce(ct.email, '-') || '|' || coalesce(ct.first_name, '-') || '|' || coalesce(ct.last_name, '-')
+                FROM leads l LEFT JOIN contacts ct ON ct.id = l.contact_id ORDER BY l.odoo_id
+                """)
+            return (contacts, leads)
+        }
+    }
+
+    /// A first pull into an empty mirror knows every contact it made and looks none up; it must
+    /// end with the contacts a pull that looks each one up makes.
+    @Test func aFirstPullMakesTheContactsLookupsWouldFind() async throws {
+        let fresh = try await EmulatorHarness.start { $0.generatedLeads = 1500 }
+        defer { Task { await fresh.stop() } }
+        let looked = try await EmulatorHarness.start { $0.generatedLeads = 1500 }
+        defer { Task { await looked.stop() } }
+        try Self.shareContacts(fresh)
+        try Self.shareContacts(looked)
+        // A contact already in the mirror makes the pull look every contact up.
+        let mirror = try Mirror(path: looked.dbPath)
+        try mirror.write { db in
+            try db.execute(sql: """
+                INSERT INTO customers (id, name, created_at, updated_at) VALUES ('c0', 'Someone else', 'now', 'now');
+                INSERT INTO contacts (id, customer_id, email, created_at, updated_at) VALUES ('k0', 'c0', 'dummy@example.com', 'now', 'now');
+                """)
+        }
+        try mirror.db.close()
+
+        #expect(try await fresh.run(["pull", "odoo"]).status == 0)
+        #expect(try await looked.run(["pull", "odoo"]).status == 0)
+        let a = try Self.contactsOf(fresh), b = try Self.contactsOf(looked)
+        #expect(a.leads.count > 1500)
+        #expect(a.contacts == b.contacts)
+        #expect(a.leads == b.leads)
+        // The variants landed as the comment on shareContacts says.
+        let shared = try fresh.query { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM contacts WHERE lower(email) = 'shared.buyer0@example.com'"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM contacts WHERE email LIKE '%nal1@example.com'"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM contacts WHERE email IS NULL AND lower(first_name) = 'ann'"
+                                   + " AND lower(last_name) = 'lee 2'"))
+        }
+        #expect(shared.0 == 1)
+        #expect(shared.1 == 2)
+        #expect(shared.2 == 2)
+    }
+
+    /// A contact the mirror already holds is found and reused, not made again.
+    @Test func aPullReusesAContactTheMirrorAlreadyHolds() async throws {
+        let h = try await EmulatorHarness.start { $0.generatedLeads = 500 }
+        defer { Task { await h.stop() } }
+        try Self.shareContacts(h)
+        let leads = try #require(JSONSerialization.jsonObject(with: h.emulator.recordsJSON(model: "crm.lead")) as? [[String: Any]])
+        let lead = try #require(leads.first { ($0["email_from"] as? String) == "Shared.Buyer0@Example.com" })
+        let partner = try #require((lead["partner_id"] as? [Any])?.first as? Int)
+        let partnerRecord = try #require(try h.emulatorRecord("res.partner", partner))
+        let commercial = (partnerRecord["commercial_partner_id"] as? [Any])?.first as? Int ?? partner
+        let mirror = try Mirror(path: h.dbPath)
+        try mirror.write { db in
+            try db.execute(sql: "INSERT INTO customers (id, name, odoo_partner_id, created_at, updated_at) VALUES ('c0', 'Acme', ?, 'now', 'now')",
+                           arguments: [commercial])
+            try db.execute(sql: """
+                INSERT INTO contacts (id, customer_id, email, is_primary, created_at, updated_at)
+                VALUES ('k0', 'c0', 'shared.buyer0@EXAMPLE.com', 1, 'now', 'now')
+                """)
+        }
+        try mirror.db.close()
+        let pull = try await h.run(["pull", "odoo"])
+        #expect(pull.status == 0, "\(pull.output)")
+        let found = try h.query { db in
+            try String.fetchAll(db, sql: "SELECT id FROM contacts WHERE lower(email) = 'shared.buyer0@example.com'")
+        }
+        #expect(found == ["k0"])
+        let linked = try h.query { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM leads WHERE contact_id = 'k0'")
+        }
+        #expect(linked == 4)
     }
 
     @Test func aTableWithRowsKeepsItsIndexes() throws {
