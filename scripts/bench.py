@@ -8,9 +8,11 @@ report: an emulator with N generated leads, one `odoosync pull odoo` into a new 
 
 pull: an emulator with N generated leads in its own process; then, side by side,
   1. `odoosync pull odoo --full` into a new mirror,
-  2. `odoosync pull odoo` after 1% of the leads changed (written through the API),
-  3. the OdooRPC script a user would otherwise write (scripts/bench_pull_odoorpc.py),
-printing wall seconds, leads/s, CPU seconds (user+sys) and peak RSS, as a table and as JSON.
+  2. the OdooRPC script a user would otherwise write (scripts/bench_pull_odoorpc.py), taking
+     turns with 1 (--repeat rounds of both),
+  3. `odoosync pull odoo` after 1% of the leads changed (written through the API before each run),
+printing wall seconds (median), leads/s, CPU seconds (user+sys) and peak RSS (the largest),
+as a table and as JSON.
 """
 import argparse, json, os, pathlib, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 
@@ -61,32 +63,41 @@ def bench_pull(args):
         env = dict(os.environ, ODOO_URL=f"http://127.0.0.1:{port}", ODOO_DATABASE=db, ODOO_USERNAME=login,
                    ODOO_API_KEY="demo-api-key", ODOO_PROTOCOL=args.protocol)
         mirror = str(work / "bench.sqlite")
-        rows = []
+        py_mirror = str(work / "py.sqlite")
 
-        def run(name, cmd, leads):
-            samples = []
-            for i in range(args.repeat):
-                if name.startswith("odoosync full") or name.startswith("python"):
-                    for suffix in ("", "-wal", "-shm"):
-                        pathlib.Path(mirror + suffix).unlink(missing_ok=True)
-                        pathlib.Path(str(work / "py.sqlite") + suffix).unlink(missing_ok=True)
-                samples.append(measured(cmd, env))
-            samples.sort(key=lambda s: s[0])
+        def fresh(path):
+            for suffix in ("", "-wal", "-shm"):
+                pathlib.Path(path + suffix).unlink(missing_ok=True)
+
+        def row(name, samples, leads):
+            samples = sorted(samples, key=lambda s: s[0])
             wall, cpu, rss, _ = samples[len(samples) // 2]
-            rows.append({"name": name, "leads": leads, "wall_s": round(wall, 3), "leads_per_s": round(leads / wall),
-                         "cpu_s": round(cpu, 3), "peak_rss_mb": round(rss, 1), "runs": args.repeat})
+            return {"name": name, "leads": leads, "wall_s": round(wall, 3), "leads_per_s": round(leads / wall),
+                    "cpu_s": round(cpu, 3), "peak_rss_mb": round(max(s[2] for s in samples), 1), "runs": len(samples),
+                    "wall_s_each": [round(s[0], 3) for s in samples]}
 
-        run("odoosync full pull", [args.bin, "pull", "odoo", "--full", "--db", mirror], total)
-        # 1% of the leads change in Odoo (one write through the API, as a colleague's bulk edit would).
+        # odoosync and the script take turns, so that a slow spell of this shared machine falls
+        # on both and the ratios compare like with like. Each full pull starts from no mirror.
+        full_samples, python_samples = [], []
+        for _ in range(args.repeat):
+            fresh(mirror)
+            full_samples.append(measured([args.bin, "pull", "odoo", "--full", "--db", mirror], env))
+            fresh(py_mirror)
+            python_samples.append(measured([sys.executable, str(ROOT / "scripts/bench_pull_odoorpc.py"), "--host", "127.0.0.1",
+                                            "--port", str(port), "--db", db, "--login", login, "--password", password,
+                                            "--sqlite", py_mirror, "--page", "1000"], env))
+        # Before each re-pull 1% of the leads change in Odoo (one write through the API, as a
+        # colleague's bulk edit would), so every repeat has the same work to find.
         ids = rpc(port, "object", "execute_kw", [db, uid, password, "crm.lead", "search", [[]],
                                                  {"order": "id asc", "context": {"active_test": False}}])
         changed = ids[:: max(1, len(ids) // max(1, total // 100))][: total // 100]
-        time.sleep(1.1)
-        rpc(port, "object", "execute_kw", [db, uid, password, "crm.lead", "write", [changed, {"probability": 42.0}]])
-        run("odoosync 1%-changed pull", [args.bin, "pull", "odoo", "--db", mirror], len(changed))
-        run("python odoorpc script", [sys.executable, str(ROOT / "scripts/bench_pull_odoorpc.py"), "--host", "127.0.0.1",
-                                      "--port", str(port), "--db", db, "--login", login, "--password", password,
-                                      "--sqlite", str(work / "py.sqlite"), "--page", "1000"], total)
+        repull_samples = []
+        for i in range(args.repeat):
+            time.sleep(1.1)
+            rpc(port, "object", "execute_kw", [db, uid, password, "crm.lead", "write", [changed, {"probability": 42.0 + i}]])
+            repull_samples.append(measured([args.bin, "pull", "odoo", "--db", mirror], env))
+        rows = [row("odoosync full pull", full_samples, total), row("odoosync 1%-changed pull", repull_samples, len(changed)),
+                row("python odoorpc script", python_samples, total)]
         full, repull, python = rows
         result = {
             "benchmark": "pull", "leads": total, "protocol": args.protocol, "rows": rows,

@@ -212,32 +212,50 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
             contactID = try contact(db, customerID: customerID, row: row)
         }
 
-        let insert = try FastStatement(db, change == .created ? LeadProjector.insertSQL : LeadProjector.upsertSQL)
-        insert.bind(1, TimeOrderedID.make())
-        insert.bind(2, static: batch.bytes(row.title))
-        insert.bind(3, static: batch.bytes(row.description))
-        insert.bind(4, row.slug)
-        insert.bind(5, "odoo_crm_\(row.odooID)")
-        insert.bind(6, static: batch.bytes(row.priority))
-        insert.bind(7, static: batch.bytes(row.deadline))
-        insert.bind(8, row.probability)
-        insert.bind(9, row.revenue)
-        insert.bind(10, customerID)
-        insert.bind(11, contactID)
-        insert.bind(12, static: batch.bytes(row.metadata))
-        insert.bind(13, companyID)
-        insert.bind(14, static: batch.bytes(row.createdAt))
-        insert.bind(15, now)
-        insert.bind(16, now)
-        insert.bind(17, row.odooID)
-        insert.bind(18, static: batch.bytes(row.stageName))
-        insert.bind(19, row.partner?.id)
-        insert.bind(20, static: batch.bytes(row.salesperson))
-        insert.bind(21, static: batch.bytes(row.type))
-        insert.bind(22, row.active ? 1 : 0)
-        insert.bind(23, static: batch.bytes(row.tags))
-        try insert.step()
-        insert.reset()
+        func run(_ sql: String) throws {
+            let statement = try FastStatement(db, sql)
+            statement.bind(1, TimeOrderedID.make())
+            statement.bind(2, static: batch.bytes(row.title))
+            statement.bind(3, static: batch.bytes(row.description))
+            statement.bind(4, row.slug)
+            statement.bind(5, "odoo_crm_\(row.odooID)")
+            statement.bind(6, static: batch.bytes(row.priority))
+            statement.bind(7, static: batch.bytes(row.deadline))
+            statement.bind(8, row.probability)
+            statement.bind(9, row.revenue)
+            statement.bind(10, customerID)
+            statement.bind(11, contactID)
+            statement.bind(12, static: batch.bytes(row.metadata))
+            statement.bind(13, companyID)
+            statement.bind(14, static: batch.bytes(row.createdAt))
+            statement.bind(15, now)
+            statement.bind(16, now)
+            statement.bind(17, row.odooID)
+            statement.bind(18, static: batch.bytes(row.stageName))
+            statement.bind(19, row.partner?.id)
+            statement.bind(20, static: batch.bytes(row.salesperson))
+            statement.bind(21, static: batch.bytes(row.type))
+            statement.bind(22, row.active ? 1 : 0)
+            statement.bind(23, static: batch.bytes(row.tags))
+            try statement.step()
+            statement.reset()
+        }
+        if change == .created {
+            try run(LeadProjector.insertSQL)
+        } else {
+            try run(LeadProjector.updateSQL)
+            if db.changesCount == 0 {
+                // The snapshot was there but the lead was not (removed by hand): make it again.
+                try run(LeadProjector.upsertSQL)
+            } else {
+                let relink = try FastStatement(db, LeadProjector.relinkSQL)
+                relink.bind(1, customerID)
+                relink.bind(2, row.partner?.id)
+                relink.bind(3, row.odooID)
+                try relink.step()
+                relink.reset()
+            }
+        }
         return .stored
     }
 
@@ -250,6 +268,21 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         """
     /// A new lead: a plain INSERT, which SQLite runs without a statement journal.
     static let insertSQL = columns
+    /// A changed lead, in two statements (the first with the insert's parameter numbers). SQLite rewrites
+    /// the index entry of every indexed column an UPDATE sets, changed or not, so the customer
+    /// and partner (both indexed) are set apart, and only when they moved: a scattered update
+    /// of 1% of the leads then dirties half as many pages.
+    static let updateSQL = """
+        UPDATE leads SET title = ?2, description = ?3, stage = ?4, source = 'odoo_sync', priority = ?6,
+            expected_close_date = ?7, probability = ?8, expected_value = ?9, contact_id = ?11, metadata = ?12,
+            company_id = coalesce(?13, company_id), created_at = ?14, updated_at = ?15, synced_at = ?16,
+            odoo_stage = ?18, salesperson = ?20, lead_type = ?21, active = ?22, deleted_at = NULL, tags = ?23
+        WHERE odoo_id = ?17
+        """
+    static let relinkSQL = """
+        UPDATE leads SET customer_id = ?1, odoo_partner_id = ?2
+        WHERE odoo_id = ?3 AND (customer_id IS NOT ?1 OR odoo_partner_id IS NOT ?2)
+        """
     static let upsertSQL = columns + """
          ON CONFLICT (odoo_id) DO UPDATE SET
             title = excluded.title, description = excluded.description, stage = excluded.stage,

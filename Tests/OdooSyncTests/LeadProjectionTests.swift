@@ -141,4 +141,42 @@ import Testing
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
     }
+
+    /// A lead moved to another partner in Odoo follows it: customer and partner columns, and
+    /// the customer index that finds leads by customer.
+    @Test func aLeadMovedToAnotherPartnerFollowsItsCustomer() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let links = try h.query { db in
+            try Row.fetchAll(db, sql: """
+                SELECT l.odoo_id, l.odoo_partner_id, c.odoo_partner_id AS commercial FROM leads l JOIN customers c ON c.id = l.customer_id
+                WHERE l.odoo_partner_id IS NOT NULL ORDER BY l.odoo_id
+                """).map { (lead: $0["odoo_id"] as Int, partner: $0["odoo_partner_id"] as Int, commercial: $0["commercial"] as Int) }
+        }
+        let moved = try #require(links.first)
+        let target = try #require(links.first { $0.commercial != moved.commercial })
+        let partnerName = try #require(try h.emulatorRecord("res.partner", target.partner)?["name"] as? String)
+        let unlinked = try #require(links.first { $0.lead != moved.lead && $0.commercial != target.commercial })
+        #expect(h.emulator.modify(model: "crm.lead", id: moved.lead, values: ["partner_id": .array([.int(target.partner), .string(partnerName)])]))
+        #expect(h.emulator.modify(model: "crm.lead", id: unlinked.lead, values: ["partner_id": .bool(false), "partner_name": .bool(false)]))
+
+        let pull = try await h.run(["pull", "odoo", "--json"])
+        #expect(pull.status == 0, "\(pull.output)")
+        let after = try h.query { db in
+            (try Row.fetchOne(db, sql: """
+                SELECT l.odoo_partner_id, c.odoo_partner_id AS commercial FROM leads l JOIN customers c ON c.id = l.customer_id WHERE l.odoo_id = ?
+                """, arguments: [moved.lead]),
+             try Row.fetchOne(db, sql: "SELECT odoo_partner_id, customer_id FROM leads WHERE odoo_id = ?", arguments: [unlinked.lead]),
+             try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM leads INDEXED BY leads_customer
+                WHERE customer_id = (SELECT id FROM customers WHERE odoo_partner_id = ?) AND odoo_id = ?
+                """, arguments: [target.commercial, moved.lead]))
+        }
+        #expect(after.0?["odoo_partner_id"] == target.partner)
+        #expect(after.0?["commercial"] == target.commercial)
+        #expect(after.1?["odoo_partner_id"] == nil as Int?)
+        #expect(after.1?["customer_id"] == nil as String?)
+        #expect(after.2 == 1)
+    }
 }
