@@ -79,6 +79,9 @@ import Testing
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_log") ?? 0)
         }
         #expect(journal.0 > 0 && journal.1 > 0)
+        let json = try h.query { db in (try MirrorJSON.invalid(db), try MirrorJSON.checked(db)) }
+        #expect(json.0.isEmpty, "\(json.0)")
+        #expect(json.1 > remote.count * 2)
     }
 
     @Test func aColleaguesChangeBecomesAConflict() async throws {
