@@ -70,8 +70,8 @@ def bench_pull(args):
                 pathlib.Path(path + suffix).unlink(missing_ok=True)
 
         def row(name, samples, leads):
-            samples = sorted(samples, key=lambda s: s[0])
-            wall, cpu, rss, _ = samples[len(samples) // 2]
+            wall = sorted(s[0] for s in samples)[len(samples) // 2]
+            cpu = sorted(s[1] for s in samples)[len(samples) // 2]
             return {"name": name, "leads": leads, "wall_s": round(wall, 3), "leads_per_s": round(leads / wall),
                     "cpu_s": round(cpu, 3), "peak_rss_mb": round(max(s[2] for s in samples), 1), "runs": len(samples),
                     "wall_s_each": [round(s[0], 3) for s in samples]}

@@ -69,9 +69,13 @@ struct AppEnvironment {
         try Mirror(path: databasePath, create: create, busyTimeout: busyTimeout)
     }
 
-    /// Takes the run lock: two commands that change the mirror never interleave.
-    func lockMirror() throws -> RunLock {
-        try RunLock(path: databasePath, timeout: busyTimeout)
+    /// Takes the run lock: two commands that change the mirror never interleave. With the lock
+    /// held no pull can be filling the mirror, so an index a killed pull left deferred is built
+    /// first (`Mirror.restoreDeferredIndexes`), whichever command comes next.
+    func lockMirror(restoring mirror: Mirror? = nil) throws -> RunLock {
+        let lock = try RunLock(path: databasePath, timeout: busyTimeout)
+        try mirror?.restoreDeferredIndexes()
+        return lock
     }
 
     /// What a command that talks to Odoo and changes the mirror needs, in the order that
@@ -79,7 +83,7 @@ struct AppEnvironment {
     func prepareRemoteRun() throws -> (settings: OdooSettings, mirror: Mirror, lock: RunLock) {
         let settings = try odooSettings()
         let mirror = try openMirror()
-        return (settings, mirror, try lockMirror())
+        return (settings, mirror, try lockMirror(restoring: mirror))
     }
 
     /// Runs `body` as one `runs` row: success or failure, with an event when it fails.
@@ -120,7 +124,7 @@ struct AppEnvironment {
     func preparePlaneRun() throws -> (settings: PlaneSettings, mirror: Mirror, lock: RunLock) {
         let settings = try planeSettings()
         let mirror = try openMirror()
-        return (settings, mirror, try lockMirror())
+        return (settings, mirror, try lockMirror(restoring: mirror))
     }
 
     func planeClient(_ settings: PlaneSettings, transport: any HTTPTransport = URLSessionTransport()) -> PlaneClient {

@@ -31,7 +31,7 @@ struct SyncCommand: AsyncParsableCommand {
         let odooSettings = try env.odooSettings()
         let planeSettings = try env.planeSettings()
         let mirror = try env.openMirror()
-        let lock = try env.lockMirror()
+        let lock = try env.lockMirror(restoring: mirror)
         defer { withExtendedLifetime(lock) {} }
         // A first sync touches every pair, mapping and queue row: with the mirror's usual 4 MB
         // cache SQLite read ~75,000 pages back from the file for 10,000 items, with 32 MB

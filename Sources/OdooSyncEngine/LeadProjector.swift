@@ -36,6 +36,9 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
     /// a partner fold.
     private var contactsComplete: Bool
     private var contactsLargestRowID: Int64
+    /// `PRAGMA data_version` when the mirror was last seen: it moves when another connection
+    /// commits, whatever it changed.
+    private var dataVersion: Int64
 
     struct ContactKey: Hashable {
         var customerID: String
@@ -72,6 +75,7 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         var commercial: [Int: (Int, String)] = [:]
         var contactsEmpty = false
         var contactsLargestRowID: Int64 = 0
+        var dataVersion: Int64 = 0
 
         init(_ db: Database) throws {
             stageMap = StageMap(entries: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT odoo_stage, stage FROM stage_map")
@@ -83,6 +87,7 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
             openEdits = try LeadProjector.openEdits(db, forgetting: [])
             contactsEmpty = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM contacts)") ?? false
             contactsLargestRowID = try Int64.fetchOne(db, sql: "SELECT coalesce(max(rowid), 0) FROM contacts") ?? 0
+            dataVersion = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
             for row in try Row.fetchAll(db, sql: """
                 SELECT odoo_id, json_extract(data, '$.commercial_partner_id[0]'), json_extract(data, '$.commercial_partner_id[1]')
                 FROM odoo_records WHERE model = 'res.partner' AND json_type(data, '$.commercial_partner_id') = 'array'
@@ -102,6 +107,7 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         commercial = maps.commercial
         contactsComplete = maps.contactsEmpty
         contactsLargestRowID = maps.contactsLargestRowID
+        dataVersion = maps.dataVersion
     }
 
     func beginAttempt(_ db: Database) throws {
@@ -113,10 +119,12 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         customerByName.rollback()
         contactByKey.rollback()
         hasPrimaryContact.rollback()
-        // Also catches this projector's own inserts that a failed attempt rolled back.
-        if contactsComplete,
-           try Int64.fetchOne(db, sql: "SELECT coalesce(max(rowid), 0) FROM contacts") != contactsLargestRowID {
-            contactsComplete = false
+        // Another connection's commit (the run lock keeps other pulls out, not every writer),
+        // or this projector's own inserts that a failed attempt rolled back.
+        if contactsComplete {
+            let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+            let largest = try Int64.fetchOne(db, sql: "SELECT coalesce(max(rowid), 0) FROM contacts") ?? 0
+            if version != dataVersion || largest != contactsLargestRowID { contactsComplete = false }
         }
         unmappedInAttempt.removeAll()
         conflictsInAttempt = 0
@@ -144,6 +152,9 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
     func contactsChangedElsewhere() {
         contactsComplete = false
     }
+
+    /// Whether a contact missing from the cache is looked up in the mirror (for tests).
+    var looksUpContacts: Bool { !contactsComplete }
 
     /// Lets `push` store the record it just wrote although the edit was open when this began.
     func forget(odooID: Int) {

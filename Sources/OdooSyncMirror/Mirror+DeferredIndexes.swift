@@ -6,7 +6,7 @@ import GRDB
 /// pull that fills an empty table drops such an index first and builds it again when it is done.
 /// Its definition waits in `deferred_indexes` meanwhile, in the transaction that dropped it,
 /// so a pull killed in between leaves the mirror correct (queries only run without the index)
-/// and the next pull builds it.
+/// and the next command that takes the run lock, or the next pull, builds it.
 extension Mirror {
     /// Drops `indexes` when `table` holds no row, remembering their definitions; returns the
     /// names it dropped. An index already deferred or missing is left alone.

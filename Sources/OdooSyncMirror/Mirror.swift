@@ -69,10 +69,10 @@ public final class Mirror: Sendable {
                 // A migration that edits table definitions in sqlite_schema moves the schema
                 // cookie in its own transaction, as SQLite's procedure for it requires, so that
                 // every connection re-reads the schema (009: cheaper CHECK constraints).
-                let editsSchema = file.sql.contains("PRAGMA writable_schema = ON")
-                let cookie = editsSchema ? try Int.fetchOne(db, sql: "PRAGMA schema_version") : nil
                 try db.execute(sql: file.sql)
-                if let cookie { try db.execute(sql: "PRAGMA schema_version = \(cookie + 1)") }
+                if file.sql.contains("PRAGMA writable_schema = ON"), let cookie = try Int.fetchOne(db, sql: "PRAGMA schema_version") {
+                    try db.execute(sql: "PRAGMA schema_version = \(cookie + 1)")
+                }
             }
         }
         return migrator

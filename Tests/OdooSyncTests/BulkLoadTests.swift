@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import OdooEmulator
+@testable import OdooSyncEngine
 @testable import OdooSyncMirror
 
 /// A first pull builds the leads' customer index once, at its end, instead of row by row.
@@ -172,6 +173,49 @@ import Testing
             try Int.fetchOne(db, sql: "SELECT count(*) FROM leads WHERE contact_id = 'k0'")
         }
         #expect(linked == 4)
+    }
+
+    /// The next command that takes the run lock builds a deferred index, even one that then
+    /// fails to reach Odoo.
+    @Test func aCommandUnderTheRunLockBuildsADeferredIndexFirst() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["init"]).status == 0)
+        let mirror = try Mirror(path: h.dbPath)
+        #expect(try mirror.deferIndexes(["leads_customer"], whileFilling: "leads") == ["leads_customer"])
+        try mirror.db.close()
+        let unreachable = try await h.run(["pull", "odoo"], extra: ["ODOO_URL": "http://127.0.0.1:9", "ODOOSYNC_RETRIES": "0"])
+        #expect(unreachable.status == 3, "\(unreachable.output)")
+        let after = try h.query { db in try Self.customerIndex(db) }
+        #expect(after.root != nil && after.deferred == 0)
+    }
+
+    /// The shortcut ends as soon as anything but the projector's own connection writes.
+    @Test func anotherConnectionsWriteEndsTheContactShortcut() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("m.sqlite").path
+        let mirror = try Mirror(path: path)
+        let projector = try LeadProjector(mirror: mirror, runID: nil)
+        #expect(!projector.looksUpContacts)
+        try mirror.write { db in try projector.beginAttempt(db) }
+        #expect(!projector.looksUpContacts, "its own connection's reads and writes keep it")
+        let other = try DatabaseQueue(path: path)
+        try other.write { db in
+            // Not even a contact: a fold elsewhere moves contacts without adding any.
+            try db.execute(sql: "INSERT INTO customers (id, name, created_at, updated_at) VALUES ('c0', 'Acme', 'now', 'now')")
+        }
+        try other.close()
+        try mirror.write { db in try projector.beginAttempt(db) }
+        #expect(projector.looksUpContacts)
+
+        try mirror.write { db in
+            try db.execute(sql: "INSERT INTO contacts (id, customer_id, email, created_at, updated_at) VALUES ('k0', 'c0', 'a@acme.test', 'now', 'now')")
+        }
+        let second = try LeadProjector(mirror: mirror, runID: nil)
+        #expect(second.looksUpContacts, "a mirror that holds contacts is looked up from the start")
+        let folded = try LeadProjector(mirror: try Mirror(path: dir.appendingPathComponent("n.sqlite").path), runID: nil)
+        folded.contactsChangedElsewhere()
+        #expect(folded.looksUpContacts)
     }
 
     @Test func aTableWithRowsKeepsItsIndexes() throws {

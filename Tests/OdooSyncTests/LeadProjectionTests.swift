@@ -179,4 +179,25 @@ import Testing
         #expect(after.1?["customer_id"] == nil as String?)
         #expect(after.2 == 1)
     }
+
+    /// A lead whose row is gone from the mirror while its snapshot stays (removed by hand) is
+    /// made again when Odoo changes it.
+    @Test func aChangedLeadWhoseRowWasRemovedComesBack() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let id = try #require(try h.emulatorLeads().keys.sorted().first)
+        let queue = try DatabaseQueue(path: h.dbPath)
+        try await queue.write { db in try db.execute(sql: "DELETE FROM leads WHERE odoo_id = ?", arguments: [id]) }
+        try queue.close()
+        #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["probability": .double(61)]))
+        let pull = try await h.run(["pull", "odoo", "--json"])
+        #expect(pull.status == 0, "\(pull.output)")
+        #expect(try JSONValue.parse(pull.stdout)["models"]?["crm.lead"]?["updated"]?.intValue == 1)
+        let row = try h.query { db in
+            try Row.fetchOne(db, sql: "SELECT probability, source_email_id, customer_id FROM leads WHERE odoo_id = ?", arguments: [id])
+        }
+        #expect(row?["probability"] == 61.0)
+        #expect(row?["source_email_id"] == "odoo_crm_\(id)")
+    }
 }
