@@ -90,8 +90,7 @@ struct LeadRow {
     var contactLast: String?
     var email: String?
     var phone: String?
-    /// The contact's key within its customer: the email lowercased, else the name.
-    /// `contactKey(email:first:last:)` of this row.
+    /// The contact's key within its customer: `contactKey(email:first:last:)` of this row.
     var contactKey: String
     // Bound as they are:
     var title: ArenaText

@@ -73,8 +73,8 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         var companyID: String?
         var openEdits: [Int: (editID: Int, base: String?, status: String)] = [:]
         var commercial: [Int: (Int, String)] = [:]
-        var contactsEmpty = false
-        var contactsLargestRowID: Int64 = 0
+        /// nil while the table holds no contact.
+        var contactsLargestRowID: Int64?
         var dataVersion: Int64 = 0
 
         init(_ db: Database) throws {
@@ -85,8 +85,7 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
             let company = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'leads.company_id'") ?? ""
             companyID = company.isEmpty ? nil : company
             openEdits = try LeadProjector.openEdits(db, forgetting: [])
-            contactsEmpty = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM contacts)") ?? false
-            contactsLargestRowID = try Int64.fetchOne(db, sql: "SELECT coalesce(max(rowid), 0) FROM contacts") ?? 0
+            contactsLargestRowID = try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM contacts")
             dataVersion = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
             for row in try Row.fetchAll(db, sql: """
                 SELECT odoo_id, json_extract(data, '$.commercial_partner_id[0]'), json_extract(data, '$.commercial_partner_id[1]')
@@ -105,8 +104,8 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
         companyID = maps.companyID
         openEdits = maps.openEdits
         commercial = maps.commercial
-        contactsComplete = maps.contactsEmpty
-        contactsLargestRowID = maps.contactsLargestRowID
+        contactsComplete = maps.contactsLargestRowID == nil
+        contactsLargestRowID = maps.contactsLargestRowID ?? 0
         dataVersion = maps.dataVersion
     }
 
@@ -259,12 +258,9 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
                 // The snapshot was there but the lead was not (removed by hand): make it again.
                 try run(LeadProjector.upsertSQL)
             } else {
-                let relink = try FastStatement(db, LeadProjector.relinkSQL)
-                relink.bind(1, customerID)
-                relink.bind(2, row.partner?.id)
-                relink.bind(3, row.odooID)
-                try relink.step()
-                relink.reset()
+                try FastStatement(db, LeadProjector.relinkSQL).execute {
+                    $0.add(customerID); $0.add(row.partner?.id); $0.add(row.odooID)
+                }
             }
         }
         return .stored

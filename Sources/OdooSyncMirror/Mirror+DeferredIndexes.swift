@@ -31,8 +31,9 @@ extension Mirror {
     /// Builds every deferred index again, in one transaction; returns their names.
     @discardableResult
     public func restoreDeferredIndexes() throws -> [String] {
-        let pending = try read { db in try Row.fetchAll(db, sql: "SELECT name, sql FROM deferred_indexes ORDER BY name") }
-        guard !pending.isEmpty else { return [] }
+        // Almost always nothing: then no write transaction is opened.
+        let pending = try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM deferred_indexes)") } ?? false
+        guard pending else { return [] }
         return try write { db in
             var built: [String] = []
             for row in try Row.fetchAll(db, sql: "SELECT name, sql FROM deferred_indexes ORDER BY name") {
