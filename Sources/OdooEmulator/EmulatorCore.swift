@@ -44,6 +44,7 @@ final class EmulatorCore: @unchecked Sendable {
     var peakInFlight: Int { locked { inFlightPeak } }
     func resetPeakInFlight() { locked { inFlightPeak = inFlight } }
     private var callsByMethod: [String: Int] = [:]
+    private var servedByModel: [String: Int] = [:]
     private var recorded: [RecordedWrite] = []
     private var clock: (@Sendable () -> Date)?
     private var publicURL = "http://127.0.0.1:8069"
@@ -172,6 +173,10 @@ final class EmulatorCore: @unchecked Sendable {
     func countCall(model: String, method: String) { locked { callsByMethod[model + "." + method, default: 0] += 1 } }
 
     func callCount(model: String, method: String) -> Int { locked { callsByMethod[model + "." + method] ?? 0 } }
+
+    func countServed(model: String, _ rows: Int) { locked { servedByModel[model, default: 0] += rows } }
+
+    func servedCount(model: String) -> Int { locked { servedByModel[model] ?? 0 } }
 
     func record(_ write: RecordedWrite) { locked { recorded.append(write) } }
 

@@ -60,7 +60,9 @@ extension EmulatorCore {
         case .unknownMethod:
             throw OdooError.attributeError("The method '\(call.model).\(call.method)' does not exist")
         case .ok(let spec):
-            return try execute(call, spec: spec, caller: caller)
+            let result = try execute(call, spec: spec, caller: caller)
+            if case .rows(let rows) = result { countServed(model: call.model, rows.count) }
+            return result
         }
     }
 

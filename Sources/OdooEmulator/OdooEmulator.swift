@@ -84,6 +84,11 @@ public final class OdooEmulator: Sendable {
         core.callCount(model: model, method: method)
     }
 
+    /// How many records of `model` the emulator has sent (search_read and read rows).
+    public func recordsServed(model: String) -> Int {
+        core.servedCount(model: model)
+    }
+
     /// Replaces the clock used for write_date and relative domain dates (nil: system clock).
     public func setClock(_ clock: (@Sendable () -> Date)?) {
         core.setClock(clock)

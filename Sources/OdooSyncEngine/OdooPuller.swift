@@ -252,11 +252,17 @@ public final class OdooPuller: @unchecked Sendable {
         var done = 0
         var second: String? = nil  // phase A's second when set
         var lastID = 0
+        // The records of phase A's second that the B page already brought: A reads the rest of
+        // the second only. When one write touched a whole page of records (a bulk edit, an
+        // import), they share their second, and A would otherwise read them all a second time.
+        var seenInSecond: [Int] = []
         while true {
             if let s = second {
                 guard let next = Timestamp.odoo(s, plusSeconds: 1) else { break }
-                let domain: [JSONValue] = restriction + [["write_date", ">=", .string(s)], ["write_date", "<", .string(next)],
+                var domain: [JSONValue] = restriction + [["write_date", ">=", .string(s)], ["write_date", "<", .string(next)],
                                                          ["id", ">", .int(lastID)]]
+                let skip = seenInSecond.filter { $0 > lastID }
+                if !skip.isEmpty { domain.append(["id", "not in", .array(skip.map(JSONValue.int))]) }
                 let page = try await fetchPage(spec, applier: applier, domain: domain, order: "id asc", limit: pageSize, stats: &stats,
                                                cursorAfter: { _ in s }, companion: companion, handle: handle)
                 done += page.count
@@ -279,6 +285,7 @@ public final class OdooPuller: @unchecked Sendable {
                 // Records without a write_date cannot be paged by it; Odoo always sets one.
                 guard !last.writeDate.isEmpty else { break }
                 second = last.writeDate
+                seenInSecond = page.compactMap { $0.writeDate == last.writeDate ? $0.id : nil }
                 lastID = 0
             }
         }

@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import Testing
-@testable import OdooEmulator
 @testable import OdooSyncCore
 
 /// The user story end to end: the real binary against the emulator over loopback HTTP.
@@ -233,6 +232,44 @@ import Testing
         #expect(h.emulator.requestCount(model: "crm.lead", method: "search") > searchesAfter)
         let events = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'record_deleted'") }
         #expect(events == doomed.count)
+    }
+
+    /// One write that touched more leads than a page holds gives them all one write_date
+    /// second. The pull finishes that second by id, leaving out the records the page already
+    /// brought: every changed lead is read once, besides the overlap window's own records.
+    @Test func aBulkWriteIsReadOnce() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        #expect(try await h.run(["config", "set", "pull.page_size", "100"]).status == 0)
+        let ids = try h.emulatorLeads().keys.sorted()
+        try #require(ids.count > 250)
+        let changed = Array(ids.prefix(250))
+        // Records the overlap window re-reads anyway: within 300 s of the cursor, not changed now.
+        let overlap = try h.query { db in
+            try Int.fetchAll(db, sql: """
+                SELECT odoo_id FROM odoo_records WHERE model = 'crm.lead'
+                  AND write_date >= datetime((SELECT write_date FROM pull_cursors WHERE source = 'odoo' AND model = 'crm.lead'), '-300 seconds')
+                """)
+        }
+        let expectedUnchanged = Set(overlap).subtracting(changed).count
+        let stamp = Date()
+        h.emulator.setClock { stamp }
+        for id in changed { #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["probability": .double(17)])) }
+        h.emulator.setClock(nil)
+
+        let servedBefore = h.emulator.recordsServed(model: "crm.lead")
+        let pull = try await h.run(["pull", "odoo", "--json"])
+        #expect(pull.status == 0, "\(pull.output)")
+        let leads = try JSONValue.parse(pull.stdout)["models"]?["crm.lead"]
+        #expect(leads?["updated"]?.intValue == changed.count, "\(pull.stdout)")
+        #expect(leads?["unchanged"]?.intValue == expectedUnchanged, "\(pull.stdout)")
+        #expect(h.emulator.recordsServed(model: "crm.lead") - servedBefore == changed.count + expectedUnchanged,
+                "every changed lead once, and the overlap's own records")
+        let stale = try h.query { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM leads WHERE odoo_id IN (\(changed.map(String.init).joined(separator: ","))) AND probability IS NOT 17")
+        }
+        #expect(stale == 0)
     }
 
     @Test func keepOdooDropsTheLocalEdit() async throws {
