@@ -200,4 +200,56 @@ import Testing
         #expect(row?["probability"] == 61.0)
         #expect(row?["source_email_id"] == "odoo_crm_\(id)")
     }
+
+    /// A lead that changes in what is not its contact (here its probability) leaves the contact
+    /// it shares with another lead as the latest change made it: it is neither looked up again
+    /// nor rewritten with the phone this lead had before.
+    @Test func aLeadChangedElsewhereLeavesItsSharedContactAlone() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let pair = try #require(try h.query { db in
+            try Row.fetchOne(db, sql: """
+                SELECT a.odoo_id, b.odoo_id FROM leads a JOIN leads b ON b.customer_id = a.customer_id AND b.odoo_id > a.odoo_id
+                WHERE a.customer_id IS NOT NULL ORDER BY a.odoo_id LIMIT 1
+                """)
+        })
+        let (first, second): (Int, Int) = (pair[0], pair[1])
+        let email = "shared.contact@example.com"
+        for id in [first, second] {
+            #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["email_from": .string(email), "phone": .string("+1 555 0100")]))
+        }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        func contacts() throws -> [String?] {
+            try h.query { db in
+                try String?.fetchAll(db, sql: "SELECT contact_id FROM leads WHERE odoo_id IN (?, ?) ORDER BY odoo_id", arguments: [first, second])
+            }
+        }
+        let shared = try contacts()
+        #expect(shared.count == 2 && shared[0] != nil && shared[0] == shared[1], "\(shared)")
+        func phone() throws -> String? {
+            try h.query { db in try String.fetchOne(db, sql: "SELECT phone FROM contacts WHERE id = ?", arguments: [shared[0]]) }
+        }
+        #expect(try phone() == "+1 555 0100")
+
+        #expect(h.emulator.modify(model: "crm.lead", id: second, values: ["phone": .string("+1 555 0199")]))
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        #expect(try phone() == "+1 555 0199")
+
+        #expect(h.emulator.modify(model: "crm.lead", id: first, values: ["probability": .double(33)]))
+        let pull = try await h.run(["pull", "odoo", "--json"])
+        #expect(pull.status == 0, "\(pull.output)")
+        #expect(try JSONValue.parse(pull.stdout)["models"]?["crm.lead"]?["updated"]?.intValue == 1)
+        #expect(try h.query { db in try Double.fetchOne(db, sql: "SELECT probability FROM leads WHERE odoo_id = ?", arguments: [first]) } == 33)
+        #expect(try contacts() == shared)
+        #expect(try phone() == "+1 555 0199", "the other lead's newer phone must stay")
+
+        // A change of the contact itself is still followed.
+        #expect(h.emulator.modify(model: "crm.lead", id: first, values: ["email_from": .string("moved.on@example.com")]))
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let moved = try contacts()
+        #expect(moved[0] != shared[0] && moved[1] == shared[1], "\(moved)")
+        #expect(try h.query { db in try String.fetchOne(db, sql: "SELECT email FROM contacts WHERE id = ?", arguments: [moved[0]]) }
+                == "moved.on@example.com")
+    }
 }
