@@ -125,13 +125,21 @@ public final class OdooPuller: @unchecked Sendable {
         try await withThrowingTaskGroup(of: (Int, ModelStats?).self) { group in
             func start(_ index: Int) {
                 group.addTask { [self] in
-                    let spec = specs[index]
+                    var spec = OdooPuller.serverFields.spec(for: specs[index])
                     do {
-                        return (index, try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored })
+                        do {
+                            return (index, try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored })
+                        } catch OdooError.invalidField(let message) {
+                            // Odoo 16 lacks a few fields of 17+ (project.task's `state` and
+                            // `allocated_hours`): the snapshots go without them.
+                            guard let narrowed = try await OdooPuller.narrowed(spec, client: client) else { throw OdooError.invalidField(message: message) }
+                            logger.notice("\(spec.name): this Odoo has no \(Set(spec.fields).subtracting(narrowed.fields).sorted().joined(separator: ", ")); pulled without")
+                            spec = narrowed
+                            return (index, try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored })
+                        }
                     } catch OdooError.unknownModel {
                         return (index, nil)
                     } catch OdooError.invalidField(let message) {
-                        // Odoo 16-18 lack a field or two of 19 (project.milestone itself arrived in 16).
                         logger.warning("\(spec.name) skipped: \(message)")
                         return (index, nil)
                     }
@@ -147,6 +155,30 @@ public final class OdooPuller: @unchecked Sendable {
         for (spec, stats) in zip(specs, results) {
             if let stats { report.models.append((spec.name, stats)) } else { report.skippedModels.append(spec.name) }
         }
+    }
+
+    /// `spec` less the fields this server's model lacks (asked with `fields_get`); nil when it
+    /// lacks none of them, or one the mirror cannot do without.
+    static func narrowed(_ spec: ModelSpec, client: OdooClient) async throws -> ModelSpec? {
+        let answer = try await client.call(OdooCall(model: spec.name, method: "fields_get", kwargs: [("attributes", ["type"])]))
+        guard let described = answer.objectValue else { return nil }
+        let present = Set(described.map(\.0)).union(["id"])
+        let kept = spec.fields.filter(present.contains)
+        guard kept.count < spec.fields.count, kept.contains("write_date"), !spec.hasActive || kept.contains("active") else { return nil }
+        let narrowed = ModelSpec(name: spec.name, fields: kept, hasActive: spec.hasActive, domain: spec.domain)
+        serverFields.remember(narrowed)
+        return narrowed
+    }
+
+    /// The narrowed specs of this process's server, so that each model is narrowed once.
+    static let serverFields = ServerFields()
+
+    final class ServerFields: @unchecked Sendable {
+        private let lock = NSLock()
+        private var narrowed: [String: ModelSpec] = [:]
+
+        func spec(for spec: ModelSpec) -> ModelSpec { lock.withLock { narrowed[spec.name] ?? spec } }
+        func remember(_ spec: ModelSpec) { lock.withLock { narrowed[spec.name] = spec } }
     }
 
     /// How many project-side models are read at once: as many requests as the sync engine

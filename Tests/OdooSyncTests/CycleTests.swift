@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+@testable import OdooEmulator
 @testable import OdooSyncCore
 
 /// The user story end to end: the real binary against the emulator over loopback HTTP.
@@ -270,6 +271,47 @@ import Testing
             try Int.fetchOne(db, sql: "SELECT count(*) FROM leads WHERE odoo_id IN (\(changed.map(String.init).joined(separator: ","))) AND probability IS NOT 17")
         }
         #expect(stale == 0)
+    }
+
+    /// Odoo 16's project.task has neither `state` nor `allocated_hours` (both came with 17).
+    /// The pull asks `fields_get` what the model has and reads its tasks without those two,
+    /// instead of leaving the model out.
+    @Test func tasksWithoutSeventeensFieldsArePulledWithout() async throws {
+        let fixtures = try TestPaths.temporaryDirectory().appendingPathComponent("odoo")
+        try FileManager.default.copyItem(at: TestPaths.fixtures, to: fixtures)
+        let missing: Set<String> = ["state", "allocated_hours"]
+        for file in ["project.task.json", "fields/project.task.json"] {
+            let url = fixtures.appendingPathComponent(file)
+            let stripped: EmulatorJSON
+            switch try EmulatorJSON.parse(Data(contentsOf: url)) {
+            case .array(let records):
+                stripped = .array(records.map { record in
+                    guard case .object(let pairs) = record else { return record }
+                    return .object(pairs.filter { !missing.contains($0.0) })
+                })
+            case .object(let pairs):
+                stripped = .object(pairs.filter { !missing.contains($0.0) })
+            default:
+                Issue.record("unexpected fixture shape in \(file)")
+                return
+            }
+            try stripped.serializedData.write(to: url)
+        }
+        let h = try await EmulatorHarness.start(fixtures: fixtures) { $0.serverVersion = "16.0" }
+        defer { Task { await h.stop() } }
+        let tasks = h.emulator.recordCount(model: "project.task")
+        try #require(tasks > 0)
+        let pull = try await h.run(["pull", "odoo", "--json"])
+        #expect(pull.status == 0, "\(pull.output)")
+        let report = try JSONValue.parse(pull.stdout)
+        #expect(report["skipped_models"]?.arrayValue?.contains("project.task") == false, "\(pull.stdout)")
+        #expect(report["models"]?["project.task"]?["created"]?.intValue == tasks, "\(pull.stdout)")
+        let snapshot = try #require(try h.query { db in
+            try String.fetchOne(db, sql: "SELECT data FROM odoo_records WHERE model = 'project.task' ORDER BY odoo_id LIMIT 1")
+        })
+        let keys = Set(try JSONValue.parse(snapshot).objectValue?.map(\.0) ?? [])
+        #expect(keys.contains("name") && keys.contains("stage_id") && keys.isDisjoint(with: missing), "\(keys.sorted())")
+        #expect(h.emulator.requestCount(model: "project.task", method: "fields_get") == 1)
     }
 
     @Test func keepOdooDropsTheLocalEdit() async throws {

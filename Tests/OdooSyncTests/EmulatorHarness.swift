@@ -11,10 +11,12 @@ struct EmulatorHarness {
 
     static let apiKey = "demo-api-key"
 
-    static func start(_ configure: (inout OdooEmulatorConfiguration) -> Void = { _ in }) async throws -> EmulatorHarness {
+    static func start(fixtures: URL = TestPaths.fixtures, _ configure: (inout OdooEmulatorConfiguration) -> Void = { _ in })
+        async throws -> EmulatorHarness
+    {
         var configuration = OdooEmulatorConfiguration()
         configure(&configuration)
-        let emulator = try OdooEmulator(fixtures: TestPaths.fixtures, configuration: configuration)
+        let emulator = try OdooEmulator(fixtures: fixtures, configuration: configuration)
         let port = try await emulator.start(host: "127.0.0.1", port: 0)
         return EmulatorHarness(emulator: emulator, port: port, directory: try TestPaths.temporaryDirectory())
     }
