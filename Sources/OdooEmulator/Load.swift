@@ -11,7 +11,7 @@ struct ExternalRef: Sendable, Equatable {
 /// record and records the identifier, in the same transaction, so a retried import never
 /// creates twice. Values arrive as strings, as in an import file.
 extension Transaction {
-    func load(_ state: inout StoreState, model: String, fields: EmulatorJSON, data: EmulatorJSON) throws -> EmulatorJSON {
+    func load(_ state: inout StoreState, model: String, fields: EmulatorJSON, data: EmulatorJSON, zone: TimeZone) throws -> EmulatorJSON {
         guard let schema = state.tables[model]?.schema else { throw OdooError.userError("Object \(model) doesn't exist") }
         guard case .array(let names) = fields, case .array(let rows) = data else {
             throw OdooError.typeError("load() expects a list of field names and a list of rows")
@@ -33,7 +33,7 @@ extension Transaction {
                         xmlID = text.isEmpty ? nil : (text.contains(".") ? text : "__import__.\(text)")
                         continue
                     }
-                    vals.append(try LoadProblem.convert(column: column, text: text, schema: schema, state: state))
+                    vals.append(try LoadProblem.convert(column: column, text: text, schema: schema, state: state, zone: zone))
                 }
                 let existing = xmlID.flatMap { state.externalIDs[$0] }.flatMap { ref -> Int? in
                     ref.model == model && state.tables[model]?.slot(of: ref.resID) != nil ? ref.resID : nil
@@ -70,7 +70,7 @@ struct LoadProblem: Error {
     init(_ message: String) { self.message = message }
 
     /// One import cell to a write value: "field/.id" holds database ids, plain columns text.
-    static func convert(column: String, text: String, schema: ModelSchema, state: StoreState) throws -> (String, EmulatorJSON) {
+    static func convert(column: String, text: String, schema: ModelSchema, state: StoreState, zone: TimeZone) throws -> (String, EmulatorJSON) {
         let byDatabaseID = column.hasSuffix("/.id")
         let name = byDatabaseID ? String(column.dropLast(4)) : column
         guard let field = schema.field(name) else {
@@ -99,8 +99,29 @@ struct LoadProblem: Error {
                 return (name, .string(option.key))
             }
             throw LoadProblem("Value '\(text)' not found in selection field '\(field.name)'")
+        case .datetime:
+            // An import file's datetimes are wall-clock times in the importing user's zone.
+            return (name, .string(utcDatetime(text, from: zone) ?? text))
         default:
             return (name, .string(text))
         }
+    }
+
+    /// "YYYY-MM-DD HH:MM:SS" (or a bare date) read in `zone`, written back in UTC; nil when
+    /// the text is no such value (the write then refuses it as Odoo would).
+    static func utcDatetime(_ text: String, from zone: TimeZone) -> String? {
+        let parts = text.split(whereSeparator: { $0 == "-" || $0 == " " || $0 == ":" || $0 == "T" }).map { Int($0) }
+        guard parts.count == 3 || parts.count == 6, parts.allSatisfy({ $0 != nil }) else { return nil }
+        let n = parts.compactMap { $0 }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let components = DateComponents(year: n[0], month: n[1], day: n[2], hour: n.count == 6 ? n[3] : 0,
+                                        minute: n.count == 6 ? n[4] : 0, second: n.count == 6 ? n[5] : 0)
+        guard let date = calendar.date(from: components) else { return nil }
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(secondsFromGMT: 0) ?? zone
+        let c = utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        guard let y = c.year, let mo = c.month, let d = c.day, let h = c.hour, let mi = c.minute, let se = c.second else { return nil }
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, se)
     }
 }

@@ -96,7 +96,10 @@ extension EmulatorCore {
             : try ArgumentBinder.bindCall(spec, positional: positional, keywords: keywords)
 
         if spec.mutates {
-            return try executeMutation(call, spec: spec, ids: ids, args: args, caller: caller)
+            // Imports read naive datetimes in the context's zone, else the user's (ir.fields.converter).
+            let inputZone = context["tz"]?.stringValue.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: caller.tz)
+            return try executeMutation(call, spec: spec, ids: ids, args: args, caller: caller,
+                                       importZone: inputZone ?? TimeZone(secondsFromGMT: 0) ?? .current)
         }
         let state = snapshot()
         guard let table = state.tables[call.model] else { throw OdooError.userError("Object \(call.model) doesn't exist") }

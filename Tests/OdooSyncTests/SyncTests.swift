@@ -245,6 +245,28 @@ import Testing
         #expect(row?["field_mappings"]?["target_date"]?.stringValue == "date_deadline")
     }
 
+    /// A task made from an issue keeps the issue's target date as the same day. Odoo reads an
+    /// import's datetimes in the user's zone (the emulator's admin is in Europe/Brussels)
+    /// unless the call's context names one; creates go through `load`, so they say UTC.
+    @Test func aTargetDateCreatedThroughAnImportIsTheSameDay() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["init"]).status == 0)
+        #expect(try await h.run(["config", "set", "sync", "issue:project.task", "field", "target_date=date_deadline"]).status == 0)
+        let before = Set(try h.odooRecords("project.task").compactMap { $0["id"] as? Int })
+        _ = try await h.sync()
+        let created = Dictionary(try h.pairs("issue:project.task").filter { !before.contains($0.odoo) }.map { ($0.plane, $0.odoo) },
+                                 uniquingKeysWith: { a, _ in a })
+        var checked = 0
+        for issue in h.planeIssues() {
+            guard let id = issue["id"]?.stringValue, let date = issue["target_date"]?.stringValue, let task = created[id] else { continue }
+            #expect(try h.odooRecord("project.task", task)?["date_deadline"] as? String == String(date.prefix(10)) + " 00:00:00", "\(id)")
+            checked += 1
+        }
+        #expect(checked > 0, "no created task had a target date to compare")
+        #expect(h.odoo.emulator.writes().contains { $0.method == "load" })
+    }
+
     /// Items that could not be pushed wait in the queue: `queue list` shows them, `push
     /// --dry-run` prints the exact calls and writes nothing, `push` sends them, `queue cancel`
     /// drops one, and failures back off and end as `failed` until `queue retry`.

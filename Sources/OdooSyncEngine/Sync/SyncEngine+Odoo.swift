@@ -322,7 +322,10 @@ extension SyncEngine {
     static func loadCall(model: String, rows: [(xmlID: String, values: [(String, JSONValue)])]) -> OdooCall {
         let columns = rows.first.map { loadRow($0.values).columns } ?? ["id"]
         let data = rows.map { row in JSONValue.array([.string(row.xmlID)] + loadRow(row.values).cells) }
-        return OdooCall(model: model, method: "load", args: [("fields", .array(columns.map(JSONValue.string))), ("data", .array(data))])
+        // Odoo reads an import's datetimes in the context's zone, else the user's; the values
+        // here are UTC, as `write` takes them.
+        return OdooCall(model: model, method: "load", args: [("fields", .array(columns.map(JSONValue.string))), ("data", .array(data))],
+                        context: ["tz": "UTC"])
     }
 
     static func describe(_ call: OdooCall) -> String {
