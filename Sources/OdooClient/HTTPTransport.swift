@@ -53,6 +53,10 @@ extension HTTPTransport {
 
 /// URLSession (libcurl underneath on Linux) with cookies turned off: the session cookie is
 /// handled by the client, so that nothing is stored outside the mirror.
+///
+/// Redirects are never followed: a 3xx answer is returned as it is, for the client to report.
+/// Following one would send a POST again as a GET (301, 302) or without its body (307, 308 on
+/// Linux), with the Authorization header still attached.
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
 
@@ -63,7 +67,12 @@ public final class URLSessionTransport: HTTPTransport {
         config.urlCache = nil
         config.requestCachePolicy = .reloadIgnoringLocalCacheData
         config.httpMaximumConnectionsPerHost = 4
-        session = URLSession(configuration: config)
+        session = URLSession(configuration: config, delegate: RedirectRefusal(), delegateQueue: nil)
+    }
+
+    deinit {
+        // A session holds its delegate until it is invalidated.
+        session.finishTasksAndInvalidate()
     }
 
     public func post(_ url: URL, headers: [String: String], body: Data, timeout: TimeInterval) async throws -> HTTPResponse {
@@ -105,6 +114,14 @@ public final class URLSessionTransport: HTTPTransport {
             throw TransportError(kind: .connectionLost, detail: "the answer was cut off after \(data.count) of \(declared) bytes")
         }
         return HTTPResponse(status: http.statusCode, headers: headers, body: data)
+    }
+
+    /// Answers every redirect with "do not follow", so that the 3xx answer itself comes back.
+    private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
     }
 
     static func kind(of error: URLError) -> TransportError.Kind {

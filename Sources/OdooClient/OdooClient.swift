@@ -285,10 +285,15 @@ public actor OdooClient {
     }
 
     /// One HTTP exchange. A non-JSON 5xx, 429 or 408 answer (a proxy's page, an overloaded
-    /// server) is thrown here, inside the caller's retry loop, so that it is sent again.
+    /// server) is thrown here, inside the caller's retry loop, so that it is sent again. A
+    /// redirect is thrown here too, as an error that is not retried: ODOO_URL is wrong, and
+    /// sending again brings the same answer.
     private func send(url: URL, headers: [String: String], body: Data) async throws -> HTTPResponse {
         requestCount += 1
         let response = try await transport.post(url, headers: headers, body: body, timeout: settings.timeout)
+        if (300..<400).contains(response.status) {
+            throw redirectError(response, requested: url)
+        }
         if !response.isJSON && (response.status >= 500 || response.status == 429 || response.status == 408) {
             throw htmlError(response)
         }
@@ -322,6 +327,32 @@ public actor OdooClient {
     private func htmlError(_ response: HTTPResponse) -> OdooError {
         let text = String(decoding: response.body.prefix(4096), as: UTF8.self)
         return .htmlPage(server: errorContext.server, status: response.status, title: OdooClient.htmlTitle(text), attempts: 1)
+    }
+
+    /// A redirect as an error that names where it points (without its query) and the ODOO_URL
+    /// that target implies: the request's path below ODOO_URL, found again at the end of the
+    /// target's path, leaves the base (`https://host/odoo` for a target
+    /// `https://host/odoo/jsonrpc`); otherwise the target's scheme, host and port.
+    private func redirectError(_ response: HTTPResponse, requested url: URL) -> OdooError {
+        let header = response.headers["location"]?.trimmingCharacters(in: .whitespaces) ?? ""
+        guard !header.isEmpty else {
+            return .redirected(server: errorContext.server, status: response.status, location: nil, suggestion: nil)
+        }
+        guard let target = URL(string: header, relativeTo: url)?.absoluteURL,
+              var shown = URLComponents(url: target, resolvingAgainstBaseURL: true), shown.host != nil else {
+            let bare = header.split(separator: "?", maxSplits: 1).first.map(String.init) ?? header
+            return .redirected(server: errorContext.server, status: response.status, location: String(bare.prefix(200)), suggestion: nil)
+        }
+        shown.query = nil
+        shown.fragment = nil
+        shown.user = nil
+        shown.password = nil
+        var base = shown
+        let prefix = settings.url.path.hasSuffix("/") ? String(settings.url.path.dropLast()) : settings.url.path
+        let below = url.path.hasPrefix(prefix) ? String(url.path.dropFirst(prefix.count)) : url.path
+        base.path = !below.isEmpty && shown.path.hasSuffix(below) ? String(shown.path.dropLast(below.count)) : ""
+        if base.path.hasSuffix("/") { base.path = String(base.path.dropLast()) }
+        return .redirected(server: errorContext.server, status: response.status, location: shown.string, suggestion: base.string)
     }
 
     nonisolated func parseJSON(_ data: Data) throws -> JSONValue {

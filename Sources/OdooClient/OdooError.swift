@@ -6,6 +6,7 @@ import OdooSyncCore
 /// | case | action |
 /// |---|---|
 /// | `authenticationFailed`, `unknownDatabase`, `unreachable` | stop the run, exit 3 |
+/// | `redirected` (any 3xx) | stop the run, exit 3; never retried |
 /// | `sessionExpired` | log in again once, then retry the call |
 /// | `htmlPage`, `badResponse` (5xx, truncated) | retried with backoff; exit 3 when retries run out |
 /// | `unknownModel`, `unknownMethod`, `invalidField`, `invalidValue` | stop: the server lacks what we need (exit 1) |
@@ -28,11 +29,14 @@ public enum OdooError: UserFacingError {
     case badResponse(server: String, detail: String, attempts: Int)
     case unreachable(server: String, detail: String, attempts: Int)
     case protocolUnavailable(server: String, detail: String)
+    /// A 3xx answer, which is not followed. `location` is where the Location header points (no
+    /// query), `suggestion` the ODOO_URL that target implies.
+    case redirected(server: String, status: Int, location: String?, suggestion: String?)
 
     public var exitStatus: ExitStatus {
         switch self {
         case .authenticationFailed, .unknownDatabase, .unreachable, .htmlPage, .badResponse, .accessDenied,
-             .protocolUnavailable, .sessionExpired:
+             .protocolUnavailable, .sessionExpired, .redirected:
             return .remote
         default:
             return .itemErrors
@@ -82,6 +86,10 @@ public enum OdooError: UserFacingError {
             return "Cannot reach Odoo at \(server): \(detail) (\(attempts) attempt(s)). Check ODOO_URL and your network connection; your local edits stay in the mirror."
         case let .protocolUnavailable(server, detail):
             return "Odoo at \(server) does not offer the chosen API: \(detail). Set ODOO_PROTOCOL=auto to let odoosync pick one."
+        case let .redirected(server, status, location, suggestion):
+            let target = location.map { "to \($0)" } ?? "without a Location header"
+            let example = suggestion ?? "https://…"
+            return "Odoo at \(server) answered HTTP \(status), a redirect \(target). odoosync does not follow redirects: the request would arrive without its body. Set ODOO_URL to the final address (e.g. \(example))."
         }
     }
 

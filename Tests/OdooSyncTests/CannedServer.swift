@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// A loopback HTTP server whose every answer the test writes, and which keeps what it was sent:
+/// for what stands between odoosync and Odoo and the emulator does not play (a redirect, a
+/// gzip-encoding proxy, a single sign-on login page).
+final class CannedServer: @unchecked Sendable {
+    struct Received: Sendable {
+        let method: String
+        let path: String
+        /// Names lowercased.
+        let headers: [String: String]
+        let body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    struct Answer: Sendable {
+        var status: Int
+        var headers: [(String, String)]
+        var body: [UInt8]
+
+        static func json(_ text: String, headers: [(String, String)] = []) -> Answer {
+            Answer(status: 200, headers: [("Content-Type", "application/json")] + headers, body: Array(text.utf8))
+        }
+    }
+
+    /// Answers a request; the second argument is the server's own `http://127.0.0.1:<port>`.
+    typealias Responder = @Sendable (Received, String) -> Answer
+
+    private let lock = NSLock()
+    private var log: [Received] = []
+    private var task: Task<Void, Never>?
+    private let responder: Responder
+    private(set) var port = 0
+
+    init(_ responder: @escaping Responder) {
+        self.responder = responder
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var received: [Received] { lock.withLock { log } }
+
+    static func start(_ responder: @escaping Responder) async throws -> CannedServer {
+        let server = CannedServer(responder)
+        try await server.start()
+        return server
+    }
+
+    private func start() async throws {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let router = Router()
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { [self] request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+            let received = Received(method: request.method.rawValue, path: request.uri.path, headers: headers,
+                                    body: Data(body.readableBytesView))
+            lock.withLock { log.append(received) }
+            let answer = responder(received, baseURL)
+            var fields = HTTPFields()
+            for (name, value) in answer.headers {
+                if let fieldName = HTTPFields.Element.Name(name) { fields.append(HTTPFields.Element(name: fieldName, value: value)) }
+            }
+            return Response(status: .init(code: answer.status), headers: fields,
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+        }
+        router.post("/**", use: handler)
+        router.get("/**", use: handler)
+        var logger = Logger(label: "canned-server")
+        logger.logLevel = .critical
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in
+                                  continuation.yield(channel.localAddress?.port ?? 0)
+                                  continuation.finish()
+                              }, logger: logger)
+        task = Task { try? await app.run() }
+        for await bound in ports {
+            port = bound
+            return
+        }
+        throw HarnessError("the canned server did not start")
+    }
+
+    func stop() async {
+        task?.cancel()
+        await task?.value
+    }
+}

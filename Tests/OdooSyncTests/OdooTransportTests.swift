@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import Testing
+@testable import OdooClient
+@testable import OdooSyncCore
+
+/// What stands between odoosync and Odoo on real networks, over real loopback HTTP: a redirect
+/// (http to https, a moved path), a proxy that gzips answers, a single sign-on login page.
+@Suite(.serialized) struct OdooTransportTests {
+    static func settings(_ server: CannedServer, _ choice: OdooProtocolChoice) throws -> OdooSettings {
+        OdooSettings(url: try #require(URL(string: server.baseURL)), database: "odoosync_demo", username: "admin",
+                     apiKey: "demo-api-key", password: "admin", protocolChoice: choice, timeout: 10, retryBase: 0.001)
+    }
+
+    /// A successful login in whichever protocol the request speaks; nil for any other request.
+    static func login(_ request: CannedServer.Received) -> CannedServer.Answer? {
+        if request.path.hasSuffix("/json/2/res.users/context_get") {
+            return .json(#"{"lang":"en_US","tz":"UTC","uid":2}"#)
+        }
+        if request.path == "/jsonrpc", request.text.contains("\"authenticate\"") {
+            return .json(#"{"jsonrpc":"2.0","id":1,"result":2}"#)
+        }
+        if request.path == "/web/session/authenticate" {
+            return .json(#"{"jsonrpc":"2.0","id":1,"result":{"uid":2,"server_version":"19.0"}}"#,
+                         headers: [("Set-Cookie", "session_id=abc; Path=/; HttpOnly")])
+        }
+        return nil
+    }
+
+    static func environment(_ server: CannedServer, _ directory: URL, protocol choice: String) -> [String: String] {
+        ["ODOO_URL": server.baseURL, "ODOO_DATABASE": "odoosync_demo", "ODOO_USERNAME": "admin",
+         "ODOO_API_KEY": "demo-api-key", "ODOO_PASSWORD": "admin-password", "ODOO_PROTOCOL": choice,
+         "ODOOSYNC_DB": directory.appendingPathComponent("odoosync.sqlite").path, "ODOOSYNC_RETRY_BASE_MS": "5"]
+    }
+
+    // MARK: redirects
+
+    /// The transport hands a redirect back as it came: the request is sent once, never again to
+    /// the Location, and never without its body.
+    @Test(arguments: [301, 302, 307, 308])
+    func theTransportHandsARedirectBackUnfollowed(_ status: Int) async throws {
+        let server = try await CannedServer.start { request, base in
+            request.path == "/jsonrpc"
+                ? .init(status: status, headers: [("Location", base + "/odoo/jsonrpc")], body: [])
+                : .json(#"{"jsonrpc":"2.0","id":1,"result":[]}"#)
+        }
+        defer { Task { await server.stop() } }
+        let url = try #require(URL(string: server.baseURL + "/jsonrpc"))
+        let response = try await URLSessionTransport().post(url, headers: ["Content-Type": "application/json", "Authorization": "bearer k"],
+                                                            body: Data(#"{"params":{"domain":[]}}"#.utf8), timeout: 10)
+        #expect(response.status == status)
+        #expect(response.headers["location"] == server.baseURL + "/odoo/jsonrpc")
+        #expect(server.received.map(\.path) == ["/jsonrpc"], "the redirect was followed")
+    }
+
+    /// A redirect ends the run with exit 3 at the first request, naming the status, where it
+    /// points (without its query) and the ODOO_URL that would reach it.
+    @Test(arguments: [301, 308])
+    func aRedirectStopsTheRunAndNamesTheAddressToUse(_ status: Int) async throws {
+        let server = try await CannedServer.start { request, base in
+            if request.path.hasPrefix("/odoo/") { return Self.login(request) ?? .json("{}") }
+            return .init(status: status, headers: [("Location", base + "/odoo" + request.path + "?from=proxy")], body: [])
+        }
+        defer { Task { await server.stop() } }
+        let dir = try TestPaths.temporaryDirectory()
+        let result = try await CLI.run(["pull", "odoo"], environment: Self.environment(server, dir, protocol: "auto"), in: dir)
+        #expect(result.status == 3, "\(result.output)")
+        #expect(result.stderr.contains("answered HTTP \(status), a redirect to \(server.baseURL)/odoo/json/2/res.users/context_get."), "\(result.stderr)")
+        #expect(result.stderr.contains("Set ODOO_URL to the final address (e.g. \(server.baseURL)/odoo)"), "\(result.stderr)")
+        #expect(!result.output.contains("from=proxy") && !result.output.contains("demo-api-key"))
+        #expect(server.received.count == 1, "neither followed nor retried: \(server.received.map(\.path))")
+    }
+}
