@@ -109,8 +109,12 @@ public final class URLSessionTransport: HTTPTransport {
             guard let name = (key as? String)?.lowercased(), let text = value as? String else { continue }
             headers[name] = headers[name].map { "\($0), \(text)" } ?? text
         }
-        // A body shorter than its Content-Length means the connection broke mid-answer.
-        if let declared = headers["content-length"].flatMap({ Int($0) }), declared > data.count {
+        // A body shorter than its Content-Length means the connection broke mid-answer. With a
+        // Content-Encoding the length counts the encoded bytes, and libcurl hands over the
+        // decoded ones: the two cannot be compared (a small gzip answer is longer encoded).
+        let encoding = headers["content-encoding"]?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        if encoding.isEmpty || encoding == "identity",
+           let declared = headers["content-length"].flatMap({ Int($0) }), declared > data.count {
             throw TransportError(kind: .connectionLost, detail: "the answer was cut off after \(data.count) of \(declared) bytes")
         }
         return HTTPResponse(status: http.statusCode, headers: headers, body: data)

@@ -88,3 +88,31 @@ final class CannedServer: @unchecked Sendable {
         await task?.value
     }
 }
+
+/// gzip without a compressor: one stored deflate block. Like gzip on a small answer, the encoded
+/// form is longer than the text.
+enum StoredGzip {
+    static func encode(_ text: String) -> [UInt8] {
+        let data = Array(text.utf8)
+        precondition(data.count < 65_535, "one stored block holds at most 65535 bytes")
+        let length = UInt16(data.count)
+        var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF]
+        out += [1, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)]
+        out += data
+        out += littleEndian(crc32(data)) + littleEndian(UInt32(data.count))
+        return out
+    }
+
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
+        }
+        return ~crc
+    }
+
+    static func littleEndian(_ value: UInt32) -> [UInt8] {
+        (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+    }
+}

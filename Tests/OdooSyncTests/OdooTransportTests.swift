@@ -70,4 +70,27 @@ import Testing
         #expect(!result.output.contains("from=proxy") && !result.output.contains("demo-api-key"))
         #expect(server.received.count == 1, "neither followed nor retried: \(server.received.map(\.path))")
     }
+
+    // MARK: gzip
+
+    /// A proxy gzips a small answer, which comes out longer than the text: its Content-Length
+    /// counts the encoded bytes, libcurl hands over the decoded ones, and that is not a cut-off.
+    @Test func aSmallGzipAnswerIsNotTakenForACutOffOne() async throws {
+        let server = try await CannedServer.start { request, _ in
+            let text = request.path.hasSuffix("/context_get") ? #"{"lang":"en_US","tz":"UTC","uid":2}"# : "42"
+            return .init(status: 200, headers: [("Content-Type", "application/json"), ("Content-Encoding", "gzip")],
+                         body: StoredGzip.encode(text))
+        }
+        defer { Task { await server.stop() } }
+        #expect(StoredGzip.encode(#"{"lang":"en_US","tz":"UTC","uid":2}"#).count > 35)
+
+        let url = try #require(URL(string: server.baseURL + "/json/2/res.users/context_get"))
+        let response = try await URLSessionTransport().post(url, headers: ["Content-Type": "application/json"], body: Data("{}".utf8), timeout: 10)
+        #expect(String(decoding: response.body, as: UTF8.self) == #"{"lang":"en_US","tz":"UTC","uid":2}"#)
+
+        let client = OdooClient(settings: try Self.settings(server, .json2), transport: URLSessionTransport(), logger: Logger(label: "test"))
+        #expect(try await client.connect().uid == 2)
+        #expect(try await client.call(OdooCall(model: "crm.lead", method: "search_count", args: [("domain", [])])) == .int(42))
+        #expect(await client.retryCount == 0)
+    }
 }
