@@ -286,13 +286,17 @@ public actor OdooClient {
 
     /// One HTTP exchange. A non-JSON 5xx, 429 or 408 answer (a proxy's page, an overloaded
     /// server) is thrown here, inside the caller's retry loop, so that it is sent again. A
-    /// redirect is thrown here too, as an error that is not retried: ODOO_URL is wrong, and
-    /// sending again brings the same answer.
+    /// redirect, and a 2xx answer that is an HTML page (a single sign-on login page, a proxy's),
+    /// are thrown here too, as errors that are not retried: ODOO_URL is wrong, and sending again
+    /// brings the same answer.
     private func send(url: URL, headers: [String: String], body: Data) async throws -> HTTPResponse {
         requestCount += 1
         let response = try await transport.post(url, headers: headers, body: body, timeout: settings.timeout)
         if (300..<400).contains(response.status) {
             throw redirectError(response, requested: url)
+        }
+        if (200..<300).contains(response.status), OdooClient.isHTMLPage(response) {
+            throw htmlError(response)
         }
         if !response.isJSON && (response.status >= 500 || response.status == 429 || response.status == 408) {
             throw htmlError(response)
@@ -441,6 +445,19 @@ public actor OdooClient {
         }
         let text = html.trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? "empty body" : String(text.prefix(60))
+    }
+
+    /// An HTML page, told by its Content-Type or, for a page sent as another type or none, by
+    /// its first character.
+    static func isHTMLPage(_ response: HTTPResponse) -> Bool {
+        if response.contentType.lowercased().contains("text/html") { return true }
+        for byte in response.body.prefix(64) {
+            switch byte {
+            case 0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF: continue  // whitespace, a UTF-8 byte order mark
+            default: return byte == UInt8(ascii: "<")
+            }
+        }
+        return false
     }
 
     static func htmlSaysNoDatabase(_ body: Data) -> Bool {

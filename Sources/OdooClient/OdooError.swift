@@ -6,7 +6,7 @@ import OdooSyncCore
 /// | case | action |
 /// |---|---|
 /// | `authenticationFailed`, `unknownDatabase`, `unreachable` | stop the run, exit 3 |
-/// | `redirected` (any 3xx) | stop the run, exit 3; never retried |
+/// | `redirected` (any 3xx), `htmlPage` with a 2xx status (a login page, a proxy) | stop the run, exit 3; never retried |
 /// | `sessionExpired` | log in again once, then retry the call |
 /// | `htmlPage`, `badResponse` (5xx, truncated) | retried with backoff; exit 3 when retries run out |
 /// | `unknownModel`, `unknownMethod`, `invalidField`, `invalidValue` | stop: the server lacks what we need (exit 1) |
@@ -78,6 +78,8 @@ public enum OdooError: UserFacingError {
             return "Odoo refused the request: \(Self.firstLine(message))"
         case let .server(name, message):
             return "Odoo reported \(name): \(Self.firstLine(message))"
+        case let .htmlPage(server, status, title, _) where (200..<300).contains(status):
+            return "Odoo at \(server) answered HTTP \(status) with an HTML page (\"\(title)\") instead of JSON: ODOO_URL points at a login page (single sign-on) or a proxy in front of Odoo, not at Odoo itself. Set ODOO_URL to the address Odoo answers on."
         case let .htmlPage(server, status, title, attempts):
             return "Odoo at \(server) answered HTTP \(status) with an HTML page (\"\(title)\") instead of JSON, \(attempts) time(s): a proxy or the server itself is failing, or ODOO_URL does not point at Odoo. Check ODOO_URL and try again later."
         case let .badResponse(server, detail, attempts):

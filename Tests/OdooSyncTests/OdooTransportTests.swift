@@ -7,6 +7,8 @@ import Testing
 /// What stands between odoosync and Odoo on real networks, over real loopback HTTP: a redirect
 /// (http to https, a moved path), a proxy that gzips answers, a single sign-on login page.
 @Suite(.serialized) struct OdooTransportTests {
+    static let page = "<!DOCTYPE html>\n<html><head><title>Example SSO - Sign in</title></head><body><form>...</form></body></html>\n"
+
     static func settings(_ server: CannedServer, _ choice: OdooProtocolChoice) throws -> OdooSettings {
         OdooSettings(url: try #require(URL(string: server.baseURL)), database: "odoosync_demo", username: "admin",
                      apiKey: "demo-api-key", password: "admin", protocolChoice: choice, timeout: 10, retryBase: 0.001)
@@ -92,5 +94,46 @@ import Testing
         #expect(try await client.connect().uid == 2)
         #expect(try await client.call(OdooCall(model: "crm.lead", method: "search_count", args: [("domain", [])])) == .int(42))
         #expect(await client.retryCount == 0)
+    }
+
+    // MARK: HTML pages with 200
+
+    /// A single sign-on page answered with 200 at login, in every protocol: exit 3 at the first
+    /// request, with a message that says ODOO_URL reaches a login page or proxy, not Odoo.
+    @Test(arguments: ["json2", "jsonrpc", "session"])
+    func aLoginPageInFrontOfOdooStopsTheLogin(_ choice: String) async throws {
+        let server = try await CannedServer.start { _, _ in
+            .init(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(Self.page.utf8))
+        }
+        defer { Task { await server.stop() } }
+        let dir = try TestPaths.temporaryDirectory()
+        let result = try await CLI.run(["pull", "odoo"], environment: Self.environment(server, dir, protocol: choice), in: dir)
+        #expect(result.status == 3, "\(result.output)")
+        #expect(result.stderr.contains("Odoo at \(server.baseURL) answered HTTP 200 with an HTML page (\"Example SSO - Sign in\")"), "\(result.stderr)")
+        #expect(result.stderr.contains("login page") && result.stderr.contains("Set ODOO_URL"), "\(result.stderr)")
+        #expect(!result.stderr.contains("TruncatedBody"))
+        #expect(server.received.count == 1, "not retried: \(server.received.map(\.path))")
+    }
+
+    /// The same page on a call after the login (a proxy's session ran out): not retried as a
+    /// broken answer, the same error. This page comes with no Content-Type: its `<` tells.
+    @Test(arguments: [OdooProtocolChoice.json2, .jsonrpc, .session])
+    func aLoginPageOnACallIsNotRetried(_ choice: OdooProtocolChoice) async throws {
+        let server = try await CannedServer.start { request, _ in
+            Self.login(request) ?? .init(status: 200, headers: [], body: Array(("\n" + Self.page).utf8))
+        }
+        defer { Task { await server.stop() } }
+        let client = OdooClient(settings: try Self.settings(server, choice), transport: URLSessionTransport(), logger: Logger(label: "test"))
+        let error = await #expect(throws: OdooError.self) {
+            try await client.call(OdooCall(model: "crm.lead", method: "search_count", args: [("domain", [])]))
+        }
+        guard case .htmlPage(_, 200, "Example SSO - Sign in", _)? = error else {
+            Issue.record("expected the HTML-page error, got \(String(describing: error))")
+            return
+        }
+        #expect(error?.exitStatus == .remote)
+        #expect(error?.description.contains("ODOO_URL") == true)
+        #expect(await client.retryCount == 0)
+        #expect(server.received.count == 2, "\(server.received.map(\.path))")
     }
 }
