@@ -10,8 +10,8 @@ import OdooSyncCore
 /// | `sessionExpired` | log in again once, then retry the call |
 /// | `htmlPage`, `badResponse` (5xx, truncated) | retried with backoff; exit 3 when retries run out |
 /// | `unknownModel`, `unknownMethod`, `invalidField`, `invalidValue` | stop: the server lacks what we need (exit 1) |
-/// | `accessDenied` | stop, exit 3: the user may not do this |
-/// | `validation`, `missingRecord`, `userError`, `server` | fail this item, go on with the others |
+/// | `accessDenied` (the model's access rights) | stop, exit 3: the user may not do this |
+/// | `recordRuleDenied`, `validation`, `missingRecord`, `userError`, `server` | fail this item, go on with the others |
 public enum OdooError: UserFacingError {
     case authenticationFailed(server: String, login: String, database: String, detail: String)
     case unknownDatabase(server: String, database: String)
@@ -21,6 +21,8 @@ public enum OdooError: UserFacingError {
     case invalidField(message: String)
     case invalidValue(message: String)
     case accessDenied(message: String)
+    /// A record rule hides this one record from the user; other records of the model are fine.
+    case recordRuleDenied(message: String)
     case validation(message: String)
     case missingRecord(message: String)
     case userError(message: String)
@@ -70,6 +72,8 @@ public enum OdooError: UserFacingError {
             return "Odoo rejected a value: \(message)."
         case let .accessDenied(message):
             return "Odoo denied access: \(Self.firstLine(message)) Ask an Odoo administrator for the rights, or use another user."
+        case let .recordRuleDenied(message):
+            return "Odoo's record rules keep this record from the user: \(Self.recordRuleSummary(message)) The other records go on; ask an Odoo administrator to share this one, or leave it to a user who may see it."
         case let .validation(message):
             return "Odoo refused the change: \(Self.firstLine(message))"
         case let .missingRecord(message):
@@ -95,6 +99,24 @@ public enum OdooError: UserFacingError {
         }
     }
 
+    /// A record-rule message told in one sentence: "Sorry, Marc Demo (id=5) doesn't have 'read'
+    /// access to: Lead (crm.lead)." (the lines that say who, what and which model).
+    static func recordRuleSummary(_ message: String) -> String {
+        let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let index = lines.firstIndex(where: { $0.contains("access to") }) else { return firstLine(message) }
+        var text = lines[index]
+        if index + 1 < lines.count, lines[index + 1].hasPrefix("- ") { text += " " + lines[index + 1].dropFirst(2) }
+        return text.hasSuffix(".") ? text : text + "."
+    }
+
+    /// Odoo 19 words a record-rule denial "Uh-oh! Looks like you have stumbled upon some
+    /// top-secret records. … Sorry, <user> (id=<n>) doesn't have '<operation>' access to: …";
+    /// a model's access rights say "You are not allowed to …".
+    static func isRecordRuleDenial(_ message: String) -> Bool {
+        message.hasPrefix("Uh-oh! Looks like you have stumbled upon some top-secret records.")
+            || (message.contains("doesn't have '") && message.contains("' access to"))
+    }
+
     static func firstLine(_ text: String) -> String {
         let line = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? text
         return line.hasSuffix(".") ? line : line + "."
@@ -112,6 +134,8 @@ public enum OdooError: UserFacingError {
             return .unknownDatabase(server: context.server, database: context.database)
         case "odoo.exceptions.AccessError" where message.contains("Database not found"):
             return .unknownDatabase(server: context.server, database: context.database)
+        case "odoo.exceptions.AccessError" where isRecordRuleDenial(message):
+            return .recordRuleDenied(message: message)
         case "odoo.exceptions.AccessError":
             return .accessDenied(message: message)
         case "odoo.exceptions.UserError" where message.hasPrefix("Object ") && message.hasSuffix("doesn't exist"):

@@ -63,7 +63,7 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
         Case(file: "probe_jsonrpc_err_access_denied_write.json", expected: "accessDenied", phrase: "CRM Stages"),
         Case(file: "probe_json2_err_access_denied_write.json", expected: "accessDenied", phrase: "CRM Stages"),
         Case(file: "probe_session_err_access_denied_write.json", expected: "accessDenied", phrase: "CRM Stages"),
-        Case(file: "probe_jsonrpc_err_record_rule_read.json", expected: "accessDenied", phrase: "top-secret"),
+        Case(file: "probe_jsonrpc_err_record_rule_read.json", expected: "recordRuleDenied", phrase: "Sorry, Marc Demo (id=5) doesn't have 'read' access to: Lead (crm.lead)."),
         Case(file: "probe_jsonrpc_err_private_method.json", expected: "accessDenied", phrase: "Private methods"),
         Case(file: "probe_json2_err_private_method.json", expected: "accessDenied", phrase: "Private methods"),
         Case(file: "probe_jsonrpc_err_create_missing_required.json", expected: "validation", phrase: "Missing required value"),
@@ -101,6 +101,22 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
             #expect(!error.description.contains("k3y-not-in-messages") && !error.description.contains("pw-not-in-messages"))
             #expect(!error.description.contains("Traceback"))
         }
+    }
+
+    /// A record rule hiding one record fails that item (exit 1, the run goes on); a model's
+    /// access rights refusing the user stop the run (exit 3).
+    @Test(arguments: [("probe_jsonrpc_err_record_rule_read.json", false),
+                      ("probe_jsonrpc_err_access_denied_read.json", true), ("probe_json2_err_access_denied_write.json", true),
+                      ("probe_json2_err_private_method.json", true)])
+    func accessErrorsStopTheRunUnlessARecordRuleHidesOneRecord(_ file: String, _ stopsTheRun: Bool) async throws {
+        let (api, response) = try Self.response(file)
+        let settings = OdooSettings(url: URL(string: "http://odoo.test:8069")!, database: "odoo_harness", username: "admin",
+                                    apiKey: "k", protocolChoice: api == "json2" ? .json2 : .jsonrpc, maxAttempts: 1)
+        let client = OdooClient(settings: settings, transport: ReplayTransport(response), logger: Logger(label: "test"))
+        let error = await #expect(throws: OdooError.self) {
+            try await client.call(OdooCall(model: "crm.lead", method: "read", ids: [25], args: [("fields", ["name"])]))
+        }
+        #expect(error?.exitStatus == (stopsTheRun ? .remote : .itemErrors), "\(file): \(String(describing: error))")
     }
 
     @Test func htmlFromAProxyIsReportedAsSuch() async throws {
