@@ -49,5 +49,13 @@ extension PullCommand {
         if !report.archivedProjects.isEmpty {
             Output.print("Archived in Plane, contents not pulled: \(report.archivedProjects.joined(separator: ", ")).")
         }
+        if let note = notMemberNote(report.notMemberProjects) { Output.print(note) }
+        for failure in report.projectErrors { Output.print("  \(failure.message)") }
+    }
+
+    /// The one line that says which listed projects were left out for want of membership.
+    static func notMemberNote(_ projects: [String]) -> String? {
+        guard !projects.isEmpty else { return nil }
+        return "Not a member of \(projects.joined(separator: ", ")): add the API user to the project to sync it."
     }
 }

@@ -82,7 +82,7 @@ struct SyncCommand: AsyncParsableCommand {
             // The two pulls share nothing but the mirror's writer: their round trips overlap.
             async let odooPulled = puller.pullProjects(full: full)
             async let planePulled = planePuller.pull(full: full)
-            _ = try await (odooPulled, planePulled)
+            let (_, planeReport) = try await (odooPulled, planePulled)
             let pullSeconds = Date().timeIntervalSince(pullStarted)
             let pullRemoteSeconds = clock.seconds - waitedBefore
             let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: PlaneWriter(client: plane), runID: runID, scope: scope, logger: env.logger,
@@ -96,6 +96,10 @@ struct SyncCommand: AsyncParsableCommand {
                 if after == paired { break }
             }
             var report = engine.report
+            // The Plane pull's scope is the sync's: projects it left out or could not read say so here.
+            report.planeNotMemberProjects = planeReport.notMemberProjects
+            report.planePullFailed = planeReport.projectErrors.count
+            report.errors = planeReport.projectErrors.map(\.message) + report.errors
             report.pullSeconds = pullSeconds
             report.pullRemoteSeconds = pullRemoteSeconds
             report.planeRateLimitWaitSeconds = await plane.rateLimitWaitSeconds
@@ -114,13 +118,14 @@ struct SyncCommand: AsyncParsableCommand {
             Output.print(Output.table(["entity", "created", "updated", "archived", "paired", "conflicts", "failed"], rows, rightAligned: Set(1...6)))
         }
         for error in report.errors { Output.print("  \(error)") }
+        if let note = PullCommand.notMemberNote(report.planeNotMemberProjects) { Output.print(note) }
         if report.unmappedFields > 0 {
             Output.print("\(report.unmappedFields) state/stage value(s) had no counterpart on the other side and were left as they were: map them with `odoosync config set state \"<Plane state>\" \"<Odoo stage>\"` (-v names them).")
         }
         if report.planeRateLimitWaitSeconds >= 1 {
             Output.print(String(format: "Waited %.1f s for Plane's rate limit.", report.planeRateLimitWaitSeconds))
         }
-        if report.failed > 0 { Output.print("Failed items stay in the queue: `odoosync queue list`, then `odoosync queue retry <id>`.") }
+        if report.failed > report.planePullFailed { Output.print("Failed items stay in the queue: `odoosync queue list`, then `odoosync queue retry <id>`.") }
         if report.conflicts > 0 { Output.print("Conflicts waiting for you (manual strategy): `odoosync conflicts`.") }
     }
 }

@@ -7,7 +7,9 @@ import PlaneClient
 
 /// `odoosync pull plane`: snapshots the workspace's members and, for each project in scope,
 /// its members, states, labels, issues, cycles and modules (with their issue ids) into
-/// `plane_records`.
+/// `plane_records`. The scope is `PLANE_PROJECTS` or every listed project, less the public
+/// ones the key's user is not a member of (Plane lists them but refuses what is inside); a
+/// project that fails (a 404, a 403) is an error of that project, and the others are pulled.
 ///
 /// Plane has no "changed since" filter, so issues are read newest first
 /// (`order_by=-updated_at`) down to the project's cursor less an overlap, each page in one
@@ -55,10 +57,11 @@ public final class PlanePuller: @unchecked Sendable {
 
         let remoteProjects = try await client.projects(perPage: pageSize)
         let scope = try resolveScope(remoteProjects)
-        try await timed("project") { report.add("project", try applyProjects(remoteProjects, scope: scope)) }
+        try await timed("project") { report.add("project", try applyProjects(remoteProjects, scope: scope.ids)) }
         try await timed("member") { report.add("member", try await pullWorkspaceMembers()) }
+        try noteNotMember(scope)
 
-        for project in remoteProjects where scope.contains(project.id) {
+        for project in remoteProjects where scope.ids.contains(project.id) {
             if project.archivedAt != nil {
                 // Plane lists none of an archived project's issues: leave its snapshot as it was.
                 report.archivedProjects.append(project.identifier)
@@ -80,16 +83,10 @@ public final class PlanePuller: @unchecked Sendable {
                 try await timed("issue") { report.add("issue", try await pullIssues(project, full: full)) }
                 try await timed("cycle") { report.add("cycle", try await pullContainers(kind: "cycle", project: project)) }
                 try await timed("module") { report.add("module", try await pullContainers(kind: "module", project: project)) }
-            } catch let error as PlaneError where error.exitStatus == .itemErrors {
-                // This project could not be read (a 404 mid-pull, say); the others still can.
-                var stats = ModelStats()
-                stats.errors = 1
-                report.add("project", stats)
-                try mirror.write { db in
-                    try event(db, level: .error, type: "pull_project_failed",
-                              message: "Plane project \(project.identifier) could not be pulled: \(error)",
-                              metadata: ["project_id": .string(project.id)])
-                }
+            } catch let error as PlaneError where error.exitStatus == .itemErrors || error.isPermissionDenied {
+                // This project could not be read (a 404 mid-pull, the key's user taken out of
+                // it); the others still can.
+                try recordProjectError(project, message: "Plane project \(project.identifier) could not be pulled: \(error)")
             }
         }
 
@@ -106,14 +103,38 @@ public final class PlanePuller: @unchecked Sendable {
 
     // MARK: scope and projects
 
-    /// Ids of the projects `PLANE_PROJECTS` names (identifiers or ids), or of all of them.
-    private func resolveScope(_ projects: [PlaneProject]) throws -> Set<String> {
+    /// The projects a pull reads, and the ones it leaves out because the key's user is not a
+    /// member of them.
+    struct Scope {
+        var ids: Set<String> = []
+        /// Listed (public) projects without the key's user among their members: Plane answers
+        /// 403 for everything inside them.
+        var notMember: [PlaneProject] = []
+        /// Those of them `PLANE_PROJECTS` names: asked for, so their absence is an error.
+        var namedNotMember: [PlaneProject] = []
+    }
+
+    /// The projects `PLANE_PROJECTS` names (identifiers or ids), or all of them, less those
+    /// the key's user is not a member of.
+    func resolveScope(_ projects: [PlaneProject]) throws -> Scope {
         let wanted = client.settings.projects
-        if wanted.isEmpty { return Set(projects.map(\.id)) }
-        var ids = Set<String>()
+        var scope = Scope()
+        func add(_ project: PlaneProject, named: Bool) {
+            if project.isMember == false {
+                guard !scope.notMember.contains(where: { $0.id == project.id }) else { return }
+                scope.notMember.append(project)
+                if named { scope.namedNotMember.append(project) }
+            } else {
+                scope.ids.insert(project.id)
+            }
+        }
+        if wanted.isEmpty {
+            for project in projects { add(project, named: false) }
+            return scope
+        }
         for token in wanted {
             if let match = projects.first(where: { $0.id == token || $0.identifier.caseInsensitiveCompare(token) == .orderedSame }) {
-                ids.insert(match.id)
+                add(match, named: true)
                 continue
             }
             // A project pulled before and gone now is a delete, found below; anything else is a typo.
@@ -127,7 +148,34 @@ public final class PlanePuller: @unchecked Sendable {
             let available = projects.map { "\($0.identifier) (\($0.name))" }.joined(separator: ", ")
             throw ConfigurationError("PLANE_PROJECTS names `\(token)`, which is not a project the API key can see in workspace \(client.settings.workspaceSlug). Available: \(available.isEmpty ? "none" : available).")
         }
-        return ids
+        return scope
+    }
+
+    /// Reports the projects left out for want of membership: a note for those the default
+    /// scope found, an error of the project for those `PLANE_PROJECTS` names.
+    private func noteNotMember(_ scope: Scope) throws {
+        report.notMemberProjects = scope.notMember.map(\.identifier)
+        for project in scope.notMember where !scope.namedNotMember.contains(where: { $0.id == project.id }) {
+            try mirror.write { db in
+                try event(db, level: .warn, type: "pull_project_not_member",
+                          message: "Plane project \(project.identifier) (\(project.name)) left out: the API key's user is not a member of it",
+                          metadata: ["project_id": .string(project.id)])
+            }
+        }
+        for project in scope.namedNotMember {
+            try recordProjectError(project, message: "PLANE_PROJECTS names \(project.identifier) (\(project.name)), but the API key's user is not a member of it, so Plane refuses its contents (403). Add the API user to the project in Plane to sync it, or take it out of PLANE_PROJECTS.")
+        }
+    }
+
+    /// One project that could not be pulled: an error in the report and an event; the run goes on.
+    private func recordProjectError(_ project: PlaneProject, message: String) throws {
+        var stats = ModelStats()
+        stats.errors = 1
+        report.add("project", stats)
+        report.projectErrors.append((project.identifier, message))
+        try mirror.write { db in
+            try event(db, level: .error, type: "pull_project_failed", message: message, metadata: ["project_id": .string(project.id)])
+        }
     }
 
     private func applyProjects(_ projects: [PlaneProject], scope: Set<String>) throws -> ModelStats {

@@ -99,6 +99,11 @@ public struct PlanePullReport: Sendable {
     /// Identifiers of the projects pulled, and of archived ones whose contents were left as they were.
     public var projects: [String] = []
     public var archivedProjects: [String] = []
+    /// Projects Plane lists (public ones) whose members do not include the key's user: left
+    /// out, since Plane answers 403 inside them.
+    public var notMemberProjects: [String] = []
+    /// Projects that could not be pulled, with why; the other projects were.
+    public var projectErrors: [(project: String, message: String)] = []
     public var seconds: Double = 0
     public var requests = 0
     public var retries = 0
@@ -126,6 +131,8 @@ public struct PlanePullReport: Sendable {
             ("rate_limit_wait_seconds", .double((rateLimitWaitSeconds * 1000).rounded() / 1000)),
             ("projects", .array(projects.map(JSONValue.string))),
             ("archived_projects", .array(archivedProjects.map(JSONValue.string))),
+            ("not_member_projects", .array(notMemberProjects.map(JSONValue.string))),
+            ("project_errors", .array(projectErrors.map { .object([("project", .string($0.project)), ("message", .string($0.message))]) })),
             ("entities", .object(entities.map { ($0.name, $0.stats.json) })),
         ])
     }

@@ -16,7 +16,7 @@ public struct PlaneFieldError: Sendable, Equatable {
 /// | case | Plane's answer | action |
 /// |---|---|---|
 /// | `missingAPIKey`, `invalidAPIKey` | 401, 403 `detail` | stop the run, exit 3 |
-/// | `forbidden` | 403 permission | stop, exit 3: the key's user lacks access |
+/// | `forbidden` | 403 permission | stop, exit 3: the key's user lacks access (inside one project, `pull plane` fails that project only, exit 1) |
 /// | `rateLimited` | 429 for longer than allowed | stop, exit 3 (429s are otherwise waited out) |
 /// | `server`, `unreachable`, `badResponse` | 5xx, dropped, truncated, not JSON | retried with backoff; exit 3 when retries run out |
 /// | `notFound` | 404 | fail this item (the record is gone) |
@@ -46,6 +46,12 @@ public enum PlaneError: UserFacingError {
         case .notFound, .invalid, .rejected, .conflict, .duplicateExternalID, .methodNotAllowed:
             return .itemErrors
         }
+    }
+
+    /// Plane refused the key's user this request (403 permission, not a bad key).
+    public var isPermissionDenied: Bool {
+        if case .forbidden = self { return true }
+        return false
     }
 
     /// Worth sending the same request again.

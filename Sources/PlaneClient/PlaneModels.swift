@@ -40,6 +40,10 @@ public struct PlaneProject: Sendable {
     public var moduleView: Bool
     public var external: PlaneExternalKey?
     public var updatedAt: String?
+    /// Whether the key's user is a member. Plane lists public projects to every workspace
+    /// member, and answers 403 for anything inside one its user has not joined. Nil when the
+    /// answer leaves it out (`fields=`, an older server).
+    public var isMember: Bool?
     public var raw: JSONValue
 
     public init(json: JSONValue) throws {
@@ -52,6 +56,7 @@ public struct PlaneProject: Sendable {
         moduleView = json["module_view"]?.boolValue ?? false
         external = PlaneExternalKey(json)
         updatedAt = json["updated_at"]?.stringValue.flatMap(PlaneTime.normalize)
+        isMember = json["is_member"]?.boolValue
         raw = json
     }
 }

@@ -220,6 +220,18 @@ public final class PlaneEmulator: Sendable {
         }
     }
 
+    /// Takes a user out of a project, as a project admin would in Plane. A public project is
+    /// still listed to them (`is_member` false), and everything inside it answers 403.
+    @discardableResult
+    public func removeProjectMember(projectID: String, email: String) -> Bool {
+        core.locked {
+            guard let user = core.store.users.values.first(where: { $0.email == email }),
+                  core.store.projectMembers[projectID]?[user.id] != nil else { return false }
+            core.store.projectMembers[projectID]?[user.id] = nil
+            return true
+        }
+    }
+
     // MARK: volume
 
     /// Adds `count` issues spread over the projects (or into one), reproducible for a seed.

@@ -125,6 +125,71 @@ import Testing
         #expect(unknown.stderr.contains("NOPE") && unknown.stderr.contains("WEB (Website)") && unknown.stderr.contains("MOB (Mobile App)"))
     }
 
+    /// Plane lists public projects to every workspace member and answers 403 inside the ones
+    /// the key's user has not joined (Cleo, a guest, is in WEB but not in the public MOB).
+    @Test func publicProjectsTheKeysUserIsNotAMemberOfAreLeftOut() async throws {
+        let h = try await PlaneHarness.start()
+        defer { Task { await h.stop() } }
+        let guest = try #require(h.plane.apiKey(email: "cleo@acme.test"))
+        let result = try await h.run(["pull", "plane", "--json"], extra: ["PLANE_API_KEY": guest])
+        #expect(result.status == 0, "\(result.output)")
+        let report = try JSONValue.parse(result.stdout)
+        #expect(report["projects"] == ["WEB"] && report["not_member_projects"] == ["MOB"], "\(report.serialized)")
+        #expect(report["project_errors"] == [])
+        #expect(try !h.mirrorIssues(project: h.web).isEmpty)
+        #expect(try h.mirrorIssues(project: h.mob).isEmpty)
+        #expect(!h.plane.requestLog().contains { $0.contains("/projects/\(h.mob)/") }, "nothing inside MOB is asked for")
+        let counts = try h.query { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM plane_records WHERE kind = 'project'"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'pull_project_not_member'"))
+        }
+        #expect(counts.0 == 1 && counts.1 == 1, "one project snapshot, one note")
+        let table = try await h.run(["pull", "plane"], extra: ["PLANE_API_KEY": guest])
+        #expect(table.status == 0, "\(table.output)")
+        #expect(table.stdout.contains("Not a member of MOB: add the API user to the project to sync it."), "\(table.stdout)")
+
+        // Named in PLANE_PROJECTS, it is an error of that project; WEB is still pulled.
+        let named = try await h.run(["pull", "plane"], extra: ["PLANE_API_KEY": guest, "PLANE_PROJECTS": "WEB,MOB"])
+        #expect(named.status == 1, "\(named.output)")
+        #expect(named.stdout.contains("PLANE_PROJECTS names MOB (Mobile App), but the API key's user is not a member of it"), "\(named.stdout)")
+        let namedJSON = try await h.run(["pull", "plane", "--json"], extra: ["PLANE_API_KEY": guest, "PLANE_PROJECTS": "MOB,WEB"])
+        #expect(namedJSON.status == 1)
+        let errors = try JSONValue.parse(namedJSON.stdout)["project_errors"]?.arrayValue ?? []
+        #expect(errors.count == 1 && errors.first?["project"] == "MOB", "\(namedJSON.stdout)")
+        #expect(try JSONValue.parse(namedJSON.stdout)["projects"] == ["WEB"])
+    }
+
+    /// A 403 inside one project (its user taken out of it mid-run) fails that project only.
+    @Test func aProjectThatRefusesTheKeyMidPullFailsAlone() async throws {
+        let h = try await PlaneHarness.start()
+        defer { Task { await h.stop() } }
+        let mob = h.mob
+        let plane = h.plane
+        plane.setRequestHook { line in
+            if line.contains("/projects/\(mob)/members/") { plane.removeProjectMember(projectID: mob, email: "admin@acme.test") }
+        }
+        let result = try await h.run(["pull", "plane", "--json"])
+        h.plane.setRequestHook(nil)
+        #expect(result.status == 1, "\(result.output)")
+        let report = try JSONValue.parse(result.stdout)
+        let errors = report["project_errors"]?.arrayValue ?? []
+        #expect(errors.count == 1 && errors.first?["project"] == "MOB", "\(report.serialized)")
+        #expect(errors.first?["message"]?.stringValue?.contains("403") == true)
+        #expect(try stats(result, "project")["errors"]?.intValue == 1)
+        let listedWEB = h.plane.issues(projectID: h.web).filter { $0["archived_at"] == .null && $0["is_draft"] == false }.count
+        #expect(try h.mirrorIssues(project: h.web).count == listedWEB, "the other project is pulled whole")
+        #expect(try h.mirrorIssues(project: mob).isEmpty)
+        let journal = try h.query { db in
+            (try Int.fetchOne(db, sql: "SELECT records_failed FROM runs WHERE job_name = 'pull plane' ORDER BY started_at DESC LIMIT 1"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'pull_project_failed'"))
+        }
+        #expect(journal.0 == 1 && journal.1 == 1, "the run finished with one failed item rather than ending on the 403")
+        // The next run sees the project listed without membership and leaves it out.
+        let next = try await h.run(["pull", "plane", "--json"])
+        #expect(next.status == 0, "\(next.output)")
+        #expect(try JSONValue.parse(next.stdout)["not_member_projects"] == ["MOB"])
+    }
+
     @Test func settingsAndCredentialsAreCheckedWithTheRightExitCodes() async throws {
         let h = try await PlaneHarness.start()
         defer { Task { await h.stop() } }

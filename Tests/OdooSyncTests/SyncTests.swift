@@ -197,6 +197,24 @@ import Testing
         #expect(try h.pairs("issue:project.task").contains { $0.plane == a.plane || $0.plane == b.plane } == false, "the pairs ended")
     }
 
+    /// The sync pulls Plane with the pull's scope: a public project the key's user is not a
+    /// member of (Plane lists it, and answers 403 inside it) is left out and named.
+    @Test func aPublicPlaneProjectTheKeyIsNotInIsLeftOutOfTheSync() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        let mob = try #require(h.plane.projectID(identifier: "MOB"))
+        #expect(h.plane.removeProjectMember(projectID: mob, email: "admin@acme.test"))
+        // Odoo's "Mobile App" stays out too: Plane would refuse a second project of that name.
+        let report = try await h.sync(["ODOO_PROJECTS": "Website Relaunch"])
+        #expect(report["plane_not_member_projects"] == ["MOB"], "\(report)")
+        #expect(report["failed"]?.intValue == 0)
+        #expect(!h.plane.requestLog().contains { $0.contains("/projects/\(mob)/") }, "nothing inside MOB is asked for")
+        #expect(try h.pairs("project:project.project").contains { $0.plane == mob } == false)
+        #expect(try !h.pairs("issue:project.task").isEmpty, "the rest syncs")
+        let table = try await h.run(["sync"], ["ODOO_PROJECTS": "Website Relaunch"])
+        #expect(table.status == 0 && table.stdout.contains("Not a member of MOB: add the API user to the project to sync it."), "\(table.output)")
+    }
+
     @Test func saleOrdersAndInvoicesBecomeVisibilityIssuesThatFollowChanges() async throws {
         let h = try await SyncHarness.start()
         defer { Task { await h.stop() } }

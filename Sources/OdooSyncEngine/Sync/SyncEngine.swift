@@ -48,10 +48,14 @@ public struct SyncReport: Sendable {
     public var skippedForConnection = 0
     /// Seconds spent waiting out Plane's rate limit (pull and push).
     public var planeRateLimitWaitSeconds: Double = 0
+    /// Plane projects the pull left out because the key's user is not a member of them.
+    public var planeNotMemberProjects: [String] = []
+    /// Plane projects the pull could not read (their messages are in `errors`).
+    public var planePullFailed = 0
 
     public init() {}
 
-    public var failed: Int { entities.values.reduce(0) { $0 + $1.failed } }
+    public var failed: Int { entities.values.reduce(0) { $0 + $1.failed } + planePullFailed }
     public var conflicts: Int { entities.values.reduce(0) { $0 + $1.conflicts } }
     public var written: Int { entities.values.reduce(0) { $0 + $1.created + $1.updated + $1.archived } }
 
@@ -72,6 +76,7 @@ public struct SyncReport: Sendable {
             ("pull_seconds", .double((pullSeconds * 1000).rounded() / 1000)),
             ("pull_remote_seconds", .double((pullRemoteSeconds * 1000).rounded() / 1000)),
             ("plane_rate_limit_wait_seconds", .double((planeRateLimitWaitSeconds * 1000).rounded() / 1000)),
+            ("plane_not_member_projects", .array(planeNotMemberProjects.map(JSONValue.string))),
             ("calls", .array(calls.map(JSONValue.string))), ("errors", .array(errors.map(JSONValue.string))),
         ])
     }
