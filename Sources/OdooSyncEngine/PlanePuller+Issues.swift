@@ -140,8 +140,9 @@ extension PlanePuller {
         return stats
     }
 
-    /// Step 2's listing: the issues to re-read (changed, or archived here and listed again) and
-    /// the ones Plane no longer lists, with their archived copy when the external key finds one.
+    /// Step 2's listing: the issues to re-read (changed, archived here and listed again, or
+    /// missing from the listing but still answering their detail view) and the ones Plane no
+    /// longer has, with their archived copy when the external key finds one.
     private func listIssueIDs(_ project: PlaneProject, path: String, seen: Set<String>) async throws
         -> (reread: [(String, JSONValue)], vanished: [(id: String, archived: JSONValue?)])
     {
@@ -176,6 +177,15 @@ extension PlanePuller {
         }
         var vanished: [(id: String, archived: JSONValue?)] = []
         for id in local.keys.sorted() where remote[id] == nil && !archivedLocally.contains(id) {
+            // Offset pages shift when an issue before the offset leaves the list mid-listing,
+            // so an issue can be missing from it and still be there: ask for it before
+            // tombstoning it (and keep what it answers).
+            do {
+                reread.append((id, try await client.issue(projectID: project.id, id: id).raw))
+                continue
+            } catch PlaneError.notFound {
+                // Deleted, or archived or a draft (the detail view hides those too).
+            }
             let key = try mirror.read { db in try PlaneSnapshots.data(db, kind: "issue", id: id) }.flatMap { data -> PlaneExternalKey? in
                 guard let source = data["external_source"]?.stringValue, let externalID = data["external_id"]?.stringValue,
                       !source.isEmpty, !externalID.isEmpty else { return nil }

@@ -15,8 +15,9 @@ import PlaneClient
 /// (`order_by=-updated_at`) down to the project's cursor less an overlap, each page in one
 /// transaction with the pass's progress. Offset pages can shift while Plane is being edited,
 /// and deletes leave no trace, so a listing of every issue's id and updated_at (`fields=`,
-/// cheap) then finds what vanished (tombstoned, or archived when its external key still
-/// finds it) and re-reads any issue whose updated_at the pass missed; an incremental pass
+/// cheap) then finds what vanished (each asked for by id first, since a shifted page can
+/// leave out a live issue; then tombstoned, or archived when its external key still finds
+/// it) and re-reads any issue whose updated_at the pass missed; an incremental pass
 /// skips it when Plane's `total_results` and the mirror's count show no delete or archive
 /// (and runs it anyway every `plane.listing_interval_seconds`). The other entities are small:
 /// read whole, written only where they changed.

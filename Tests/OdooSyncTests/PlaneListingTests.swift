@@ -191,6 +191,46 @@ import Testing
         #expect(reason.contains("total_results changed"), "\(reason)")
     }
 
+    /// The id listing is in Plane's default order (newest created first) with offset pages: a
+    /// delete on page 1 while page 2 is asked for moves page 2's first issue back onto page 1,
+    /// so the listing never shows it. It is alive: asked for by id, it stays; only what is
+    /// really gone becomes a tombstone.
+    @Test func anIssueAShiftedListingPageSkipsIsNotTombstoned() async throws {
+        let h = try await PlaneHarness.start()
+        defer { Task { await h.stop() } }
+        let web = h.web
+        let listed = try await firstPullInPagesOfFive(h)
+        // The newest issue heads the listing's first page; the oldest is on its last.
+        let newest = try h.plane.createIssue(projectID: web, fields: ["name": "Deleted from page 1"])
+        let oldest = try #require(h.plane.issues(projectID: web).filter { listed.contains($0["id"]?.stringValue ?? "") }
+            .min { ($0["created_at"]?.stringValue ?? "") < ($1["created_at"]?.stringValue ?? "") }?["id"]?.stringValue)
+        let counter = RequestCounter()
+        let plane = h.plane
+        plane.setRequestHook { line in
+            guard line.contains("/projects/\(web)/issues/?"), line.contains("fields=id") else { return }
+            if counter.next() == 2 {
+                plane.deleteIssue(id: newest)
+                plane.deleteIssue(id: oldest)
+            }
+        }
+        let result = try await pull(h, ["--full"])
+        h.plane.setRequestHook(nil)
+        #expect(counter.value > 2, "the listing read several pages")
+        let mirror = try h.mirrorIssues(project: web)
+        let alive = try listedWEB(h)
+        #expect(alive.filter { mirror[$0] == nil }.isEmpty, "no live issue is tombstoned")
+        #expect(mirror[oldest] == nil, "a deleted issue the listing missed is a tombstone")
+        let issues = try stats(result, "issue")
+        #expect(issues["deleted"]?.intValue == 1, "\(issues.serialized)")
+        #expect(h.plane.requestLog().contains { $0.hasPrefix("GET /api/v1/workspaces/acme/projects/\(web)/issues/\(oldest)/") },
+                "the vanished issue was asked for")
+        // The one deleted from page 1 was listed before it went: the next pull finds it gone.
+        #expect(mirror[newest] != nil)
+        _ = try await pull(h, ["--full"])
+        let after = try h.mirrorIssues(project: web)
+        #expect(after[newest] == nil && alive.allSatisfy { after[$0] != nil })
+    }
+
     @Test(arguments: [
         // (incremental, page totals, item errors, mirror count, skipped)
         (false, [10], 0, 10, false),  // a full pass always lists
