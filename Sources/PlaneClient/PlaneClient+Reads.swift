@@ -41,16 +41,31 @@ extension PlaneClient {
     }
 
     /// The issue carrying `key`, archived and draft ones included; nil when there is none.
+    ///
+    /// Plane answers 500 for as long as two issues share the key (`Issue.objects.get` raising
+    /// MultipleObjectsReturned), so a 500 is sent again once, not `maxAttempts` times, before
+    /// it is taken for a duplicate. Other transient failures are retried as usual.
     public func lookupIssue(projectID: String, key: PlaneExternalKey) async throws -> PlaneIssue? {
-        let request = PlaneRequest("GET", "\(projectPath(projectID))issues/",
+        var request = PlaneRequest("GET", "\(projectPath(projectID))issues/",
                                    query: [("external_id", key.id), ("external_source", key.source)])
-        do {
-            return try PlaneIssue(json: try await object(request))
-        } catch PlaneError.notFound {
-            return nil
-        } catch PlaneError.server(_, 500, _, _) {
-            // Issue.objects.get raising MultipleObjectsReturned: two issues share the key.
-            throw PlaneError.duplicateExternalID(project: projectID, source: key.source, id: key.id)
+        request.retryable = false
+        let serverErrorAttempts = min(2, settings.maxAttempts)
+        var attempt = 1
+        var serverErrors = 0
+        while true {
+            do {
+                return try PlaneIssue(json: try await object(request))
+            } catch PlaneError.notFound {
+                return nil
+            } catch let error as PlaneError where error.isTransient {
+                if case .server(_, 500, _, _) = error { serverErrors += 1 }
+                if serverErrors >= serverErrorAttempts {
+                    throw PlaneError.duplicateExternalID(project: projectID, source: key.source, id: key.id)
+                }
+                guard attempt < settings.maxAttempts else { throw error.withAttempts(attempt) }
+                try await backoff(attempt: attempt, reason: error, request: request)
+                attempt += 1
+            }
         }
     }
 

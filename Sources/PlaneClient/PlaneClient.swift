@@ -174,7 +174,7 @@ public actor PlaneClient {
         }
     }
 
-    private func backoff(attempt: Int, reason: PlaneError, request: PlaneRequest) async throws {
+    func backoff(attempt: Int, reason: PlaneError, request: PlaneRequest) async throws {
         let delay = settings.retryBase * pow(2, Double(attempt - 1)) * Double.random(in: 0.5...1.0)
         logger.warning("retrying Plane request", metadata: ["plane.request": "\(request.label)", "attempt": "\(attempt)", "reason": "\(reason)"])
         retryCount += 1

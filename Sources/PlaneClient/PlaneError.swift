@@ -22,7 +22,7 @@ public struct PlaneFieldError: Sendable, Equatable {
 /// | `notFound` | 404 | fail this item (the record is gone) |
 /// | `invalid`, `rejected` | 400 field errors / `error` | fail this item: Plane refused the values |
 /// | `conflict` | 409 (`id` of the existing record) | creates look the existing record up and return it |
-/// | `duplicateExternalID` | lookup 500: two records share a key | fail this item; a person must delete the duplicate |
+/// | `duplicateExternalID` | lookup 500 twice (sent again once only): two records share a key | fail this item; a person must delete the duplicate |
 /// | `methodNotAllowed` | 405 | fail this item (a client bug) |
 public enum PlaneError: UserFacingError {
     case missingAPIKey(server: String)

@@ -196,6 +196,39 @@ import Testing
         #expect(third.value.id == first.value.id && third.value.archivedAt != nil)
     }
 
+    /// Plane answers a lookup with 500 for as long as two issues share the key
+    /// (samples/plane/issue_lookup_external_duplicates_500.http): sent twice, not five times.
+    @Test func aLookupOfADuplicatedKeyIsSentTwiceBeforeItIsReported() async throws {
+        let h = try await PlaneHarness.start()
+        defer { Task { await h.stop() } }
+        let client = h.client(maxAttempts: 5)
+        let twins = h.plane.issues(projectID: h.web).prefix(2).compactMap { $0["id"]?.stringValue }
+        try #require(twins.count == 2)
+        for id in twins { try h.plane.modifyIssue(id: id, fields: ["external_id": "project.task,99", "external_source": "odoosync"]) }
+        func lookups() -> Int { h.plane.requestLog().filter { $0.contains("external_id=project.task%2C99") }.count }
+        h.plane.clearWrites()
+        do {
+            _ = try await client.lookupIssue(projectID: h.web, key: PlaneExternalKey(source: "odoosync", id: "project.task,99"))
+            Issue.record("expected duplicateExternalID")
+        } catch let error as PlaneError {
+            guard case .duplicateExternalID = error else { Issue.record("got \(error)"); return }
+            #expect(error.exitStatus == .itemErrors)
+        }
+        #expect(lookups() == 2, "\(h.plane.requestLog())")
+        #expect(await client.retryCount == 1)
+
+        // One 500 that does not persist, or a proxy's 502s, are not a duplicate.
+        h.plane.deleteIssue(id: twins[1])
+        h.plane.clearWrites()
+        h.plane.setFaults(.once(.httpError(status: 500), methods: ["GET"], pathContains: ["/issues/"]))
+        let found = try await client.lookupIssue(projectID: h.web, key: PlaneExternalKey(source: "odoosync", id: "project.task,99"))
+        #expect(found?.id == twins[0] && lookups() == 2)
+        h.plane.clearWrites()
+        h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.httpError(status: 502)], pathContains: ["/issues/"], maxFaults: 3))
+        let again = try await client.lookupIssue(projectID: h.web, key: PlaneExternalKey(source: "odoosync", id: "project.task,99"))
+        #expect(again?.id == twins[0] && lookups() == 4, "502s are retried as any other read")
+    }
+
     @Test func concurrentCreatesForOneKeyMakeOneIssue() async throws {
         let h = try await PlaneHarness.start()
         defer { Task { await h.stop() } }
