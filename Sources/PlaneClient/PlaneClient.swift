@@ -148,7 +148,7 @@ public actor PlaneClient {
                 }
                 failure = PlaneError.from(status: response.status, body: response.body, contentType: response.contentType,
                                           request: request.label, server: server, workspace: settings.workspaceSlug,
-                                          attempts: attempt)
+                                          attempts: attempt, location: response.headers["location"])
             } catch let error as TransportError {
                 failure = error.kind == .connectionLost
                     ? .badResponse(server: server, detail: error.detail, attempts: attempt)

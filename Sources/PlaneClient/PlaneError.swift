@@ -19,6 +19,7 @@ public struct PlaneFieldError: Sendable, Equatable {
 /// | `forbidden` | 403 permission | stop, exit 3: the key's user lacks access (inside one project, `pull plane` fails that project only, exit 1) |
 /// | `rateLimited` | 429 for longer than allowed | stop, exit 3 (429s are otherwise waited out) |
 /// | `server`, `unreachable`, `badResponse` | 5xx, dropped, truncated, not JSON | retried with backoff; exit 3 when retries run out |
+/// | `redirected` | 3xx (never followed: a PATCH or POST would arrive without its body) | stop, exit 3; not retried |
 /// | `notFound` | 404 | fail this item (the record is gone) |
 /// | `invalid`, `rejected` | 400 field errors / `error` | fail this item: Plane refused the values |
 /// | `conflict` | 409 (`id` of the existing record) | creates look the existing record up and return it |
@@ -38,10 +39,12 @@ public enum PlaneError: UserFacingError {
     case conflict(request: String, message: String, existingID: String?)
     case duplicateExternalID(project: String, source: String, id: String)
     case methodNotAllowed(request: String)
+    /// `location`: where the Location header points, without its query.
+    case redirected(server: String, status: Int, location: String?)
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .missingAPIKey, .invalidAPIKey, .forbidden, .rateLimited, .server, .unreachable, .badResponse:
+        case .missingAPIKey, .invalidAPIKey, .forbidden, .rateLimited, .server, .unreachable, .badResponse, .redirected:
             return .remote
         case .notFound, .invalid, .rejected, .conflict, .duplicateExternalID, .methodNotAllowed:
             return .itemErrors
@@ -100,6 +103,9 @@ public enum PlaneError: UserFacingError {
             return "Plane holds two issues with external key \(source)/\(id) in project \(project) (its duplicate check is not atomic), so it cannot say which one is ours. Delete the extra issue in Plane, then run again."
         case let .methodNotAllowed(request):
             return "Plane does not allow \(request) (405). This is an odoosync bug: please report it."
+        case let .redirected(server, status, location):
+            let target = location.map { "to \($0)" } ?? "without a Location header"
+            return "Plane at \(server) answered HTTP \(status), a redirect \(target). odoosync does not follow redirects (a write would arrive without its body): set PLANE_API_URL to the address Plane answers on, e.g. https://… instead of http://…."
         }
     }
 }
@@ -107,12 +113,15 @@ public enum PlaneError: UserFacingError {
 extension PlaneError {
     /// Turns an error answer into its case. `request` names the call ("PATCH …/issues/<id>/").
     static func from(status: Int, body: Data, contentType: String, request: String, server: String, workspace: String,
-                     attempts: Int) -> PlaneError {
+                     attempts: Int, location: String? = nil) -> PlaneError {
         let json = contentType.contains("json") ? try? JSONValue.parse(body) : nil
         let detail = json?["detail"]?.stringValue
         let error = json?["error"]?.stringValue
         let message = error ?? detail ?? json?["error_message"]?.stringValue ?? htmlTitle(body) ?? "HTTP \(status)"
         switch status {
+        case 300..<400:
+            let shown = location.flatMap { $0.split(separator: "?", maxSplits: 1).first.map(String.init) }
+            return .redirected(server: server, status: status, location: shown.map { String($0.prefix(200)) })
         case 401:
             return .missingAPIKey(server: server)
         case 403 where detail == "Given API token is not valid":

@@ -73,6 +73,26 @@ import Testing
         #expect(server.received.count == 1, "neither followed nor retried: \(server.received.map(\.path))")
     }
 
+    /// Plane's client shares the transport: a redirect (http→https, a moved server) ends the
+    /// run with exit 3 at the first request, not retried, naming where it points and the
+    /// setting to change.
+    @Test func aPlaneRedirectStopsTheRunAndNamesTheSetting() async throws {
+        let server = try await CannedServer.start { request, _ in
+            .init(status: 308, headers: [("Location", "https://plane.example.com" + request.path + "?next=1")], body: [])
+        }
+        defer { Task { await server.stop() } }
+        let dir = try TestPaths.temporaryDirectory()
+        let environment = ["PLANE_API_URL": server.baseURL, "PLANE_API_KEY": "plane_api_secret_key", "PLANE_WORKSPACE_SLUG": "acme",
+                           "ODOOSYNC_DB": dir.appendingPathComponent("odoosync.sqlite").path]
+        let result = try await CLI.run(["pull", "plane"], environment: environment, in: dir)
+        #expect(result.status == 3, "\(result.output)")
+        #expect(result.stderr.contains("answered HTTP 308, a redirect to https://plane.example.com/api/v1/workspaces/acme/projects/."),
+                "\(result.stderr)")
+        #expect(result.stderr.contains("set PLANE_API_URL"), "\(result.stderr)")
+        #expect(!result.output.contains("next=1") && !result.output.contains("plane_api_secret_key"))
+        #expect(server.received.count == 1, "neither followed nor retried: \(server.received.map(\.path))")
+    }
+
     // MARK: gzip
 
     /// A proxy gzips a small answer, which comes out longer than the text: its Content-Length
