@@ -50,10 +50,12 @@ public final class OdooPuller: @unchecked Sendable {
         report.api = connection.api.rawValue
 
         let projector = try LeadProjector(mirror: mirror, runID: runID)
-        for spec in [ModelSpec.stage, ModelSpec.users] {
-            let stats = try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored }
-            report.models.append((spec.name, stats))
-        }
+        // Nothing projects stages and users (a lead carries its stage's and salesperson's
+        // names), so the two are read side by side: a few round trips each.
+        async let stageStats = pullModel(.stage, full: full, restrictTo: nil) { _, _, _ in .stored }
+        async let userStats = pullModel(.users, full: full, restrictTo: nil) { _, _, _ in .stored }
+        report.models.append((ModelSpec.stage.name, try await stageStats))
+        report.models.append((ModelSpec.users.name, try await userStats))
         // Partners come with the lead pages that first point to them; afterwards the partner
         // pass reads those that changed.
         let partnerLinker = PartnerLinker(runID: runID, projector: projector)
@@ -82,6 +84,9 @@ public final class OdooPuller: @unchecked Sendable {
         try mirror.restoreDeferredIndexes()
         report.models.append((ModelSpec.lead.name, leadStats))
 
+        // What is left is mostly round trips, which on a distant server cost more than anything
+        // the mirror does: the partner pass and the project side go side by side.
+        async let projectSide = projects ? self.projectSideReport(full: full) : nil
         let referenced = try mirror.read { db in
             try Int.fetchAll(db, sql: "SELECT DISTINCT odoo_partner_id FROM leads WHERE odoo_partner_id IS NOT NULL ORDER BY 1")
         }
@@ -90,7 +95,10 @@ public final class OdooPuller: @unchecked Sendable {
         }
         partnerStats.add(partners.stats)
         report.models.append((ModelSpec.partner.name, partnerStats))
-        if projects { try await pullProjectSide(full: full, into: &report) }
+        if let side = try await projectSide {
+            report.models += side.models
+            report.skippedModels += side.skippedModels
+        }
 
         report.unmappedStages = projector.unmappedStages.sorted()
         report.conflicts = projector.conflicts
@@ -111,6 +119,12 @@ public final class OdooPuller: @unchecked Sendable {
         report.requests = await client.requestCount
         report.retries = await client.retryCount
         return report
+    }
+
+    private func projectSideReport(full: Bool) async throws -> PullReport {
+        var side = PullReport(runID: runID)
+        try await pullProjectSide(full: full, into: &side)
+        return side
     }
 
     /// The project-side models, as snapshots for the Plane sync. A model the server does not
