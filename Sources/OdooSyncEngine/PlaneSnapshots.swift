@@ -13,10 +13,22 @@ enum PlaneSnapshots {
     /// timezone change is not mistaken for an edit of every record.
     static let datetimeKeys: Set<String> = ["created_at", "updated_at", "deleted_at", "completed_at", "archived_at"]
 
+    /// Keys of a cycle that hold a day as a datetime in the cycle's `timezone` (the project's):
+    /// 2026-11-16 ends at 2026-11-16T23:59:00 there, which an API user elsewhere is shown as
+    /// another day's time.
+    static let zonedDayKeys: Set<String> = ["start_date", "end_date"]
+
     static func normalized(_ json: JSONValue) -> JSONValue {
         guard case .object(let pairs) = json else { return json }
+        // Only cycles carry a timezone; their dates are kept as the wall clock of that zone
+        // (with its offset), whatever the API user's timezone, so that their first ten
+        // characters are the day the project means.
+        let zone = pairs.first { $0.0 == "timezone" }?.1.stringValue.flatMap(TimeZone.init(identifier:))
         return .object(pairs.map { key, value in
             if datetimeKeys.contains(key), let text = value.stringValue, let utc = PlaneTime.normalize(text) { return (key, .string(utc)) }
+            if let zone, zonedDayKeys.contains(key), let text = value.stringValue, let local = PlaneTime.render(text, in: zone) {
+                return (key, .string(local))
+            }
             return (key, value)
         })
     }

@@ -11,6 +11,18 @@ public enum PlaneTime {
         return micros(text).map(format(micros:))
     }
 
+    /// A datetime rendered in `zone` with its offset: "2026-11-17T04:59:00Z" in
+    /// America/New_York is "2026-11-16T23:59:00-05:00", so its first ten characters are the
+    /// day there. nil for what is not a datetime with a zone.
+    public static func render(_ text: String, in zone: TimeZone) -> String? {
+        guard let utc = micros(text) else { return nil }
+        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utc) / 1_000_000))
+        let local = format(micros: utc + Int64(offset) * 1_000_000)  // "…Z", the wall clock there
+        let magnitude = abs(offset)
+        let suffix = offset == 0 ? "Z" : String(format: "%@%02d:%02d", offset < 0 ? "-" : "+", magnitude / 3600, (magnitude % 3600) / 60)
+        return String(local.dropLast()) + suffix
+    }
+
     /// Already "YYYY-MM-DDTHH:MM:SS.ffffffZ" (what a UTC API user gets): nothing to do.
     private static func isCanonical(_ text: String) -> Bool {
         let utf8 = text.utf8

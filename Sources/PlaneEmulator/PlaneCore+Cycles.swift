@@ -18,11 +18,24 @@ extension PlaneCore {
         return paginate(items, c) { renderer.cycle($0, withCounts: true) }
     }
 
-    /// "2026-11-16" → the start or end instant Plane stores for a cycle date.
-    static func cycleDate(_ value: JSONValue, end: Bool) -> JSONValue {
+    /// "2026-11-16" → the start or end instant Plane stores for a cycle date: 00:00:01 or
+    /// 23:59:00 on that day in the project's timezone, kept in UTC.
+    static func cycleDate(_ value: JSONValue, end: Bool, timezone: String) -> JSONValue {
         guard let text = value.stringValue else { return .null }
-        if text.count == 10 { return .string(text + (end ? "T23:59:00Z" : "T00:00:01Z")) }
+        if text.count == 10 {
+            let wall = text + (end ? "T23:59:00Z" : "T00:00:01Z")
+            guard let local = Stamp.parse(wall), let zone = TimeZone(identifier: timezone) else { return .string(wall) }
+            // The zone's offset at that wall-clock time (a guess from the instant read as UTC,
+            // then corrected once: right except within a DST change's hour).
+            var offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local) / 1_000_000))
+            offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local - Int64(offset) * 1_000_000) / 1_000_000))
+            return .string(String(Stamp.text(local - Int64(offset) * 1_000_000).prefix(19)) + "Z")
+        }
         return Stamp.parse(text).map { .string(String(Stamp.text($0).prefix(19)) + "Z") } ?? .null
+    }
+
+    func projectTimezone(_ project: String) -> String {
+        store.projects[project]?["timezone"]?.stringValue ?? "UTC"
     }
 
     func createCycle(_ project: String, _ c: HandlerContext) -> PlaneHTTPReply {
@@ -44,9 +57,10 @@ extension PlaneCore {
         var fields: [String: JSONValue] = [
             "id": .string(id), "created_at": .string(c.now), "updated_at": .string(c.now), "deleted_at": .null,
             "name": .string(name), "description": .string(c.body["description"]?.stringValue ?? ""),
-            "start_date": Self.cycleDate(start, end: false), "end_date": Self.cycleDate(end, end: true), "view_props": [:],
+            "start_date": Self.cycleDate(start, end: false, timezone: projectTimezone(project)),
+            "end_date": Self.cycleDate(end, end: true, timezone: projectTimezone(project)), "view_props": [:],
             "sort_order": .double(lowest.map { $0 - 10000 } ?? 65535), "external_source": .null, "external_id": .null,
-            "progress_snapshot": [:], "archived_at": .null, "logo_props": [:], "timezone": "UTC", "version": 1,
+            "progress_snapshot": [:], "archived_at": .null, "logo_props": [:], "timezone": .string(projectTimezone(project)), "version": 1,
             "created_by": .string(c.user.id), "updated_by": .null, "project": .string(project), "workspace": .string(store.workspaceID),
             "owned_by": .string(c.user.id),
         ]
@@ -64,8 +78,9 @@ extension PlaneCore {
             for key in ["name", "description", "external_source", "external_id", "view_props", "logo_props"] {
                 if let v = c.body[key] { cycle[key] = v }
             }
-            if let v = c.body["start_date"] { cycle["start_date"] = Self.cycleDate(v, end: false) }
-            if let v = c.body["end_date"] { cycle["end_date"] = Self.cycleDate(v, end: true) }
+            let zone = cycle["timezone"]?.stringValue ?? projectTimezone(project)
+            if let v = c.body["start_date"] { cycle["start_date"] = Self.cycleDate(v, end: false, timezone: zone) }
+            if let v = c.body["end_date"] { cycle["end_date"] = Self.cycleDate(v, end: true, timezone: zone) }
             cycle["updated_at"] = .string(c.now)
             cycle["updated_by"] = .string(c.user.id)
             store.cycles[id] = cycle

@@ -106,7 +106,13 @@ struct PlaneRenderer {
     func cycle(_ e: Entity, withCounts: Bool) -> JSONValue {
         let counts = withCounts ? counts(store.linkedIssues(store.cycleLinks, key: "cycle", id: e.id)) : [:]
         let keys = withCounts ? ["id"] + Self.countKeys + Self.cycleKeys.dropFirst() : Self.cycleKeys
-        return object(keys) { key in counts[key].map(JSONValue.int) ?? e[key] ?? .null }
+        return object(keys) { key in
+            // Cycle dates are datetimes, rendered in the viewer's timezone like every other.
+            if key == "start_date" || key == "end_date", viewer.timezone != "UTC", case .string(let text)? = e[key] {
+                return .string(Stamp.render(text, timezone: viewer.timezone))
+            }
+            return counts[key].map(JSONValue.int) ?? e[key] ?? .null
+        }
     }
 
     func module(_ e: Entity, withCounts: Bool) -> JSONValue {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import GRDB
 @testable import OdooEmulator
 import OdooSyncCore
@@ -261,6 +264,40 @@ import Testing
         let shown = try JSONValue.parse(try await h.run(["config", "show", "--json"]).stdout)
         let row = shown["sync_config"]?.arrayValue?.first { $0["plane_type"]?.stringValue == "issue" && $0["odoo_model"]?.stringValue == "project.task" }
         #expect(row?["field_mappings"]?["target_date"]?.stringValue == "date_deadline")
+    }
+
+    /// A cycle's dates are days in its project's timezone, which Plane stores as datetimes and
+    /// shows each API user in their own zone: the milestone's deadline is the project's day
+    /// either way, and the user moving to another zone changes nothing.
+    @Test func aCycleEndsOnItsProjectsDayWhateverTheUsersTimezone() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        let project = try #require(h.plane.projects().first { $0.identifier == "WEB" })
+        let base = "http://127.0.0.1:\(h.planePort)/api/v1/workspaces/\(h.plane.workspaceSlug)/projects/\(project.id)/"
+        func call(_ method: String, _ path: String, _ body: String) async throws -> JSONValue {
+            var request = URLRequest(url: try #require(URL(string: base + path)))
+            request.httpMethod = method
+            request.setValue(h.plane.apiKey, forHTTPHeaderField: "X-API-Key")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body.utf8)
+            let (data, _) = try await URLSession.shared.data(for: request)
+            return try JSONValue.parse(data)
+        }
+        _ = try await call("PATCH", "", #"{"timezone": "America/New_York", "cycle_view": true}"#)
+        let cycle = try await call("POST", "cycles/", #"{"name": "Late sprint", "start_date": "2026-11-10", "end_date": "2026-11-16", "project_id": "\#(project.id)"}"#)
+        let cycleID = try #require(cycle["id"]?.stringValue, "\(cycle)")
+        // 23:59 on the 16th in New York, as a UTC user is shown it: the 17th.
+        #expect(cycle["end_date"]?.stringValue == "2026-11-17T04:59:00Z", "\(cycle)")
+
+        try await h.sync()
+        let milestone = try #require(try h.pairs("cycle:project.milestone").first { $0.plane == cycleID })
+        #expect(try h.odooRecord("project.milestone", milestone.odoo)?["deadline"] as? String == "2026-11-16")
+
+        h.plane.setTimezone("Asia/Kolkata", email: "admin@acme.test")
+        let writes = h.odoo.emulator.writes().count
+        try await h.sync()
+        #expect(h.odoo.emulator.writes().count == writes, "the same days, shown in another zone, are no change")
+        #expect(try h.odooRecord("project.milestone", milestone.odoo)?["deadline"] as? String == "2026-11-16")
     }
 
     /// A task made from an issue keeps the issue's target date as the same day. Odoo reads an
