@@ -13,24 +13,32 @@ enum PlaneSnapshots {
     /// timezone change is not mistaken for an edit of every record.
     static let datetimeKeys: Set<String> = ["created_at", "updated_at", "deleted_at", "completed_at", "archived_at"]
 
-    /// Keys of a cycle that hold a day as a datetime in the cycle's `timezone` (the project's):
-    /// 2026-11-16 ends at 2026-11-16T23:59:00 there, which an API user elsewhere is shown as
-    /// another day's time.
+    /// Keys of a cycle that hold a day as a datetime in its project's timezone: 2026-11-16
+    /// ends at 2026-11-16T23:59:00 there, which an API user elsewhere is shown as another day's
+    /// time. (The cycle's own `timezone` field is not that zone: Plane leaves it at UTC.)
     static let zonedDayKeys: Set<String> = ["start_date", "end_date"]
 
-    static func normalized(_ json: JSONValue) -> JSONValue {
+    /// `json` as stored: datetimes in UTC, and with `dayZone` (a cycle's project's timezone)
+    /// the cycle's days as the wall clock of that zone with its offset, whatever the API
+    /// user's timezone, so that their first ten characters are the day the project means.
+    static func normalized(_ json: JSONValue, dayZone: TimeZone? = nil) -> JSONValue {
         guard case .object(let pairs) = json else { return json }
-        // Only cycles carry a timezone; their dates are kept as the wall clock of that zone
-        // (with its offset), whatever the API user's timezone, so that their first ten
-        // characters are the day the project means.
-        let zone = pairs.first { $0.0 == "timezone" }?.1.stringValue.flatMap(TimeZone.init(identifier:))
         return .object(pairs.map { key, value in
             if datetimeKeys.contains(key), let text = value.stringValue, let utc = PlaneTime.normalize(text) { return (key, .string(utc)) }
-            if let zone, zonedDayKeys.contains(key), let text = value.stringValue, let local = PlaneTime.render(text, in: zone) {
+            if let dayZone, zonedDayKeys.contains(key), let text = value.stringValue, let local = PlaneTime.render(text, in: dayZone) {
                 return (key, .string(local))
             }
             return (key, value)
         })
+    }
+
+    /// The timezone of a project whose snapshot the mirror holds.
+    static func projectZone(_ db: Database, projectID: String?) throws -> TimeZone? {
+        guard let projectID else { return nil }
+        let name = try String.fetchOne(db.cachedStatement(sql: """
+            SELECT json_extract(data, '$.timezone') FROM plane_records WHERE kind = 'project' AND plane_id = ?
+            """), arguments: [projectID])
+        return name.flatMap(TimeZone.init(identifier:))
     }
 
     /// FNV-1a over the stored text: stable across runs, unlike Swift's seeded `Hasher`.
@@ -50,7 +58,7 @@ enum PlaneSnapshots {
     /// Stores one pulled record; says what happened to its snapshot.
     static func apply(_ db: Database, kind: String, id: String, projectID: String?, json: JSONValue, issueIDs: [String]? = nil,
                       pulledAt: String) throws -> Change {
-        let data = normalized(json)
+        let data = normalized(json, dayZone: kind == "cycle" ? try projectZone(db, projectID: projectID) : nil)
         let text = data.serialized
         let members = issueIDs.map { JSONValue.array($0.map(JSONValue.string)).serialized }
         let digest = hash(text, members)

@@ -17,10 +17,12 @@ public enum PlaneTime {
     public static func render(_ text: String, in zone: TimeZone) -> String? {
         guard let utc = micros(text) else { return nil }
         let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utc) / 1_000_000))
-        let local = format(micros: utc + Int64(offset) * 1_000_000)  // "…Z", the wall clock there
+        var local = String(format(micros: utc + Int64(offset) * 1_000_000).dropLast())  // the wall clock there
+        // Whole seconds as Plane writes them ("…T23:59:00Z"): a UTC project's cycle keeps the server's text.
+        if local.hasSuffix(".000000") { local.removeLast(7) }
         let magnitude = abs(offset)
         let suffix = offset == 0 ? "Z" : String(format: "%@%02d:%02d", offset < 0 ? "-" : "+", magnitude / 3600, (magnitude % 3600) / 60)
-        return String(local.dropLast()) + suffix
+        return local + suffix
     }
 
     /// Already "YYYY-MM-DDTHH:MM:SS.ffffffZ" (what a UTC API user gets): nothing to do.

@@ -19,7 +19,8 @@ extension PlaneCore {
     }
 
     /// "2026-11-16" → the start or end instant Plane stores for a cycle date: 00:00:01 or
-    /// 23:59:00 on that day in the project's timezone, kept in UTC.
+    /// 23:59:00 on that day in the project's timezone, kept in UTC. (The cycle's own
+    /// `timezone` field stays UTC, as Plane's API leaves it.)
     static func cycleDate(_ value: JSONValue, end: Bool, timezone: String) -> JSONValue {
         guard let text = value.stringValue else { return .null }
         if text.count == 10 {
@@ -60,7 +61,7 @@ extension PlaneCore {
             "start_date": Self.cycleDate(start, end: false, timezone: projectTimezone(project)),
             "end_date": Self.cycleDate(end, end: true, timezone: projectTimezone(project)), "view_props": [:],
             "sort_order": .double(lowest.map { $0 - 10000 } ?? 65535), "external_source": .null, "external_id": .null,
-            "progress_snapshot": [:], "archived_at": .null, "logo_props": [:], "timezone": .string(projectTimezone(project)), "version": 1,
+            "progress_snapshot": [:], "archived_at": .null, "logo_props": [:], "timezone": "UTC", "version": 1,
             "created_by": .string(c.user.id), "updated_by": .null, "project": .string(project), "workspace": .string(store.workspaceID),
             "owned_by": .string(c.user.id),
         ]
@@ -78,7 +79,7 @@ extension PlaneCore {
             for key in ["name", "description", "external_source", "external_id", "view_props", "logo_props"] {
                 if let v = c.body[key] { cycle[key] = v }
             }
-            let zone = cycle["timezone"]?.stringValue ?? projectTimezone(project)
+            let zone = projectTimezone(project)
             if let v = c.body["start_date"] { cycle["start_date"] = Self.cycleDate(v, end: false, timezone: zone) }
             if let v = c.body["end_date"] { cycle["end_date"] = Self.cycleDate(v, end: true, timezone: zone) }
             cycle["updated_at"] = .string(c.now)
