@@ -341,15 +341,20 @@ final class LeadProjector: PageParticipant, @unchecked Sendable {
     /// the contact alone, and the lookup was a fifth of a re-pull's writing. The lead's row is
     /// read anyway by the update that follows, so this costs no extra page.
     private func keptContact(_ db: Database, customerID: String, row: LeadRow) throws -> String? {
+        // The contact must still exist and be the customer's: a partner fold moves leads to
+        // another customer and leaves their contacts behind, and a contact deleted by hand with
+        // foreign keys off leaves a dangling id.
         let statement = try FastStatement(db, """
-            SELECT contact_id, customer_id, json_extract(metadata, '$.odoo_contact'), json_extract(metadata, '$.odoo_email'),
-                   json_extract(metadata, '$.odoo_phone')
-            FROM leads WHERE odoo_id = ? AND contact_id IS NOT NULL AND json_valid(metadata)
+            SELECT l.contact_id, json_extract(l.metadata, '$.odoo_contact'), json_extract(l.metadata, '$.odoo_email'),
+                   json_extract(l.metadata, '$.odoo_phone')
+            FROM leads l JOIN contacts c ON c.id = l.contact_id AND c.customer_id = ?1
+            WHERE l.odoo_id = ?2 AND l.customer_id = ?1 AND json_valid(l.metadata)
             """)
-        statement.bind(1, row.odooID)
+        statement.bind(1, customerID)
+        statement.bind(2, row.odooID)
         defer { statement.reset() }
-        guard try statement.step(), let contactID = statement.columnText(0), statement.columnText(1) == customerID,
-              statement.columnText(2) == row.contactName, statement.columnText(3) == row.email, statement.columnText(4) == row.phone
+        guard try statement.step(), let contactID = statement.columnText(0),
+              statement.columnText(1) == row.contactName, statement.columnText(2) == row.email, statement.columnText(3) == row.phone
         else { return nil }
         return contactID
     }

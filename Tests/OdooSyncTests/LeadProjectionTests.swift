@@ -252,4 +252,45 @@ import Testing
         #expect(try h.query { db in try String.fetchOne(db, sql: "SELECT email FROM contacts WHERE id = ?", arguments: [moved[0]]) }
                 == "moved.on@example.com")
     }
+
+    /// A lead keeps its contact only while that contact is still there and its customer's:
+    /// one that now belongs to another customer, or was deleted behind the foreign keys, is
+    /// looked up again, and the lead gets a contact of its own customer.
+    @Test func aKeptContactMustStillBeTheCustomers() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let rows = try h.query { db in
+            try Row.fetchAll(db, sql: """
+                SELECT l.odoo_id, l.contact_id, l.customer_id FROM leads l
+                WHERE l.contact_id IS NOT NULL AND l.customer_id IS NOT NULL
+                  AND (SELECT count(*) FROM leads o WHERE o.contact_id = l.contact_id) = 1
+                ORDER BY l.odoo_id LIMIT 2
+                """).map { (lead: $0[0] as Int, contact: $0[1] as String, customer: $0[2] as String) }
+        }
+        try #require(rows.count == 2)
+        let (moved, dangling) = (rows[0], rows[1])
+        let queue = try DatabaseQueue(path: h.dbPath)
+        try await queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "UPDATE contacts SET customer_id = ? WHERE id = ?", arguments: [dangling.customer, moved.contact])
+            try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [dangling.contact])
+        }
+        try queue.close()
+        for lead in [moved.lead, dangling.lead] {
+            #expect(h.emulator.modify(model: "crm.lead", id: lead, values: ["probability": .double(44)]))
+        }
+        let pull = try await h.run(["pull", "odoo", "--json"])
+        #expect(pull.status == 0, "\(pull.output)")
+        #expect(try JSONValue.parse(pull.stdout)["models"]?["crm.lead"]?["errors"]?.intValue == 0, "\(pull.stdout)")
+        for (lead, before) in [(moved.lead, moved.contact), (dangling.lead, dangling.contact)] {
+            let now = try h.query { db in
+                try Row.fetchOne(db, sql: """
+                    SELECT l.contact_id, c.customer_id = l.customer_id FROM leads l LEFT JOIN contacts c ON c.id = l.contact_id WHERE l.odoo_id = ?
+                    """, arguments: [lead])
+            }
+            #expect(now?[0] != before as String?, "lead \(lead) kept a contact that is not its customer's")
+            #expect(now?[1] == true, "lead \(lead)")
+        }
+    }
 }
