@@ -568,26 +568,20 @@ public final class OdooPuller: @unchecked Sendable {
     /// take one request anyway (a model of at most `walkLongerThan` live records).
     private func nothingDeleted(_ spec: ModelSpec, walkLongerThan slice: Int) async throws -> Bool {
         let name = spec.name
-        let largest = try mirror.read { db in
-            try Int.fetchOne(db, sql: "SELECT odoo_id FROM odoo_records WHERE model = ? AND deleted = 0 ORDER BY odoo_id DESC LIMIT 1",
-                             arguments: [name])
-        }
-        // Ids are positive and distinct, so at most `largest` records are live: a model that
-        // small is walked, and asked nothing first.
-        guard let largest, largest > slice else { return false }
-        // The server counts while the mirror does: counting 100k ids takes each a few ms.
-        async let remote = client.call(OdooCall(model: name, method: "search_count",
-                                                args: [("domain", .array(spec.domain + [["id", "<=", .int(largest)]]))],
-                                                context: context))
         // From the id index and the tombstones' index: a plain count of live rows would read
         // every row of the model.
-        let live = try mirror.read { db -> Int in
+        let local = try mirror.read { db -> (live: Int, largest: Int?) in
             let all = try Int.fetchOne(db, sql: "SELECT count(*) FROM odoo_records WHERE model = ?", arguments: [name]) ?? 0
             let dead = try Int.fetchOne(db, sql: "SELECT count(*) FROM odoo_records WHERE model = ? AND deleted = 1", arguments: [name]) ?? 0
-            return all - dead
+            let largest = try Int.fetchOne(db, sql: "SELECT odoo_id FROM odoo_records WHERE model = ? AND deleted = 0 ORDER BY odoo_id DESC LIMIT 1",
+                                           arguments: [name])
+            return (all - dead, largest)
         }
-        let counted = try await remote
-        return live > slice && counted.intValue == live
+        guard let largest = local.largest, local.live > slice else { return false }
+        let value = try await client.call(OdooCall(model: name, method: "search_count",
+                                                   args: [("domain", .array(spec.domain + [["id", "<=", .int(largest)]]))],
+                                                   context: context))
+        return value.intValue == local.live
     }
 
     private enum Candidates {
