@@ -43,8 +43,9 @@ extension PlaneClient {
     /// The issue carrying `key`, archived and draft ones included; nil when there is none.
     ///
     /// Plane answers 500 for as long as two issues share the key (`Issue.objects.get` raising
-    /// MultipleObjectsReturned), so a 500 is sent again once, not `maxAttempts` times, before
-    /// it is taken for a duplicate. Other transient failures are retried as usual.
+    /// MultipleObjectsReturned, answered as its generic JSON 500), so that 500 is sent again
+    /// once, not `maxAttempts` times, before it is taken for a duplicate. Other transient
+    /// failures, other 500 pages included, are retried as usual.
     public func lookupIssue(projectID: String, key: PlaneExternalKey) async throws -> PlaneIssue? {
         var request = PlaneRequest("GET", "\(projectPath(projectID))issues/",
                                    query: [("external_id", key.id), ("external_source", key.source)])
@@ -58,7 +59,9 @@ extension PlaneClient {
             } catch PlaneError.notFound {
                 return nil
             } catch let error as PlaneError where error.isTransient {
-                if case .server(_, 500, _, _) = error { serverErrors += 1 }
+                // Only Plane's own answer to the failed `get` (a JSON 500 with its generic
+                // message) says so; a proxy's 500 page during a restart does not.
+                if case .server(_, 500, let message, _) = error, message.hasPrefix("Something went wrong") { serverErrors += 1 }
                 if serverErrors >= serverErrorAttempts {
                     throw PlaneError.duplicateExternalID(project: projectID, source: key.source, id: key.id)
                 }

@@ -6,6 +6,8 @@ public enum PlaneFaultKind: Sendable, Equatable {
     case serverError
     /// A specific status: 500 with Plane's JSON, anything else with an nginx page.
     case httpError(status: Int)
+    /// The proxy's nginx page with this status, 500 included (Plane itself restarting).
+    case proxyPage(status: Int)
     /// The connection breaks before the answer. Nothing is applied.
     case dropConnection
     /// The request is applied, then the connection breaks: a lost answer.

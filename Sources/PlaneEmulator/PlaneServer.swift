@@ -46,6 +46,9 @@ struct PlaneResponder: HTTPResponder {
         case .httpError(let status)?:
             record(status, applied: false)
             return PlaneResponder.faultPage(status: status)
+        case .proxyPage(let status)?:
+            record(status, applied: false)
+            return PlaneResponder.proxyPage(status: status)
         case .serverError?:
             record(502, applied: false)
             return PlaneResponder.faultPage(status: 502)
@@ -85,7 +88,12 @@ struct PlaneResponder: HTTPResponder {
         if status == 500 {
             return makeResponseStatic(PlaneHTTPReply.somethingWentWrong)
         }
-        let title = status == 502 ? "502 Bad Gateway" : status == 503 ? "503 Service Temporarily Unavailable" : "\(status) Error"
+        return proxyPage(status: status)
+    }
+
+    static func proxyPage(status: Int) -> Response {
+        let title = status == 502 ? "502 Bad Gateway" : status == 503 ? "503 Service Temporarily Unavailable"
+            : status == 500 ? "500 Internal Server Error" : "\(status) Error"
         let html = "<html>\r\n<head><title>\(title)</title></head>\r\n<body>\r\n<center><h1>\(title)</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
         return makeResponseStatic(PlaneHTTPReply(status: status, json: nil, headers: [("Content-Type", "text/html")], html: html))
     }

@@ -227,6 +227,11 @@ import Testing
         h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.httpError(status: 502)], pathContains: ["/issues/"], maxFaults: 3))
         let again = try await client.lookupIssue(projectID: h.web, key: PlaneExternalKey(source: "odoosync", id: "project.task,99"))
         #expect(again?.id == twins[0] && lookups() == 4, "502s are retried as any other read")
+        // A proxy's 500 page (Plane restarting) is not Plane's answer to a duplicate either.
+        h.plane.clearWrites()
+        h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.proxyPage(status: 500)], pathContains: ["/issues/"], maxFaults: 3))
+        let restarted = try await client.lookupIssue(projectID: h.web, key: PlaneExternalKey(source: "odoosync", id: "project.task,99"))
+        #expect(restarted?.id == twins[0] && lookups() == 4, "\(h.plane.requestLog())")
     }
 
     @Test func concurrentCreatesForOneKeyMakeOneIssue() async throws {
