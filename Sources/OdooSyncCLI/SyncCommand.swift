@@ -85,6 +85,8 @@ struct SyncCommand: AsyncParsableCommand {
             let (_, planeReport) = try await (odooPulled, planePulled)
             let pullSeconds = Date().timeIntervalSince(pullStarted)
             let pullRemoteSeconds = clock.seconds - waitedBefore
+            var scope = scope
+            scope.leftOutPlaneProjects = planeReport.notMemberProjects
             let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: PlaneWriter(client: plane), runID: runID, scope: scope, logger: env.logger,
                                     httpClock: clock)
             try await engine.push(dryRun: false)

@@ -218,6 +218,33 @@ import Testing
         #expect(table.status == 0 && table.stdout.contains("Not a member of MOB: add the API user to the project to sync it."), "\(table.output)")
     }
 
+    /// A project synced before the key's user was taken out of it: its pairs wait, an Odoo
+    /// change inside it is not pushed (Plane would refuse it and stop the run), its Odoo
+    /// project is not created in Plane again, and nothing inside it is asked for.
+    @Test func aPairedProjectTheKeyWasTakenOutOfWaits() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let mob = try #require(h.plane.projectID(identifier: "MOB"))
+        let odooMob = try #require(try h.pairs("project:project.project").first { $0.plane == mob }?.odoo)
+        let task = try #require(try h.odooRecords("project.task").first { SyncHarness.many2oneID($0["project_id"]) == odooMob }?["id"] as? Int)
+        let pair = try #require(try h.pairs("issue:project.task").first { $0.odoo == task })
+        let name = h.planeIssue(pair.plane)?["name"]?.stringValue
+        #expect(h.plane.removeProjectMember(projectID: mob, email: "admin@acme.test"))
+        #expect(h.odoo.emulator.modify(model: "project.task", id: task, values: ["name": "Renamed while out of reach"]))
+        let projectsBefore = h.plane.projects().count
+        h.plane.clearWrites()
+
+        let report = try await h.sync()
+        #expect(report["plane_not_member_projects"] == ["MOB"], "\(report)")
+        #expect(report["failed"]?.intValue == 0, "\(report)")
+        #expect(!h.plane.requestLog().contains { $0.contains("/projects/\(mob)/") }, "nothing inside MOB is asked for")
+        #expect(h.plane.writes().isEmpty, "\(h.plane.writes().map { "\($0.method) \($0.path)" })")
+        #expect(h.plane.projects().count == projectsBefore)
+        #expect(h.planeIssue(pair.plane)?["name"]?.stringValue == name)
+        #expect(try h.pairs("issue:project.task").contains { $0.odoo == task }, "the pair waits")
+    }
+
     @Test func saleOrdersAndInvoicesBecomeVisibilityIssuesThatFollowChanges() async throws {
         let h = try await SyncHarness.start()
         defer { Task { await h.stop() } }

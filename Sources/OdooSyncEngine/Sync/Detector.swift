@@ -12,6 +12,9 @@ struct Detector {
     let archiveOnDelete: Bool
     var considered = 0
     private var queueWriter = SyncEngine.QueueWriter()
+    /// Ids of the Plane projects left out of this run (`SyncScope.leftOutPlaneProjects`), set
+    /// by the project pass: the pairs of what lives in them are not compared either.
+    private var leftOutProjectIDs: Set<String> = []
 
     init(engine: SyncEngine, db: Database, translation: Translation, archiveOnDelete: Bool) {
         self.engine = engine
@@ -36,9 +39,20 @@ struct Detector {
         let modules = Set(try Int.fetchAll(db, sql: "SELECT odoo_id FROM sync_pairs WHERE entity = 'module:project.project'"))
         let planeAll = try SyncEngine.planeRecords(db, kind: "project")
         let odooAll = try SyncEngine.odooRecords(db, model: "project.project").filter { !modules.contains($0.id) }
-        let planeIn = planeAll.filter { !$0.deleted && inPlaneScope($0) }
-        let odooIn = odooAll.filter { !$0.deleted && $0.active && inOdooScope($0) }
         var pairs = try SyncEngine.pairs(db, entity: entity)
+        // Projects the key's user may not enter are out of every entity's scope: their pairs
+        // wait, and their Odoo counterparts (paired, or named alike) are neither paired nor
+        // created again in Plane.
+        let leftOut = planeAll.filter(isLeftOut)
+        let leftOutIDs = Set(leftOut.map(\.id))
+        leftOutProjectIDs = leftOutIDs
+        let leftOutNames = Set(leftOut.compactMap { $0.data["name"]?.stringValue })
+        let leftOutOdoo = Set(pairs.filter { leftOutIDs.contains($0.planeID) }.map(\.odooID))
+        let planeIn = planeAll.filter { !$0.deleted && inPlaneScope($0) && !leftOutIDs.contains($0.id) }
+        let odooIn = odooAll.filter {
+            !$0.deleted && $0.active && inOdooScope($0) && !leftOutOdoo.contains($0.id) && !leftOutNames.contains($0.data["name"]?.stringValue ?? "")
+        }
+        pairs.removeAll { leftOutIDs.contains($0.planeID) }
         var result: [String: Int] = [:]
         guard let config, config.enabled else {
             for pair in pairs where pair.isLive { result[pair.planeID] = pair.odooID }
@@ -128,11 +142,12 @@ struct Detector {
             LEFT JOIN plane_records pr ON pr.kind = 'issue' AND pr.plane_id = p.plane_id
             LEFT JOIN odoo_records orr ON orr.model = 'project.task' AND orr.odoo_id = p.odoo_id
             WHERE p.entity = ? AND m.status IN ('active', 'error')
+              AND coalesce(p.plane_project, '') NOT IN (SELECT value FROM json_each(?))
               AND (? OR pr.data_hash IS NULL OR orr.data_hash IS NULL
                    OR p.plane_hash IS NOT pr.data_hash OR p.odoo_hash IS NOT orr.data_hash
                    OR pr.deleted OR pr.archived OR orr.deleted OR NOT orr.active)
             ORDER BY p.odoo_id
-            """, arguments: [entity, fresh])
+            """, arguments: [entity, JSONValue.array(leftOutProjectIDs.sorted().map(JSONValue.string)).serialized, fresh])
         var seen: [(String, Int64?, Int64?)] = []
         for row in rows {
             let planeID: String = row[1]
@@ -558,6 +573,13 @@ struct Detector {
         guard let wanted = engine.scope.planeProjects else { return true }
         let identifier = record.data["identifier"]?.stringValue?.uppercased()
         return wanted.contains { $0 == record.id || $0.uppercased() == identifier }
+    }
+
+    private func isLeftOut(_ record: PlaneRec) -> Bool {
+        let left = engine.scope.leftOutPlaneProjects
+        guard !left.isEmpty else { return false }
+        let identifier = record.data["identifier"]?.stringValue?.uppercased()
+        return left.contains { $0 == record.id || $0.uppercased() == identifier }
     }
 
     private func inOdooScope(_ record: OdooRec) -> Bool {

@@ -23,6 +23,10 @@ public struct SyncScope: Sendable {
     /// The Plane project (identifier, id or name) that receives sale-order and invoice issues;
     /// nil keeps those two entity types off.
     public var visibilityProject: String?
+    /// Plane projects (identifiers or ids) that take no part this run: the API key's user is
+    /// not a member, so Plane refuses everything inside them. Their pairs wait, and no Odoo
+    /// project is paired with or created for them.
+    public var leftOutPlaneProjects: [String] = []
 
     public init(planeProjects: [String]? = nil, odooProjects: [String]? = nil, visibilityProject: String? = nil) {
         self.planeProjects = planeProjects
