@@ -110,18 +110,7 @@ struct LoadProblem: Error {
     /// "YYYY-MM-DD HH:MM:SS" (or a bare date) read in `zone`, written back in UTC; nil when
     /// the text is no such value (the write then refuses it as Odoo would).
     static func utcDatetime(_ text: String, from zone: TimeZone) -> String? {
-        let parts = text.split(whereSeparator: { $0 == "-" || $0 == " " || $0 == ":" || $0 == "T" }).map { Int($0) }
-        guard parts.count == 3 || parts.count == 6, parts.allSatisfy({ $0 != nil }) else { return nil }
-        let n = parts.compactMap { $0 }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let components = DateComponents(year: n[0], month: n[1], day: n[2], hour: n.count == 6 ? n[3] : 0,
-                                        minute: n.count == 6 ? n[4] : 0, second: n.count == 6 ? n[5] : 0)
-        guard let date = calendar.date(from: components) else { return nil }
-        var utc = Calendar(identifier: .gregorian)
-        utc.timeZone = TimeZone(secondsFromGMT: 0) ?? zone
-        let c = utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        guard let y = c.year, let mo = c.month, let d = c.day, let h = c.hour, let mi = c.minute, let se = c.second else { return nil }
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, se)
+        guard let local = parseOdooDateTime(text) ?? parseOdooDate(text).map({ Int64($0) * TimeUtil.microsPerDay }) else { return nil }
+        return TimeUtil.formatDateTime(TimeUtil.utc(fromLocal: local, zone: zone))
     }
 }

@@ -96,10 +96,7 @@ extension EmulatorCore {
             : try ArgumentBinder.bindCall(spec, positional: positional, keywords: keywords)
 
         if spec.mutates {
-            // Imports read naive datetimes in the context's zone, else the user's (ir.fields.converter).
-            let inputZone = context["tz"]?.stringValue.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: caller.tz)
-            return try executeMutation(call, spec: spec, ids: ids, args: args, caller: caller,
-                                       importZone: inputZone ?? TimeZone(secondsFromGMT: 0) ?? .current)
+            return try executeMutation(call, spec: spec, ids: ids, args: args, caller: caller, context: context)
         }
         let state = snapshot()
         guard let table = state.tables[call.model] else { throw OdooError.userError("Object \(call.model) doesn't exist") }
@@ -148,12 +145,17 @@ extension EmulatorCore {
     }
 
     func queryEnv(state: StoreState, caller: Caller, context: EmulatorJSON) -> QueryEnv {
-        let zoneName = context["tz"]?.stringValue ?? caller.tz
-        let zone = TimeZone(identifier: zoneName) ?? TimeZone(identifier: caller.tz) ?? TimeZone(secondsFromGMT: 0)
         let activeTest = context["active_test"].map(\.truthy) ?? true
         return QueryEnv(
             state: state, uid: caller.uid, activeTest: activeTest,
-            temporal: TemporalParser(zone: zone ?? TimeZone.current, nowMicros: nowMicros()))
+            temporal: TemporalParser(zone: userZone(caller: caller, context: context), nowMicros: nowMicros()))
+    }
+
+    /// The zone naive local times are read in: the context's `tz`, else the user's, as Odoo
+    /// does for relative dates in domains and for an import's datetimes (ir.fields.converter).
+    func userZone(caller: Caller, context: EmulatorJSON) -> TimeZone {
+        context["tz"]?.stringValue.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: caller.tz)
+            ?? TimeZone(secondsFromGMT: 0) ?? TimeZone.current
     }
 
     // MARK: argument coercion

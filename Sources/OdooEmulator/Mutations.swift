@@ -315,7 +315,7 @@ struct LeadRules {
 
 extension EmulatorCore {
     func executeMutation(_ call: ModelCall, spec: MethodSpec, ids: [Int], args: BoundArguments, caller: Caller,
-                         importZone: TimeZone) throws -> MethodResult
+                         context: EmulatorJSON) throws -> MethodResult
     {
         let payload: EmulatorJSON
         switch spec.name {
@@ -354,7 +354,8 @@ extension EmulatorCore {
                 try tx.unlink(&state, model: call.model, ids: ids)
                 return .value(true)
             case "load":
-                let answer = try tx.load(&state, model: call.model, fields: args["fields"], data: args["data"], zone: importZone)
+                let answer = try tx.load(&state, model: call.model, fields: args["fields"], data: args["data"],
+                                         zone: userZone(caller: caller, context: context))
                 entry.createdIDs = answer["ids"]?.arrayValue?.compactMap(\.intValue) ?? []
                 return .value(answer)
             case "action_archive", "action_unarchive":
