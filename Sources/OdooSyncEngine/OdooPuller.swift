@@ -139,18 +139,14 @@ public final class OdooPuller: @unchecked Sendable {
         try await withThrowingTaskGroup(of: (Int, ModelStats?).self) { group in
             func start(_ index: Int) {
                 group.addTask { [self] in
-                    var spec = OdooPuller.serverFields.spec(for: specs[index])
+                    let spec = specs[index]
                     do {
-                        do {
-                            return (index, try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored })
-                        } catch OdooError.invalidField(let message) {
-                            // Odoo 16 lacks a few fields of 17+ (project.task's `state` and
-                            // `allocated_hours`): the snapshots go without them.
-                            guard let narrowed = try await OdooPuller.narrowed(spec, client: client) else { throw OdooError.invalidField(message: message) }
-                            logger.notice("\(spec.name): this Odoo has no \(Set(spec.fields).subtracting(narrowed.fields).sorted().joined(separator: ", ")); pulled without")
-                            spec = narrowed
-                            return (index, try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored })
+                        let stats = try await OdooPuller.withServerFields(spec, client: client, narrowing: { wide, narrow in
+                            logger.notice("\(spec.name): this Odoo has no \(Set(wide.fields).subtracting(narrow.fields).sorted().joined(separator: ", ")); pulled without")
+                        }) { spec in
+                            try await pullModel(spec, full: full, restrictTo: nil) { _, _, _ in .stored }
                         }
+                        return (index, stats)
                     } catch OdooError.unknownModel {
                         return (index, nil)
                     } catch OdooError.invalidField(let message) {
@@ -171,9 +167,25 @@ public final class OdooPuller: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` with `spec` as this server has it. Odoo 16 lacks a few fields of 17+
+    /// (project.task's `state` and `allocated_hours`): when the server calls a field invalid,
+    /// the spec is narrowed to what `fields_get` lists (once per process and model; `narrowing`
+    /// hears of it) and `body` runs again, so the snapshots go without those fields.
+    static func withServerFields<T>(_ spec: ModelSpec, client: OdooClient, narrowing: (ModelSpec, ModelSpec) -> Void = { _, _ in },
+                                    _ body: (ModelSpec) async throws -> T) async throws -> T {
+        let known = serverFields.spec(for: spec)
+        do {
+            return try await body(known)
+        } catch OdooError.invalidField(let message) {
+            guard let narrow = try await narrowed(known, client: client) else { throw OdooError.invalidField(message: message) }
+            narrowing(known, narrow)
+            return try await body(narrow)
+        }
+    }
+
     /// `spec` less the fields this server's model lacks (asked with `fields_get`); nil when it
     /// lacks none of them, or one the mirror cannot do without.
-    static func narrowed(_ spec: ModelSpec, client: OdooClient) async throws -> ModelSpec? {
+    private static func narrowed(_ spec: ModelSpec, client: OdooClient) async throws -> ModelSpec? {
         let answer = try await client.call(OdooCall(model: spec.name, method: "fields_get", kwargs: [("attributes", ["type"])]))
         guard let described = answer.objectValue else { return nil }
         let present = Set(described.map(\.0)).union(["id"])
@@ -185,7 +197,7 @@ public final class OdooPuller: @unchecked Sendable {
     }
 
     /// The narrowed specs of this process's server, so that each model is narrowed once.
-    static let serverFields = ServerFields()
+    private static let serverFields = ServerFields()
 
     final class ServerFields: @unchecked Sendable {
         private let lock = NSLock()

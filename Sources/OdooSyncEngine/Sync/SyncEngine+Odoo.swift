@@ -246,17 +246,11 @@ extension SyncEngine {
 
     /// Reads `ids` with the pull's fields, context and envelope, a thousand at a time.
     func readBack(_ odoo: OdooClient, model: String, ids: [Int]) async throws -> [Int: OdooSnapshot] {
-        guard let known = ModelSpec.projectSide.first(where: { $0.name == model }) else {
+        guard let spec = ModelSpec.projectSide.first(where: { $0.name == model }) else {
             throw SyncItemError("odoosync does not pull \(model), so it cannot keep what it wrote there")
         }
-        let spec = OdooPuller.serverFields.spec(for: known)
-        do {
-            return try await readBack(odoo, spec: spec, ids: ids)
-        } catch OdooError.invalidField(let message) {
-            // As the pull does on Odoo 16: the snapshot goes without the fields the model lacks.
-            guard let narrowed = try await OdooPuller.narrowed(spec, client: odoo) else { throw OdooError.invalidField(message: message) }
-            return try await readBack(odoo, spec: narrowed, ids: ids)
-        }
+        // With the fields the pull asks this server for, so that the snapshots compare.
+        return try await OdooPuller.withServerFields(spec, client: odoo) { try await readBack(odoo, spec: $0, ids: ids) }
     }
 
     private func readBack(_ odoo: OdooClient, spec: ModelSpec, ids: [Int]) async throws -> [Int: OdooSnapshot] {
