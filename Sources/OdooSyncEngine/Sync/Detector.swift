@@ -571,15 +571,19 @@ struct Detector {
 
     private func inPlaneScope(_ record: PlaneRec) -> Bool {
         guard let wanted = engine.scope.planeProjects else { return true }
-        let identifier = record.data["identifier"]?.stringValue?.uppercased()
-        return wanted.contains { $0 == record.id || $0.uppercased() == identifier }
+        return Detector.names(record, among: wanted)
     }
 
     private func isLeftOut(_ record: PlaneRec) -> Bool {
-        let left = engine.scope.leftOutPlaneProjects
-        guard !left.isEmpty else { return false }
+        Detector.names(record, among: engine.scope.leftOutPlaneProjects)
+    }
+
+    /// Whether `tokens` (Plane project ids or identifiers, as settings give them) name the
+    /// project `record`.
+    private static func names(_ record: PlaneRec, among tokens: [String]) -> Bool {
+        guard !tokens.isEmpty else { return false }
         let identifier = record.data["identifier"]?.stringValue?.uppercased()
-        return left.contains { $0 == record.id || $0.uppercased() == identifier }
+        return tokens.contains { $0 == record.id || $0.uppercased() == identifier }
     }
 
     private func inOdooScope(_ record: OdooRec) -> Bool {
