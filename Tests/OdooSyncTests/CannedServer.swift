@@ -48,7 +48,6 @@ final class CannedServer: @unchecked Sendable {
     }
 
     private func start() async throws {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
         let router = Router()
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { [self] request, _ in
             var request = request
@@ -68,24 +67,31 @@ final class CannedServer: @unchecked Sendable {
         }
         router.post("/**", use: handler)
         router.get("/**", use: handler)
-        var logger = Logger(label: "canned-server")
+        (port, task) = try await LoopbackApp.start(router, name: "canned server")
+    }
+
+    func stop() async {
+        task?.cancel()
+        await task?.value
+    }
+}
+
+/// A Hummingbird app on a free loopback port, for the test servers that stand in for what is
+/// neither Odoo nor Plane; stopped by cancelling its task.
+enum LoopbackApp {
+    static func start(_ router: Router<BasicRequestContext>, name: String) async throws -> (port: Int, task: Task<Void, Never>) {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: name)
         logger.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in
                                   continuation.yield(channel.localAddress?.port ?? 0)
                                   continuation.finish()
                               }, logger: logger)
-        task = Task { try? await app.run() }
-        for await bound in ports {
-            port = bound
-            return
-        }
-        throw HarnessError("the canned server did not start")
-    }
-
-    func stop() async {
-        task?.cancel()
-        await task?.value
+        let task = Task<Void, Never> { try? await app.run() }
+        for await bound in ports { return (bound, task) }
+        task.cancel()
+        throw HarnessError("the \(name) did not start")
     }
 }
 

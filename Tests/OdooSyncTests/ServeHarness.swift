@@ -172,7 +172,6 @@ final class AlertReceiver: @unchecked Sendable {
     var received: [JSONValue] { lock.withLock { bodies.compactMap { try? JSONValue.parse($0) } } }
 
     func start() async throws {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
         let router = Router()
         router.post("/**") { [self] request, _ -> Response in
             var request = request
@@ -180,19 +179,7 @@ final class AlertReceiver: @unchecked Sendable {
             lock.withLock { bodies.append(Data(body.readableBytesView)) }
             return Response(status: HTTPResponse.Status(code: status), body: ResponseBody(byteBuffer: ByteBuffer(string: "ok")))
         }
-        var logger = Logger(label: "alert-receiver")
-        logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in
-                                  continuation.yield(channel.localAddress?.port ?? 0)
-                                  continuation.finish()
-                              }, logger: logger)
-        task = Task { try? await app.run() }
-        for await bound in ports {
-            port = bound
-            return
-        }
-        throw HarnessError("the alert receiver did not start")
+        (port, task) = try await LoopbackApp.start(router, name: "alert receiver")
     }
 
     func stop() async {
