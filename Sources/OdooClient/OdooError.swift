@@ -103,18 +103,26 @@ public enum OdooError: UserFacingError {
     /// access to: Lead (crm.lead)." (the lines that say who, what and which model).
     static func recordRuleSummary(_ message: String) -> String {
         let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard let index = lines.firstIndex(where: { $0.contains("access to") }) else { return firstLine(message) }
+        guard let index = lines.firstIndex(where: { $0.contains("access to") || namesUserID($0) }) else { return firstLine(message) }
         var text = lines[index]
         if index + 1 < lines.count, lines[index + 1].hasPrefix("- ") { text += " " + lines[index + 1].dropFirst(2) }
         return text.hasSuffix(".") ? text : text + "."
     }
 
-    /// Odoo 19 words a record-rule denial "Uh-oh! Looks like you have stumbled upon some
+    /// Odoo 16-19 word a record-rule denial "Uh-oh! Looks like you have stumbled upon some
     /// top-secret records. … Sorry, <user> (id=<n>) doesn't have '<operation>' access to: …";
-    /// a model's access rights say "You are not allowed to …".
+    /// a model's access rights say "You are not allowed to …" and name no user. Both are
+    /// translated into the user's language, but translators keep the "(id=<n>)" placeholder,
+    /// so a user id marks a record-rule denial in any language.
     static func isRecordRuleDenial(_ message: String) -> Bool {
         message.hasPrefix("Uh-oh! Looks like you have stumbled upon some top-secret records.")
             || (message.contains("doesn't have '") && message.contains("' access to"))
+            || namesUserID(message)
+    }
+
+    /// True when `text` holds "(id=" followed by digits and ")".
+    static func namesUserID(_ text: String) -> Bool {
+        text.range(of: #"\(id=[0-9]+\)"#, options: .regularExpression) != nil
     }
 
     static func firstLine(_ text: String) -> String {

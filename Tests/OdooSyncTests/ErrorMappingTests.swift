@@ -119,6 +119,33 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
         #expect(error?.exitStatus == (stopsTheRun ? .remote : .itemErrors), "\(file): \(String(describing: error))")
     }
 
+    /// Odoo translates both messages into the user's language. These are French wordings of
+    /// the two (written here after Odoo's French translation, not recorded): the record rule's
+    /// keeps the "(id=5)" placeholder, the access rights' names no user.
+    @Test(arguments: [
+        ("Oups ! On dirait que vous êtes tombé sur des enregistrements top secrets.\n\nDésolé, Marc Demo (id=5) n'a pas d'accès 'lecture' à :\n- Piste (crm.lead)\n\nSi vous avez vraiment besoin d'accès, convainquez votre administrateur avec des cookies.", false),
+        ("Vous n'êtes pas autorisé à accéder aux enregistrements 'Étapes CRM' (crm.stage).\n\nCette opération est autorisée pour les groupes suivants :\n\t- Ventes/Administrateur\n\nContactez votre administrateur pour demander l'accès si nécessaire.", true),
+    ])
+    func aTranslatedAccessErrorIsToldApartByItsUserID(_ message: String, _ stopsTheRun: Bool) async throws {
+        let data: [String: Any] = ["name": "odoo.exceptions.AccessError", "message": message, "arguments": [message],
+                                   "context": [String: Any](), "debug": "Traceback (most recent call last): …"]
+        let envelope: [String: Any] = ["jsonrpc": "2.0", "id": 1,
+                                       "error": ["code": 200, "message": "Odoo Server Error", "data": data]]
+        let body = try JSONSerialization.data(withJSONObject: envelope)
+        let settings = OdooSettings(url: URL(string: "http://odoo.test:8069")!, database: "odoo_harness", username: "demo",
+                                    apiKey: "k", protocolChoice: .jsonrpc, maxAttempts: 1)
+        let client = OdooClient(settings: settings, transport: ReplayTransport(HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: body)),
+                                logger: Logger(label: "test"))
+        let error = await #expect(throws: OdooError.self) {
+            try await client.call(OdooCall(model: "crm.lead", method: "read", ids: [25], args: [("fields", ["name"])]))
+        }
+        #expect(error?.exitStatus == (stopsTheRun ? .remote : .itemErrors), "\(String(describing: error))")
+        if !stopsTheRun {
+            #expect(error?.description.contains("Désolé, Marc Demo (id=5) n'a pas d'accès 'lecture' à : Piste (crm.lead).") == true,
+                    "\(String(describing: error?.description))")
+        }
+    }
+
     @Test func htmlFromAProxyIsReportedAsSuch() async throws {
         let page = HTTPResponse(status: 502, headers: ["content-type": "text/html"],
                                 body: Data("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>".utf8))
