@@ -68,18 +68,40 @@ enum Output {
     }
 }
 
-/// A progress line on stderr, only when stderr is a terminal.
+/// A progress line on stderr, only when stderr is a terminal. Models read side by side share
+/// the line (the lock keeps their updates whole), cut to the terminal's width so that `\r`
+/// still returns to its start.
 final class TerminalProgress: ProgressReporter, @unchecked Sendable {
+    private let lock = NSLock()
+    private var line = ProgressLine()
+
     static func makeIfTerminal() -> TerminalProgress? {
         isatty(STDERR_FILENO) != 0 ? TerminalProgress() : nil
     }
 
     func progress(model: String, done: Int, total: Int?) {
-        let text = total.map { "\(model): \(done)/\($0) records" } ?? "\(model): \(done) records"
-        Output.write(Data("\r\u{1B}[K\(text)".utf8), to: .standardError)
+        lock.withLock {
+            line.update(model: model, done: done, total: total)
+            draw()
+        }
     }
 
     func finished(model: String) {
-        Output.write(Data("\r\u{1B}[K".utf8), to: .standardError)
+        lock.withLock {
+            line.finish(model: model)
+            draw()
+        }
+    }
+
+    private func draw() {
+        let text = line.text
+        Output.write(Data("\r\u{1B}[K\(text.isEmpty ? "" : Output.truncate(text, TerminalProgress.columns() - 1))".utf8),
+                     to: .standardError)
+    }
+
+    private static func columns() -> Int {
+        var size = winsize()
+        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 1 else { return 80 }
+        return Int(size.ws_col)
     }
 }

@@ -77,3 +77,38 @@ public protocol ProgressReporter: Sendable {
     func progress(model: String, done: Int, total: Int?)
     func finished(model: String)
 }
+
+/// What a one-line progress display shows while a pull reads several models at once (stages
+/// beside users, partners beside the project side): every model still being read, in the order
+/// it started, with its count. A model drops out when it finishes; the others stay.
+public struct ProgressLine: Sendable, Equatable {
+    private struct Model: Sendable, Equatable {
+        let name: String
+        var done: Int
+        var total: Int?
+    }
+
+    private var models: [Model] = []
+
+    public init() {}
+
+    public mutating func update(model: String, done: Int, total: Int?) {
+        if let index = models.firstIndex(where: { $0.name == model }) {
+            models[index].done = done
+            models[index].total = total
+        } else {
+            models.append(Model(name: model, done: done, total: total))
+        }
+    }
+
+    public mutating func finish(model: String) {
+        models.removeAll { $0.name == model }
+    }
+
+    /// "crm.lead: 4000/100335 records · res.partner: 88 records"; empty when nothing is read.
+    public var text: String {
+        models.map { model in
+            model.total.map { "\(model.name): \(model.done)/\($0) records" } ?? "\(model.name): \(model.done) records"
+        }.joined(separator: " · ")
+    }
+}
