@@ -8,6 +8,10 @@ public enum PlaneFaultKind: Sendable, Equatable {
     case httpError(status: Int)
     /// The proxy's nginx page with this status, 500 included (Plane itself restarting).
     case proxyPage(status: Int)
+    /// Plane's 400 for a value its serializer will not take, `{"<field>": ["<message>"]}`, as
+    /// for a rule the emulator does not model (a uniqueness or permission check in a plugin,
+    /// say). Nothing is applied.
+    case refused(field: String, message: String)
     /// The connection breaks before the answer. Nothing is applied.
     case dropConnection
     /// The request is applied, then the connection breaks: a lost answer.

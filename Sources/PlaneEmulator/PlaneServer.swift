@@ -56,6 +56,9 @@ struct PlaneResponder: HTTPResponder {
             record(429, applied: false)
             return makeResponse(PlaneHTTPReply(status: 429, json: ["error_code": 5900, "error_message": "RATE_LIMIT_EXCEEDED"],
                                                headers: [("Retry-After", String(retryAfter))]))
+        case .refused(let field, let message)?:
+            record(400, applied: false)
+            return makeResponse(.json(400, .object([(field, .array([.string(message)]))])))
         case .dropConnection?:
             record(0, applied: false)
             return PlaneResponder.dropped()

@@ -314,13 +314,16 @@ private struct Fidelity {
         await #expect(throws: (any Error).self) { _ = try await raw.send("POST", "\(web)issues/", body: ##"{"name":"dropped"}"##) }
         h.plane.setFaults(.once(.dropAfterApply, methods: ["POST"]))
         await #expect(throws: (any Error).self) { _ = try await raw.send("POST", "\(web)issues/", body: ##"{"name":"applied"}"##) }
+        h.plane.setFaults(.once(.refused(field: "name", message: "Not this name."), methods: ["POST"]))
+        let refused = try await raw.send("POST", "\(web)issues/", body: ##"{"name":"refused"}"##)
+        #expect(refused.status == 400 && refused.json == ["name": ["Not this name."]])
         h.plane.setFaults(.once(.latency(milliseconds: 50)))
         #expect(try await raw.send("GET", "\(web)labels/").status == 200)
         let writes = h.plane.writes()
-        #expect(writes.map(\.applied) == [false, true])
-        #expect(writes.map(\.bodyText) == [##"{"name":"dropped"}"##, ##"{"name":"applied"}"##])
+        #expect(writes.map(\.applied) == [false, true, false])
+        #expect(writes.map(\.bodyText) == [##"{"name":"dropped"}"##, ##"{"name":"applied"}"##, ##"{"name":"refused"}"##])
         let names = h.plane.issues(projectID: h.web).compactMap { $0["name"]?.stringValue }
-        #expect(names.contains("applied") && !names.contains("dropped"))
+        #expect(names.contains("applied") && !names.contains("dropped") && !names.contains("refused"))
     }
 
     @Test func usersEditsMoveUpdatedAtAndGenerationIsReproducible() async throws {
