@@ -44,7 +44,8 @@ public struct EmulatorUser: Sendable, Equatable {
 
 public struct OdooEmulatorConfiguration: Sendable {
     public var database: String
-    /// "19.0" by default; a major version below 19 turns JSON-2 off, as on Odoo 17/18.
+    /// "19.0" by default; a major version below 19 turns JSON-2 off, as on Odoo 16–18, and
+    /// shapes the project and sales models as that version has them (`VersionProfile`).
     public var serverVersion: String
     public var users: [EmulatorUser]
     public var faults: FaultPlan

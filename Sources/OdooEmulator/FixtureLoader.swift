@@ -3,7 +3,7 @@ import Foundation
 /// Reads `fixtures/odoo/<model>.json` (records in stored form) and `fields/<model>.json`
 /// (the fields_get answer) for every model present.
 enum FixtureLoader {
-    static func load(directory: URL) throws -> StoreState {
+    static func load(directory: URL, profile: VersionProfile = VersionProfile(major: 19)) throws -> StoreState {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -22,9 +22,12 @@ enum FixtureLoader {
                 }
                 records = items
             }
+            let fieldsJSON = try fieldFiles[model].map { try EmulatorJSON.parse(Data(contentsOf: $0)) }
+            let adapted = profile.adapt(model: model, fields: fieldsJSON, records: records)
+            records = adapted.records
             let schema: ModelSchema
-            if let url = fieldFiles[model] {
-                schema = try ModelSchema.load(name: model, fieldsJSON: EmulatorJSON.parse(Data(contentsOf: url)))
+            if let described = adapted.fields {
+                schema = try ModelSchema.load(name: model, fieldsJSON: described)
             } else {
                 schema = ModelSchema.infer(name: model, records: records)
             }

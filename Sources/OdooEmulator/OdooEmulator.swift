@@ -1,6 +1,6 @@
 import Foundation
 
-/// An in-process stand-in for an Odoo 19 server, speaking JSON-RPC (`/jsonrpc`), the web
+/// An in-process stand-in for an Odoo 19 server (or 16–18: `configuration.serverVersion`), speaking JSON-RPC (`/jsonrpc`), the web
 /// session API (`/web/session/*`, `/web/dataset/call_kw`) and JSON-2 (`/json/2/...`) over
 /// real HTTP, with the real server's value encodings, error bodies and statuses.
 ///
@@ -16,7 +16,7 @@ public final class OdooEmulator: Sendable {
 
     /// Loads every model found in `fixtures` (`<model>.json` and `fields/<model>.json`).
     public init(fixtures: URL, configuration: OdooEmulatorConfiguration = .init()) throws {
-        var state = try FixtureLoader.load(directory: fixtures)
+        var state = try FixtureLoader.load(directory: fixtures, profile: VersionProfile(major: configuration.majorVersion))
         if configuration.generatedLeads > 0, var generator = LeadGenerator(state: state, seed: configuration.seed) {
             generator.generate(count: configuration.generatedLeads, into: &state)
         }

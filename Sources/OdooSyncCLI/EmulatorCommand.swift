@@ -20,7 +20,7 @@ struct EmulatorOdoo: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Folder of Odoo fixtures (default: the bundled fixtures/odoo).") var fixtures: String?
     @Option(name: .customLong("generate-leads"), help: "Add this many generated leads, for load tests.") var generateLeads = 0
-    @Option(name: .customLong("server-version"), help: "Odoo version to emulate (JSON-2 needs 19.0 or later).") var serverVersion = "19.0"
+    @Option(name: .customLong("server-version"), help: "Odoo version to emulate, 16.0 to 19.0: JSON-2 needs 19.0; older ones have their own project.task and sale.order fields.") var serverVersion = "19.0"
     @Option(name: .customLong("fault-rate"), help: "Fraction of requests (0 to 1) that get an injected fault.") var faultRate = 0.0
     @Option(name: .customLong("faults"), help: "Comma-separated faults to inject: 5xx, drop, truncate, latency.") var faultKinds = "5xx,drop,truncate"
     @Option(name: .customLong("latency-ms"), help: "Latency of the latency fault, in milliseconds.") var latencyMs = 200
