@@ -12,8 +12,10 @@ struct SyncHarness {
 
     static let planeFixtures = TestPaths.repoRoot.appendingPathComponent("fixtures/plane")
 
-    static func start(rateLimit: Int? = nil, window: Int = 1) async throws -> SyncHarness {
-        let odoo = try await EmulatorHarness.start()
+    /// `configure` sets the Odoo emulator up (its version, say).
+    static func start(rateLimit: Int? = nil, window: Int = 1,
+                      _ configure: (inout OdooEmulatorConfiguration) -> Void = { _ in }) async throws -> SyncHarness {
+        let odoo = try await EmulatorHarness.start(configure)
         let plane = try PlaneEmulator(fixtures: planeFixtures)
         plane.setRateLimit(rateLimit, window: window)
         let port = try await plane.start()

@@ -4,13 +4,18 @@ import OdooSyncCore
 /// The Plane issue that makes a sale order or an invoice visible to the engineering team: a
 /// title a person can read at a glance, and the figures in the description.
 enum Visibility {
-    static let orderStates = ["draft": "Quotation", "sent": "Quotation sent", "sale": "Sales order", "cancel": "Cancelled"]
+    /// `done` is Odoo 16's locked order (17 keeps it `sale` with the `locked` flag).
+    static let orderStates = ["draft": "Quotation", "sent": "Quotation sent", "sale": "Sales order", "done": "Locked", "cancel": "Cancelled"]
     static let invoiceStates = ["draft": "Draft", "posted": "Posted", "cancel": "Cancelled"]
     static let paymentStates = ["not_paid": "not paid", "in_payment": "in payment", "paid": "paid", "partial": "partly paid",
                                 "reversed": "reversed", "blocked": "blocked", "invoicing_legacy": "legacy"]
 
     static func canonical(model: String, record: JSONValue) -> [String: JSONValue] {
-        let number = record["name"]?.stringValue.flatMap { $0 == "/" ? nil : $0 } ?? "\(model == "sale.order" ? "Order" : "Draft invoice") #\(record["id"]?.intValue ?? 0)"
+        // A move has no number until it is posted: its name is "/" or false then, depending on
+        // the version and the journal's sequence. The record id stands in, marked as such.
+        let id = record["id"]?.intValue ?? 0
+        let number = record["name"]?.stringValue.flatMap { $0 == "/" || $0.isEmpty ? nil : $0 }
+            ?? (model == "sale.order" ? "#\(id)" : "(draft #\(id))")
         let customer = record["partner_id"]?.many2one?.name ?? "no customer"
         let currency = record["currency_id"]?.many2one?.name ?? ""
         let amount = money(record["amount_total"]?.doubleValue ?? 0)
@@ -34,7 +39,7 @@ enum Visibility {
         }
         if title.count > 255 { title = String(title.prefix(254)) + "…" }
         let table = rows.map { "<tr><th>\(Translation.escape($0.0))</th><td>\(Translation.escape($0.1))</td></tr>" }.joined()
-        let html = "<p>Kept up to date by odoosync from Odoo \(model) \(record["id"]?.intValue ?? 0).</p><table>\(table)</table>"
+        let html = "<p>Kept up to date by odoosync from Odoo \(model) \(id).</p><table>\(table)</table>"
         return ["name": .string(title), "description": .string(html)]
     }
 
