@@ -92,7 +92,7 @@ struct SyncCommand: AsyncParsableCommand {
             try await engine.push(dryRun: false)
             for _ in 0..<4 {
                 let paired = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired }
-                try engine.detect()
+                try await engine.detect()
                 try await engine.push(dryRun: false)
                 let after = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired }
                 if after == paired { break }

@@ -38,7 +38,8 @@ extension PlaneCore {
         var out: [String: JSONValue] = [:]
         if let value = body["name"] {
             if let name = value.stringValue, !name.isEmpty {
-                if name.count > 255 { errors.append(("name", ["Ensure this field has no more than 255 characters."])) } else { out["name"] = value }
+                // Django's max_length counts with Python's len: code points, not graphemes.
+                if name.unicodeScalars.count > 255 { errors.append(("name", ["Ensure this field has no more than 255 characters."])) } else { out["name"] = value }
             } else {
                 errors.append(("name", [value == .null ? "This field may not be null." : "This field may not be blank."]))
             }

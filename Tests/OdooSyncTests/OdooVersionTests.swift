@@ -10,6 +10,37 @@ import Testing
 
 /// What differs between Odoo 16, 17, 18 and 19 in the models the Plane sync reads and writes.
 @Suite struct OdooVersionTests {
+    static func translation(priorityKeys: [String]) -> Translation {
+        var translation = Translation(stateMap: [:], planeStates: [:], odooStages: [:])
+        translation.taskPriorityKeys = priorityKeys
+        return translation
+    }
+
+    static let priorityOnly: [(plane: String, odoo: String)] = [("priority", "priority")]
+
+    /// Plane priority -> the key written, on Odoo 16–18 (two keys) and 19 (four).
+    @Test(arguments: [
+        (["0", "1"], "urgent", "1"), (["0", "1"], "high", "1"), (["0", "1"], "medium", "0"), (["0", "1"], "low", "0"),
+        (["0", "1"], "none", "0"),
+        (["0", "1", "2", "3"], "urgent", "3"), (["0", "1", "2", "3"], "high", "2"), (["0", "1", "2", "3"], "medium", "1"),
+        (["0", "1", "2", "3"], "low", "0"), (["0", "1", "2", "3"], "none", "0"),
+    ])
+    func planePriorityIsWrittenAsAKeyTheTaskModelHas(_ keys: [String], _ plane: String, _ expected: String) {
+        let values = Self.translation(priorityKeys: keys).odooValues(["priority": .string(plane)], mappings: Self.priorityOnly).values
+        #expect(values.first?.1 == .string(expected), "\(plane) on \(keys)")
+    }
+
+    /// Odoo key -> the Plane priority read; a two-key model's star is "high", as its label says.
+    @Test(arguments: [
+        (["0", "1"], "1", "high"), (["0", "1"], "0", "low"),
+        (["0", "1", "2", "3"], "3", "urgent"), (["0", "1", "2", "3"], "2", "high"), (["0", "1", "2", "3"], "1", "medium"),
+        (["0", "1", "2", "3"], "0", "low"),
+    ])
+    func odooPriorityIsReadByWhatItsKeyMeans(_ keys: [String], _ odoo: String, _ expected: String) {
+        let canonical = Self.translation(priorityKeys: keys).odooCanonical(["priority": .string(odoo)], mappings: Self.priorityOnly)
+        #expect(canonical["priority"] == .string(expected), "\(odoo) on \(keys)")
+    }
+
     /// The emulator answers as the version it is told to be, for the fields odoosync uses.
     @Test func emulatorDescribesTheModelsOfEachVersion() async throws {
         for version in ["16.0", "17.0", "18.0", "19.0"] {
@@ -38,6 +69,55 @@ import Testing
                 #expect(rows.arrayValue?.allSatisfy { ($0["date_deadline"]?.stringValue?.count ?? 10) == 10 } == true, "\(version)")
             }
         }
+    }
+
+    /// Before Odoo 19 a starred task reads as "high" in Plane, and a Plane "medium" does not
+    /// star the task; every write the sync makes is one the version accepts.
+    @Test(arguments: ["17.0", "16.0"])
+    func prioritiesCrossBothWaysOnATwoKeyServer(_ version: String) async throws {
+        let h = try await SyncHarness.start { $0.serverVersion = version }
+        defer { Task { await h.stop() } }
+        let first = try await h.sync()
+        #expect(first["failed"]?.intValue == 0, "\(first)")
+        let a = try h.somePair(0)
+        let b = try h.somePair(1)
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["priority": "0"]))
+        try await h.sync()
+        try h.plane.modifyIssue(id: b.plane, fields: ["priority": "medium"])
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["priority": "1"]))
+
+        let report = try await h.sync()
+        #expect(report["failed"]?.intValue == 0, "\(report)")
+        #expect(h.planeIssue(a.plane)?["priority"]?.stringValue == "high")
+        #expect(try h.odooRecord("project.task", b.odoo)?["priority"] as? String == "0")
+        #expect(try await h.sync()["written"]?.intValue == 0)
+    }
+
+    /// `push --dry-run` prints the value a real push would send on this server.
+    @Test func dryRunShowsThePriorityKeyOfTheServer() async throws {
+        let h = try await EmulatorHarness.start { $0.serverVersion = "17.0" }
+        defer { Task { await h.stop() } }
+        let mirror = try Mirror(path: h.dbPath)
+        let settings = OdooSettings(url: try #require(URL(string: "http://127.0.0.1:\(h.port)")), database: "odoosync_demo",
+                                    username: "admin", apiKey: EmulatorHarness.apiKey)
+        let odoo = OdooClient(settings: settings, logger: Logger(label: "test"))
+        let fields: [String: JSONValue] = ["name": "Urgent thing", "priority": "urgent"]
+        let key = "odoosync.test_issue_urgent"
+        try mirror.write { db in
+            var queue = SyncEngine.QueueWriter()
+            _ = try queue.enqueue(db, SyncEngine.QueueItem(
+                entity: "issue:project.task", operation: "create", sourceSystem: "plane", sourceType: "issue", sourceID: "issue-urgent",
+                target: "odoo", targetType: "project.task", planeProject: "p", odooProject: 2, key: key,
+                fields: fields, sourceValues: fields, priority: 10))
+            try queue.finish(db)
+        }
+        let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: nil, runID: "", scope: SyncScope(), logger: Logger(label: "test"))
+        try await engine.push(dryRun: true)
+        let expected = SyncEngine.describe(SyncEngine.loadCall(model: "project.task", rows: [
+            (key, [("name", "Urgent thing"), ("priority", "1"), ("project_id", .int(2))]),
+        ]))
+        #expect(engine.report.calls == [expected])
+        #expect(h.emulator.writes().isEmpty)
     }
 
     static let order: JSONValue = [

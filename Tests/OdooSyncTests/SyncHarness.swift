@@ -12,14 +12,34 @@ struct SyncHarness {
 
     static let planeFixtures = TestPaths.repoRoot.appendingPathComponent("fixtures/plane")
 
-    /// `configure` sets the Odoo emulator up (its version, say).
-    static func start(rateLimit: Int? = nil, window: Int = 1,
+    /// `odooFixtures`: another copy of the Odoo fixtures (`editedOdooFixtures`), for a server
+    /// set up differently; `configure` sets the emulator up (its version, say).
+    static func start(rateLimit: Int? = nil, window: Int = 1, odooFixtures: URL = TestPaths.fixtures,
                       _ configure: (inout OdooEmulatorConfiguration) -> Void = { _ in }) async throws -> SyncHarness {
-        let odoo = try await EmulatorHarness.start(configure)
+        let odoo = try await EmulatorHarness.start(fixtures: odooFixtures, configure)
         let plane = try PlaneEmulator(fixtures: planeFixtures)
         plane.setRateLimit(rateLimit, window: window)
         let port = try await plane.start()
         return SyncHarness(odoo: odoo, plane: plane, planePort: port)
+    }
+
+    /// A copy of the Odoo fixtures with `edit` applied to the JSON of each named file (a record
+    /// array, or the `fields/` object).
+    static func editedOdooFixtures(_ edits: [String: (EmulatorJSON) -> EmulatorJSON]) throws -> URL {
+        let copy = try TestPaths.temporaryDirectory().appendingPathComponent("odoo")
+        try FileManager.default.copyItem(at: TestPaths.fixtures, to: copy)
+        for (file, edit) in edits {
+            let url = copy.appendingPathComponent(file)
+            try edit(try EmulatorJSON.parse(Data(contentsOf: url))).serializedData.write(to: url)
+        }
+        return copy
+    }
+
+    /// `record` with `key` set (added at the end when it is new).
+    static func setting(_ key: String, _ value: EmulatorJSON, in record: EmulatorJSON) -> EmulatorJSON {
+        guard case .object(var pairs) = record else { return record }
+        if let index = pairs.firstIndex(where: { $0.0 == key }) { pairs[index].1 = value } else { pairs.append((key, value)) }
+        return .object(pairs)
     }
 
     func stop() async {

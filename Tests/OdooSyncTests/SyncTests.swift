@@ -383,19 +383,20 @@ import Testing
         #expect(try h.odooRecord("project.task", a.odoo)?["name"] as? String == "Queued rename")
         #expect(try h.odooRecord("project.task", b.odoo)?["name"] as? String != "Cancelled rename")
 
-        // A write Plane refuses (a name over its 255 characters) is retried with backoff, then
-        // marked failed with the error kept, until `queue retry`.
+        // A write Plane refuses (a 400 naming the field) is retried with backoff, then marked
+        // failed with the error kept, until `queue retry`.
         #expect(try await h.run(["config", "set", "sync.retry_base_seconds", "0"]).status == 0)
-        let long = String(repeating: "x", count: 300)
-        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["name": .string(long)]))
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["name": "Rename Plane refuses"]))
+        h.plane.setFaults(SyncTests.planeRefusesIssueEdits)
         var failed: [JSONValue] = []
         for _ in 0..<4 where failed.isEmpty {
             _ = try await h.run(["sync"])
             failed = try JSONValue.parse(try await h.run(["queue", "list", "--status", "failed", "--json"]).stdout).arrayValue ?? []
         }
+        h.plane.setFaults(.none)
         #expect(failed.count == 1)
         #expect(failed.first?["attempts"]?.intValue == 3)
-        #expect(failed.first?["last_error"]?.stringValue?.contains("255") == true, "\(failed)")
+        #expect(failed.first?["last_error"]?.stringValue?.contains(SyncTests.refusal) == true, "\(failed)")
         let stillFailed = try await h.run(["sync", "--json"])
         #expect(stillFailed.status == 0, "a failed item waits; the run itself is fine: \(stillFailed.output)")
         // Fixed in Odoo; the fix folds into the failed item, which goes again once retried.
@@ -419,10 +420,16 @@ import Testing
         #expect(receiver.received.isEmpty, "a clean run posts nothing")
         #expect(try await h.run(["config", "set", "sync.max_attempts", "1"]).status == 0)
         let pair = try h.somePair(0)
-        #expect(h.odoo.emulator.modify(model: "project.task", id: pair.odoo, values: ["name": .string(String(repeating: "z", count: 300))]))
+        #expect(h.odoo.emulator.modify(model: "project.task", id: pair.odoo, values: ["name": "Rename Plane refuses"]))
+        h.plane.setFaults(SyncTests.planeRefusesIssueEdits)
         try await h.sync(alert, expectStatus: 1)
         #expect(receiver.received.count == 1)
         let text = receiver.received.first?["text"]?.stringValue ?? ""
-        #expect(text.contains("sync") && text.contains("255"), "\(text)")
+        #expect(text.contains("sync") && text.contains(SyncTests.refusal), "\(text)")
     }
+
+    static let refusal = "A work item with this name already exists."
+    /// Every work-item edit refused with a 400, as a Plane rule the emulator does not model would.
+    static let planeRefusesIssueEdits = PlaneFaultPlan(rate: 1, kinds: [.refused(field: "name", message: refusal)], methods: ["PATCH"],
+                                                       pathContains: ["/issues/"])
 }

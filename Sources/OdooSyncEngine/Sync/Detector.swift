@@ -443,12 +443,15 @@ struct Detector {
         for key in planeChanged.union(odooChanged).sorted() {
             let p = plane[key] ?? .null
             let o = odoo[key] ?? .null
+            // Values that say the same to the other side (a priority the task holds coarser)
+            // need no write, and must not overwrite the finer one.
+            let same = translation.sameMeaning(key, p, o)
             if planeChanged.contains(key) && odooChanged.contains(key) {
-                if p == o { continue }  // both made the same change
+                if same { continue }  // both made the same change
                 clashes.append(key)
             } else if planeChanged.contains(key) {
-                if p != o { toOdoo[key] = p }
-            } else if p != o {
+                if !same { toOdoo[key] = p }
+            } else if !same {
                 toPlane[key] = o
             }
         }

@@ -34,19 +34,43 @@ extension SyncEngine {
         return odoo
     }
 
+    /// project.task's priority keys as this server has them (two before Odoo 19, four in 19),
+    /// asked once per run; the translation built afterwards reads and writes with them.
     func odooPriorityKeys() async throws -> [String] {
         if let priorityKeys { return priorityKeys }
         let odoo = try requireOdoo()
         let answer = try await odoo.call(OdooCall(model: "project.task", method: "fields_get", args: [("allfields", ["priority"])],
                                                   kwargs: [("attributes", ["selection"])]))
-        let keys = answer["priority"]?["selection"]?.arrayValue?.compactMap { $0.arrayValue?.first?.stringValue } ?? ["0", "1"]
-        priorityKeys = keys.isEmpty ? ["0", "1"] : keys
-        return priorityKeys ?? ["0", "1"]
+        let keys = answer["priority"]?["selection"]?.arrayValue?.compactMap { $0.arrayValue?.first?.stringValue } ?? []
+        let known = keys.isEmpty ? ["0", "1"] : keys
+        priorityKeys = known
+        cachedTranslation = nil
+        return known
     }
 
-    func odooValues(_ item: QueueItem, translation: Translation) async throws -> (values: [(String, JSONValue)], skipped: [String]) {
+    /// `odooPriorityKeys`, or nil on a server without the project app (no task to translate).
+    func odooPriorityKeysIfAny() async throws -> [String]? {
+        do {
+            return try await odooPriorityKeys()
+        } catch OdooError.unknownModel {
+            return nil
+        }
+    }
+
+    /// The Odoo project of the task `item` writes: the one it is created in, or the one its
+    /// snapshot names (it may have moved since it was paired).
+    func odooTaskProject(_ item: QueueItem) throws -> Int? {
+        guard item.targetType == "project.task" else { return nil }
+        if let project = item.odooProject { return project }
+        guard let target = item.targetID.flatMap(Int.init) else { return nil }
+        return try mirror.read { db in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT json_extract(data, '$.project_id[0]') FROM odoo_records WHERE model = 'project.task' AND odoo_id = ?"),
+                             arguments: [target])
+        }
+    }
+
+    func odooValues(_ item: QueueItem, translation: Translation) throws -> (values: [(String, JSONValue)], skipped: [String]) {
         let mappings = try configMappings(item.entity)
-        let keys = item.targetType == "project.task" ? try await odooPriorityKeys() : ["0", "1", "2", "3"]
         var fields = item.fields
         if item.entity == "module:project.project", let name = fields["name"]?.stringValue, let project = item.planeProject {
             let projectName = try mirror.read { db in
@@ -54,7 +78,9 @@ extension SyncEngine {
             }
             fields["name"] = .string(projectName.map { "\($0) / \(name)" } ?? name)
         }
-        return translation.odooValues(fields, mappings: mappings, priorityKeys: keys, plainDescription: item.entity == "project:project.project")
+        // Only a stage needs the task's project.
+        let project = fields["state"] != nil ? try odooTaskProject(item) : nil
+        return translation.odooValues(fields, mappings: mappings, plainDescription: item.entity == "project:project.project", project: project)
     }
 
     // MARK: batches
@@ -88,10 +114,17 @@ extension SyncEngine {
             }
         }
 
-        let translation = try currentTranslation()
-        for index in items.indices where stop == nil {
+        if model == "project.task" {
             do {
-                var (values, skipped) = try await odooValues(items[index].item, translation: translation)
+                _ = try await odooPriorityKeys()
+            } catch {
+                for index in items.indices { settle(index, error) }
+            }
+        }
+        let translation = try currentTranslation()
+        for index in items.indices where stop == nil && items[index].error == nil {
+            do {
+                var (values, skipped) = try odooValues(items[index].item, translation: translation)
                 if !skipped.isEmpty {
                     logger.info("\(items[index].item.entity) \(items[index].item.sourceID): no Odoo value for \(skipped.joined(separator: ", ")); left unchanged")
                     report.unmappedFields += skipped.count

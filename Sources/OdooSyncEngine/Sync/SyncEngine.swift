@@ -142,7 +142,7 @@ public final class SyncEngine: @unchecked Sendable {
     var priorityKeys: [String]?
     private var fetchedStates: [String: [JSONValue]] = [:]
     /// Per push run: the maps and configs every item needs, read once instead of per item.
-    private var cachedTranslation: Translation?
+    var cachedTranslation: Translation?
     private var cachedConfigs: [String: EntityConfig]?
 
     func currentTranslation() throws -> Translation {
@@ -253,21 +253,29 @@ public final class SyncEngine: @unchecked Sendable {
                 states[id] = ((state["name"]?.stringValue ?? "").lowercased(), state["group"]?.stringValue ?? "", project)
             }
         }
-        var stages: [String: Int] = [:]
+        var stages: [String: [Translation.OdooStage]] = [:]
+        var projectsWithStages: Set<Int> = []
+        // odooRecords is in id order: each name's stages too.
         for record in try SyncEngine.odooRecords(db, model: "project.task.type") where !record.deleted && record.active {
             let name = (record.data["name"]?.stringValue ?? "").lowercased()
-            if stages[name] == nil { stages[name] = record.id }
+            let projects = record.data["project_ids"]?.arrayValue.map { Set($0.compactMap(\.intValue)) }
+            projectsWithStages.formUnion(projects ?? [])
+            stages[name, default: []].append(Translation.OdooStage(id: record.id, projects: projects))
         }
-        return Translation(stateMap: map, planeStates: states, odooStages: stages)
+        var translation = Translation(stateMap: map, planeStates: states, odooStages: stages, odooProjectsWithStages: projectsWithStages)
+        if let priorityKeys { translation.taskPriorityKeys = priorityKeys }
+        return translation
     }
 
     // MARK: - Detection
 
     /// Compares every pair and every unpaired record in scope with the last sync and queues what
     /// must be written; opens conflicts for the manual strategy. One transaction.
-    public func detect() throws {
+    public func detect() async throws {
         let phase = PhaseClock(httpClock)
         defer { phase.charge(to: &report) }
+        // A task's priority reads by what its key means on this server, so the keys come first.
+        if odoo != nil { _ = try await odooPriorityKeysIfAny() }
         try mirror.write { db in
             let configs = try SyncEntities.load(db)
             let translation = try translation(db)
@@ -308,6 +316,10 @@ public final class SyncEngine: @unchecked Sendable {
                 """), arguments: [dryRun, now]).compactMap { row in QueueItem(row: row).map { (row["id"], $0) } }
         })
         if dryRun {
+            // The exact calls include the priority keys this server takes (a read, nothing changes).
+            if odoo != nil, due.contains(where: { $0.item.target == "odoo" && $0.item.targetType == "project.task" && $0.item.fields["priority"] != nil }) {
+                _ = try await odooPriorityKeysIfAny()
+            }
             try describe(due.map(\.item))
             return
         }
@@ -432,7 +444,7 @@ public final class SyncEngine: @unchecked Sendable {
         let project = item.planeProject
         let translation = try await statesFor(project: project)
         let plain = item.entity == "project:project.project"
-        let (values, skipped) = translation.planeValues(item.fields, project: project, plainDescription: plain)
+        let (values, skipped) = translation.planeValues(item.fields, project: project, plainDescription: plain, issue: item.entity.hasPrefix("issue:"))
         if !skipped.isEmpty {
             logger.info("\(item.entity) \(item.sourceID): no Plane value for \(skipped.joined(separator: ", ")); left unchanged")
             report.unmappedFields += skipped.count
@@ -503,7 +515,7 @@ public final class SyncEngine: @unchecked Sendable {
     /// the mirror has none).
     func planIssueUpdate(_ item: QueueItem) async throws -> IssueUpdate {
         let translation = try await statesFor(project: item.planeProject)
-        let (values, skipped) = translation.planeValues(item.fields, project: item.planeProject, plainDescription: false)
+        let (values, skipped) = translation.planeValues(item.fields, project: item.planeProject, plainDescription: false, issue: true)
         if !skipped.isEmpty {
             logger.info("\(item.entity) \(item.sourceID): no Plane value for \(skipped.joined(separator: ", ")); left unchanged")
             report.unmappedFields += skipped.count
@@ -593,8 +605,9 @@ public final class SyncEngine: @unchecked Sendable {
     }
 
     private func dryRunOdooValues(_ item: QueueItem) throws -> [(String, JSONValue)] {
-        try currentTranslation().odooValues(item.fields, mappings: try configMappings(item.entity), priorityKeys: ["0", "1", "2", "3"],
-                                            plainDescription: item.entity == "project:project.project").values
+        try currentTranslation().odooValues(item.fields, mappings: try configMappings(item.entity),
+                                            plainDescription: item.entity == "project:project.project",
+                                            project: item.fields["state"] != nil ? try odooTaskProject(item) : nil).values
     }
 
     /// The calls an item would make on its own, for `push --dry-run`.
@@ -612,7 +625,8 @@ public final class SyncEngine: @unchecked Sendable {
                 return [SyncEngine.describe(OdooCall(model: item.targetType, method: "write", ids: [Int(item.targetID ?? "") ?? 0], args: [("vals", .object(values))]))]
             }
         }
-        let values = translation.planeValues(item.fields, project: item.planeProject, plainDescription: item.entity == "project:project.project").values
+        let values = translation.planeValues(item.fields, project: item.planeProject, plainDescription: item.entity == "project:project.project",
+                                             issue: item.entity.hasPrefix("issue:")).values
         let body = JSONValue.object(values).serialized
         switch (item.entity, item.operation) {
         case ("project:project.project", "create"): return ["plane POST projects/ \(body)"]

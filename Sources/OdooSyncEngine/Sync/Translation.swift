@@ -10,12 +10,38 @@ struct Translation: Sendable {
     let stateMap: [String: String]
     /// plane state id -> (name, group, project)
     let planeStates: [String: (name: String, group: String, project: String?)]
-    /// odoo stage name (lowercased) -> id
-    let odooStages: [String: Int]
+    /// odoo stage name (lowercased) -> the task stages of that name, lowest id first
+    let odooStages: [String: [OdooStage]]
+    /// Odoo projects that some stage lists in its `project_ids`: their boards show only those.
+    var odooProjectsWithStages: Set<Int> = []
+    /// project.task's priority keys on this server (`fields_get`); Odoo 19's until asked.
+    var taskPriorityKeys: [String] = Translation.nineteenPriorityKeys
+
+    /// A project.task.type as the mirror holds it.
+    struct OdooStage: Sendable, Equatable {
+        let id: Int
+        /// Its `project_ids`; nil when the snapshot does not carry them.
+        let projects: Set<Int>?
+    }
+
+    /// Plane refuses an issue name longer than this (plane-api.md section 6), counted as Python
+    /// counts: in Unicode scalars.
+    static let planeIssueNameLimit = 255
 
     static let planePriorities = ["urgent", "high", "medium", "low", "none"]
     static let priorityToOdoo = ["urgent": 3, "high": 2, "medium": 1, "low": 0, "none": 0]
-    static let priorityFromOdoo = ["3": "urgent", "2": "high", "1": "medium", "0": "low"]
+    static let priorityFromLevel = [3: "urgent", 2: "high", 1: "medium", 0: "low"]
+    /// Odoo 19's four task priorities (reference §3); what is assumed until the server says.
+    static let nineteenPriorityKeys = ["0", "1", "2", "3"]
+
+    /// Each priority key's level on Plane's scale. Odoo 19's keys are the levels themselves;
+    /// Odoo 16–18 have two, `0` (Normal or Low) and `1` (Important or High): their one star is
+    /// high, not medium.
+    static func priorityLevels(_ keys: [String]) -> [(key: String, level: Int)] {
+        let numeric = keys.compactMap { key in Int(key).map { (key: key, value: $0) } }.sorted { $0.value < $1.value }
+        if numeric.count == 2 { return [(numeric[0].key, 0), (numeric[1].key, 2)] }
+        return numeric.map { ($0.key, min($0.value, 3)) }
+    }
 
     static let planeDateFields: Set<String> = ["start_date", "target_date", "end_date"]
     static let odooDatetimeFields: Set<String> = ["date_deadline"]
@@ -56,7 +82,8 @@ struct Translation: Sendable {
             case "state":
                 out[plane] = value?.many2one.map { .string($0.name.lowercased()) } ?? .null
             case "priority":
-                out[plane] = .string(value?.stringValue.flatMap { Translation.priorityFromOdoo[$0] } ?? "low")
+                let level = value?.stringValue.flatMap { key in Translation.priorityLevels(taskPriorityKeys).first { $0.key == key }?.level }
+                out[plane] = .string(level.flatMap { Translation.priorityFromLevel[$0] } ?? "low")
             default:
                 out[plane] = Translation.scalar(value, asDate: Translation.planeDateFields.contains(plane))
             }
@@ -68,8 +95,9 @@ struct Translation: Sendable {
 
     /// Odoo values (write/create form) for canonical fields; fields that cannot be expressed
     /// (a state with no stage of that name) are left out and named in `skipped`.
-    func odooValues(_ fields: [String: JSONValue], mappings: [(plane: String, odoo: String)], priorityKeys: [String],
-                    plainDescription: Bool = false) -> (values: [(String, JSONValue)], skipped: [String]) {
+    /// `project`: the Odoo project of the task written, whose own stages come first.
+    func odooValues(_ fields: [String: JSONValue], mappings: [(plane: String, odoo: String)],
+                    plainDescription: Bool = false, project: Int? = nil) -> (values: [(String, JSONValue)], skipped: [String]) {
         var values: [(String, JSONValue)] = []
         var skipped: [String] = []
         for (plane, odoo) in mappings {
@@ -79,16 +107,13 @@ struct Translation: Sendable {
                 let text = value.stringValue ?? ""
                 values.append((odoo, text.isEmpty ? .bool(false) : .string(plainDescription ? "<p>\(Translation.escape(text))</p>" : text)))
             case "state":
-                if let name = value.stringValue, let id = odooStages[name] {
+                if let name = value.stringValue, let id = odooStageID(named: name, project: project) {
                     values.append((odoo, .int(id)))
                 } else {
                     skipped.append(plane)
                 }
             case "priority":
-                let wanted = Translation.priorityToOdoo[value.stringValue ?? "none"] ?? 0
-                let keys = priorityKeys.compactMap(Int.init).sorted()
-                let chosen = keys.last { $0 <= wanted } ?? keys.first ?? 0
-                values.append((odoo, .string(String(chosen))))
+                values.append((odoo, .string(odooPriorityKey(value.stringValue ?? "none"))))
             default:
                 if Translation.odooDatetimeFields.contains(odoo), let date = value.stringValue {
                     values.append((odoo, .string(date.count == 10 ? date + " 00:00:00" : date)))
@@ -100,12 +125,18 @@ struct Translation: Sendable {
         return (values, skipped)
     }
 
-    /// Plane request body for canonical fields, in `project`'s states.
-    func planeValues(_ fields: [String: JSONValue], project: String?, plainDescription: Bool = false) -> (values: [(String, JSONValue)], skipped: [String]) {
+    /// Plane request body for canonical fields, in `project`'s states. `issue`: the body is a
+    /// work item's, whose name Plane limits.
+    func planeValues(_ fields: [String: JSONValue], project: String?, plainDescription: Bool = false,
+                     issue: Bool = false) -> (values: [(String, JSONValue)], skipped: [String]) {
         var values: [(String, JSONValue)] = []
         var skipped: [String] = []
         for (plane, value) in fields.sorted(by: { $0.key < $1.key }) {
             switch plane {
+            case "name" where issue:
+                // Odoo's names have no limit; a longer one would be refused on every attempt.
+                // The answer's (clipped) name becomes Plane's memory, so the clip is no change.
+                values.append(("name", value.stringValue.map { .string(Translation.clipped($0, to: Translation.planeIssueNameLimit)) } ?? value))
             case "description":
                 let text = value.stringValue ?? ""
                 if plainDescription {
@@ -127,13 +158,30 @@ struct Translation: Sendable {
     }
 
     /// A Plane state of `project` for a canonical state name: through the state map backwards
-    /// first, then by the same name.
+    /// first (in name order, so that two states mapped to one stage always give the same one),
+    /// then by the same name.
     func planeStateID(named canonical: String, project: String?) -> String? {
-        let candidates = stateMap.filter { $0.value == canonical }.map(\.key) + [canonical]
+        let candidates = stateMap.filter { $0.value == canonical }.map(\.key).sorted() + [canonical]
         for name in candidates {
             if let hit = planeStates.first(where: { $0.value.project == project && $0.value.name == name }) { return hit.key }
         }
         return nil
+    }
+
+    /// The task stage for a canonical stage name. Odoo keeps one list of stages and links each
+    /// to projects (`project_ids`); a task's board shows its project's stages, so a stage of
+    /// the same name linked to another project would file the task in a column its board lacks.
+    /// Stages linked to no project are users' personal stages ("Inbox", "Done", ... one set per
+    /// user, `user_id` set, `project_ids` empty in the recorded stages), not task stages. nil
+    /// when the task's project has stages but none of that name.
+    func odooStageID(named name: String, project: Int?) -> Int? {
+        guard let stages = odooStages[name] else { return nil }
+        if let project {
+            if let own = stages.first(where: { $0.projects?.contains(project) == true }) { return own.id }
+            if odooProjectsWithStages.contains(project) { return nil }
+        }
+        // A project no stage lists (one odoosync just made, say) takes a shared stage.
+        return stages.first { $0.projects.map { !$0.isEmpty } ?? true }?.id
     }
 
     func cancelledState(project: String?) -> String? {
@@ -141,6 +189,33 @@ struct Translation: Sendable {
     }
 
     // MARK: values
+
+    /// The selection key a Plane priority is written as: the highest key whose level does not
+    /// overstate it (`priorityLevels`).
+    func odooPriorityKey(_ priority: String) -> String {
+        let wanted = Translation.priorityToOdoo[priority] ?? 0
+        let levels = Translation.priorityLevels(taskPriorityKeys)
+        return (levels.last { $0.level <= wanted } ?? levels.first)?.key ?? "0"
+    }
+
+    /// Whether two canonical values say the same thing to the other side. Priorities are
+    /// compared as the Odoo key they are written as: where the task holds fewer levels than
+    /// Plane (urgent and high are both "1" on a two-level server, medium and low both "0"),
+    /// Plane's finer value and the task's agree, and neither may overwrite the other with the
+    /// coarser one.
+    func sameMeaning(_ field: String, _ a: JSONValue?, _ b: JSONValue?) -> Bool {
+        if a == b { return true }
+        guard field == "priority" else { return false }
+        return odooPriorityKey(a?.stringValue ?? "none") == odooPriorityKey(b?.stringValue ?? "none")
+    }
+
+    /// `text` cut to at most `limit` Unicode scalars (Python's `len`, which Plane's checks use).
+    static func clipped(_ text: String, to limit: Int) -> String {
+        guard text.unicodeScalars.count > limit else { return text }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.prefix(limit))
+        return String(scalars)
+    }
 
     static func scalar(_ value: JSONValue?, asDate: Bool) -> JSONValue {
         guard let value, !(value == .bool(false)), value != .null else { return .null }
@@ -185,8 +260,10 @@ struct Translation: Sendable {
         for ch in html {
             if ch == "<" { inTag = true } else if ch == ">" { inTag = false } else if !inTag { out.append(ch) }
         }
-        return out.replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&lt;", with: "<")
-            .replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&nbsp;", with: " ")
+        // &amp; last: "&amp;lt;" is the text "&lt;", not "<".
+        return out.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&nbsp;", with: " ").replacingOccurrences(of: "&quot;", with: "\"")
+            .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
