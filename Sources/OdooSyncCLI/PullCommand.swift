@@ -66,6 +66,9 @@ struct PullCommand: AsyncParsableCommand {
         }
         Output.print(Output.table(["model", "created", "updated", "unchanged", "skipped", "archived", "deleted", "errors"], rows,
                                   rightAligned: Set(1...7)))
+        for (name, stats) in report.models where stats.hidden > 0 {
+            Output.print("\(stats.hidden) \(name) record(s) are hidden from this Odoo user by a record rule (reassigned, say): kept as last pulled, not deleted. The `record_hidden` events name them (`odoosync sql \"SELECT message FROM events WHERE event_type = 'record_hidden'\"`).")
+        }
         if !report.skippedModels.isEmpty {
             Output.print("Not on this Odoo (module not installed): \(report.skippedModels.joined(separator: ", ")).")
         }

@@ -9,7 +9,8 @@ import OdooSyncMirror
 extension OdooPuller {
     /// Pulls the crm.lead records `ids` (archived ones too) and the partners they point to that
     /// the mirror lacks, and stores them with the same projection, change detection and
-    /// conflict rules as a full pull. An id Odoo no longer has becomes a tombstone.
+    /// conflict rules as a full pull. An id Odoo no longer has becomes a tombstone; one a
+    /// record rule hides from this user is kept as it was (`sortOutOfSight`).
     ///
     /// Everything, and whatever `alsoInTransaction` writes, is one transaction: a caller
     /// that marks its work done there has it done exactly once, however the process dies.
@@ -55,6 +56,16 @@ extension OdooPuller {
             }
         }
 
+        // Fewer records than asked for: which of the others are deleted, which only hidden.
+        var outOfSight = OutOfSight()
+        if let leadPage, leadPage.count < wanted.count {
+            let listed = try await client.call(OdooCall(model: leadSpec.name, method: "search",
+                                                        args: [("domain", .array(leadSpec.domain + [["id", "in", .array(wanted.map(JSONValue.int))]]))],
+                                                        context: context))
+            let visible = Set(listed.arrayValue?.compactMap(\.intValue) ?? [])
+            outOfSight = try await sortOutOfSight(leadSpec.name, wanted.filter { !visible.contains($0) })
+        }
+
         let runID = self.runID
         let partial = report
         let (leadStats, partnerStats) = try mirror.write { db -> (ModelStats, ModelStats) in
@@ -67,14 +78,16 @@ extension OdooPuller {
             }
             try applier.beginAttempt(db)
             var leadStats = ModelStats()
-            var returned = Set<Int>()
             if let leadPage {
-                let records = try OdooPuller.apply(leadPage, applier: applier, db: db, stats: &leadStats) { db, view, change in
+                _ = try OdooPuller.apply(leadPage, applier: applier, db: db, stats: &leadStats) { db, view, change in
                     try projector.project(db, view, change: change)
                 }
-                returned = Set(records.map(\.id))
             }
-            leadStats.deleted = try OdooPuller.tombstoneLeads(db, wanted.filter { !returned.contains($0) }, runID: runID)
+            leadStats.deleted = try OdooPuller.tombstone(db, model: leadSpec.name, ids: outOfSight.deleted, runID: runID)
+                + OdooPuller.tombstone(db, model: leadSpec.name, ids: outOfSight.outOfScope, runID: runID,
+                                       reason: "no longer matches what odoosync pulls of it")
+            leadStats.hidden = try OdooPuller.recordHidden(db, model: leadSpec.name, found: outOfSight.hidden, checked: Set(wanted),
+                                                           runID: runID)
             var done = partial
             done.models = [(leadSpec.name, leadStats), (partnerSpec.name, partnerStats)]
             try Mirror.appendEvent(db, runID: runID, level: .info, type: "pull_targeted",
@@ -94,26 +107,5 @@ extension OdooPuller {
         report.requests = await client.requestCount
         report.retries = await client.retryCount
         return report
-    }
-
-    /// Marks the live leads among `ids` deleted in Odoo (deletes leave no trace there, so a
-    /// named lead that does not come back is gone).
-    static func tombstoneLeads(_ db: Database, _ ids: [Int], runID: String) throws -> Int {
-        guard !ids.isEmpty else { return 0 }
-        let model = ModelSpec.lead.name
-        let live = try Int.fetchAll(db, sql: """
-            SELECT odoo_id FROM odoo_records WHERE model = ? AND deleted = 0 AND odoo_id IN (SELECT value FROM json_each(?))
-            """, arguments: [model, JSONValue.array(ids.map(JSONValue.int)).serialized])
-        let now = Timestamp.iso(Date())
-        for id in live {
-            try db.execute(sql: "UPDATE odoo_records SET deleted = 1, pulled_at = ? WHERE model = ? AND odoo_id = ?",
-                           arguments: [now, model, id])
-            try db.execute(sql: "UPDATE leads SET deleted_at = ?, updated_at = ? WHERE odoo_id = ? AND deleted_at IS NULL",
-                           arguments: [now, now, id])
-            try Mirror.appendEvent(db, runID: runID, level: .info, type: "record_deleted",
-                                   message: "\(model) \(id) was deleted in Odoo",
-                                   metadata: ["model": .string(model), "odoo_id": .int(id)])
-        }
-        return live.count
     }
 }

@@ -286,7 +286,7 @@ public final class OdooPuller: @unchecked Sendable {
             if since == nil {
                 // The model was empty when the pass began; nothing more to catch up on.
                 progress?.finished(model: spec.name)
-                stats.deleted = try await detectDeletions(spec, restrictTo: ids, thorough: true)
+                (stats.deleted, stats.hidden) = try await detectDeletions(spec, restrictTo: ids, thorough: true, started: modelStarted)
                 try finishModel(spec, stats: stats, started: modelStarted, full: true)
                 return stats
             }
@@ -349,7 +349,7 @@ public final class OdooPuller: @unchecked Sendable {
         }
         progress?.finished(model: spec.name)
 
-        stats.deleted = try await detectDeletions(spec, restrictTo: ids, thorough: didFullPass)
+        (stats.deleted, stats.hidden) = try await detectDeletions(spec, restrictTo: ids, thorough: didFullPass, started: modelStarted)
         try finishModel(spec, stats: stats, started: modelStarted, full: didFullPass)
         return stats
     }
@@ -546,39 +546,66 @@ public final class OdooPuller: @unchecked Sendable {
 
     /// Deletes leave no trace in Odoo: compare the ids the server still has with ours. The ids
     /// are walked in bounded slices so a model of any size never holds its whole id list (the
-    /// full list of 100k leads, decoded, cost more memory than the rest of the pull).
+    /// full list of 100k leads, decoded, cost more memory than the rest of the pull). An id the
+    /// server no longer lists is read by id before it becomes a tombstone: a record rule may
+    /// only hide it (`sortOutOfSight`). Returns (tombstoned, hidden from this user).
     ///
     /// An incremental pull first compares counts: Odoo's ids only grow, so when the server has
-    /// as many records up to the mirror's largest id as the mirror has live ones, nothing was
-    /// deleted, and one `search_count` replaces a walk over every id (six requests for 100k
-    /// leads). A full pull always walks.
-    private func detectDeletions(_ spec: ModelSpec, restrictTo ids: [Int]?, thorough: Bool) async throws -> Int {
+    /// as many records up to the mirror's largest id as the mirror has live ones (less the ones
+    /// known hidden), nothing was deleted, and one `search_count` replaces a walk over every id
+    /// (six requests for 100k leads). A hidden record this pull has just read again (started)
+    /// is back in sight and no longer allowed for. A full pull always walks.
+    private func detectDeletions(_ spec: ModelSpec, restrictTo ids: [Int]?, thorough: Bool,
+                                 started: Date) async throws -> (deleted: Int, hidden: Int) {
         let slice = pageSize * 20
         var gone = 0
-        if ids == nil, !thorough, try await nothingDeleted(spec, walkLongerThan: slice) { return 0 }
+        var hidden: [Int] = []
+        let runID = self.runID
+        let since = Timestamp.iso(started)
+        let known = try mirror.read { db in
+            let known = try OdooPuller.hiddenIDs(db, model: spec.name)
+            guard !known.isEmpty else { return known }
+            let back = try Set(Int.fetchAll(db, sql: """
+                SELECT odoo_id FROM odoo_records WHERE model = ? AND odoo_id IN (SELECT value FROM json_each(?)) AND pulled_at >= ?
+                """, arguments: [spec.name, JSONValue.array(known.map(JSONValue.int)).serialized, since]))
+            return known.filter { !back.contains($0) }
+        }
+        if ids == nil, !thorough, try await nothingDeleted(spec, walkLongerThan: slice, hidden: known.count) {
+            return (0, try mirror.write { db in try OdooPuller.recordHidden(db, model: spec.name, found: known, checked: nil, runID: runID) })
+        }
         if let ids {
             let sorted = ids.sorted()
             for start in stride(from: 0, to: sorted.count, by: slice) {
                 let chunk = Array(sorted[start..<min(start + slice, sorted.count)])
                 let remote = try await searchIDs(spec, domain: [["id", "in", .array(chunk.map(JSONValue.int))]], limit: nil)
-                gone += try markGone(spec, candidates: .listed(chunk), remote: Set(remote))
+                let found = try await markGone(spec, candidates: .listed(chunk), remote: Set(remote))
+                gone += found.deleted
+                hidden += found.hidden
             }
-            return gone
+            let count = try mirror.write { db in
+                try OdooPuller.recordHidden(db, model: spec.name, found: hidden, checked: Set(ids), runID: runID)
+            }
+            return (gone, count)
         }
         var after = 0
         while true {
             let remote = try await searchIDs(spec, domain: [["id", ">", .int(after)]], limit: slice)
             // A full slice ends at its last id; a short one is the end, so everything above is ours to check.
             let upper = remote.count == slice ? remote.last : nil
-            gone += try markGone(spec, candidates: .range(after: after, through: upper), remote: Set(remote))
-            guard let upper else { return gone }
+            let found = try await markGone(spec, candidates: .range(after: after, through: upper), remote: Set(remote))
+            gone += found.deleted
+            hidden += found.hidden
+            guard let upper else { break }
             after = upper
         }
+        let count = try mirror.write { db in try OdooPuller.recordHidden(db, model: spec.name, found: hidden, checked: nil, runID: runID) }
+        return (gone, count)
     }
 
     /// True when the counts prove no deletion; false when they differ or when the walk would
-    /// take one request anyway (a model of at most `walkLongerThan` live records).
-    private func nothingDeleted(_ spec: ModelSpec, walkLongerThan slice: Int) async throws -> Bool {
+    /// take one request anyway (a model of at most `walkLongerThan` live records). `hidden`
+    /// records are live here and not counted by the server.
+    private func nothingDeleted(_ spec: ModelSpec, walkLongerThan slice: Int, hidden: Int) async throws -> Bool {
         let name = spec.name
         // From the id index and the tombstones' index: a plain count of live rows would read
         // every row of the model.
@@ -593,7 +620,7 @@ public final class OdooPuller: @unchecked Sendable {
         let value = try await client.call(OdooCall(model: name, method: "search_count",
                                                    args: [("domain", .array(spec.domain + [["id", "<=", .int(largest)]]))],
                                                    context: context))
-        return value.intValue == local.live
+        return value.intValue == local.live - hidden
     }
 
     private enum Candidates {
@@ -612,44 +639,37 @@ public final class OdooPuller: @unchecked Sendable {
         return list.compactMap(\.intValue)
     }
 
-    /// Marks the mirror's live records among `candidates` that Odoo no longer has, in one transaction.
-    private func markGone(_ spec: ModelSpec, candidates: Candidates, remote: Set<Int>) throws -> Int {
-        let runID = self.runID
-        return try mirror.write { db in
-            // Live ids as the id index less the tombstones: `deleted = 0` alone reads every row.
-            var sql = """
-                SELECT odoo_id FROM odoo_records WHERE model = ?1
-                  AND odoo_id NOT IN (SELECT odoo_id FROM odoo_records WHERE model = ?1 AND deleted = 1)
-                """
-            var arguments: StatementArguments = [spec.name]
-            switch candidates {
-            case .listed(let ids):
-                sql += " AND odoo_id IN (SELECT value FROM json_each(?))"
-                arguments += [JSONValue.array(ids.map(JSONValue.int)).serialized]
-            case .range(let after, let through):
-                sql += " AND odoo_id > ?"
-                arguments += [after]
-                if let through {
-                    sql += " AND odoo_id <= ?"
-                    arguments += [through]
-                }
+    /// Tombstones the mirror's live records among `candidates` that Odoo deleted, in one
+    /// transaction, and returns them with the ones a record rule hides (kept as they are).
+    private func markGone(_ spec: ModelSpec, candidates: Candidates, remote: Set<Int>) async throws -> (deleted: Int, hidden: [Int]) {
+        // Live ids as the id index less the tombstones: `deleted = 0` alone reads every row.
+        var sql = """
+            SELECT odoo_id FROM odoo_records WHERE model = ?1
+              AND odoo_id NOT IN (SELECT odoo_id FROM odoo_records WHERE model = ?1 AND deleted = 1)
+            """
+        var arguments: StatementArguments = [spec.name]
+        switch candidates {
+        case .listed(let ids):
+            sql += " AND odoo_id IN (SELECT value FROM json_each(?))"
+            arguments += [JSONValue.array(ids.map(JSONValue.int)).serialized]
+        case .range(let after, let through):
+            sql += " AND odoo_id > ?"
+            arguments += [after]
+            if let through {
+                sql += " AND odoo_id <= ?"
+                arguments += [through]
             }
-            let local = try Int.fetchAll(db, sql: sql, arguments: arguments)
-            let gone = local.filter { !remote.contains($0) }
-            let now = Timestamp.iso(Date())
-            for id in gone {
-                try db.execute(sql: "UPDATE odoo_records SET deleted = 1, pulled_at = ? WHERE model = ? AND odoo_id = ?",
-                               arguments: [now, spec.name, id])
-                if spec.name == ModelSpec.lead.name {
-                    try db.execute(sql: "UPDATE leads SET deleted_at = ?, updated_at = ? WHERE odoo_id = ? AND deleted_at IS NULL",
-                                   arguments: [now, now, id])
-                }
-                try Mirror.appendEvent(db, runID: runID, level: .info, type: "record_deleted",
-                                       message: "\(spec.name) \(id) was deleted in Odoo",
-                                       metadata: ["model": .string(spec.name), "odoo_id": .int(id)])
-            }
-            return gone.count
         }
+        let local = try mirror.read { db in try Int.fetchAll(db, sql: sql, arguments: arguments) }
+        let unlisted = local.filter { !remote.contains($0) }
+        guard !unlisted.isEmpty else { return (0, []) }
+        let sorted = try await sortOutOfSight(spec.name, unlisted)
+        let runID = self.runID
+        let deleted = try mirror.write { db in
+            try OdooPuller.tombstone(db, model: spec.name, ids: sorted.deleted, runID: runID)
+                + OdooPuller.tombstone(db, model: spec.name, ids: sorted.outOfScope, runID: runID, reason: "no longer matches what odoosync pulls of it")
+        }
+        return (deleted, sorted.hidden)
     }
 
     private func finishModel(_ spec: ModelSpec, stats: ModelStats, started: Date, full: Bool = false) throws {

@@ -8,6 +8,8 @@ public struct ModelStats: Sendable, Equatable {
     public var skipped = 0
     public var archived = 0
     public var deleted = 0
+    /// Live in the mirror but out of this user's sight: a record rule hides them (not deleted).
+    public var hidden = 0
     public var errors = 0
     /// The records behind `errors` that have an id, and why each failed: a webhook delivery
     /// naming one of them is not settled, and is tried again.
@@ -17,7 +19,8 @@ public struct ModelStats: Sendable, Equatable {
 
     public var json: JSONValue {
         ["created": .int(created), "updated": .int(updated), "unchanged": .int(unchanged), "skipped": .int(skipped),
-         "archived": .int(archived), "deleted": .int(deleted), "errors": .int(errors)]
+         "archived": .int(archived), "deleted": .int(deleted), "hidden": .int(hidden),
+         "errors": .int(errors)]
     }
 
     mutating func add(_ other: ModelStats) {
@@ -27,6 +30,7 @@ public struct ModelStats: Sendable, Equatable {
         skipped += other.skipped
         archived += other.archived
         deleted += other.deleted
+        hidden += other.hidden
         errors += other.errors
         failures += other.failures
     }
