@@ -180,6 +180,8 @@ struct Transaction {
         if schema.name == "project.task" {
             // Odoo 19's defaults: a new task is in progress, low priority, in the project's first stage.
             set("state", .text("01_in_progress"))
+            // Odoo 16 has kanban_state instead (required, default "normal"); set only where it exists.
+            set("kanban_state", .text("normal"))
             set("priority", .text("0"))
             set("date_last_stage_update", .datetime(stamp))
             if let stages = state.tables["project.task.type"], let sequence = stages.schema.fieldIndex["sequence"] {

@@ -327,26 +327,42 @@ import Testing
         #expect(try h.odooRecord("project.milestone", milestone.odoo)?["deadline"] as? String == "2026-11-16")
     }
 
-    /// A task made from an issue keeps the issue's target date as the same day. Odoo reads an
-    /// import's datetimes in the user's zone (the emulator's admin is in Europe/Brussels)
-    /// unless the call's context names one; creates go through `load`, so they say UTC.
-    @Test func aTargetDateCreatedThroughAnImportIsTheSameDay() async throws {
-        let h = try await SyncHarness.start()
+    /// A task made from an issue keeps the issue's target date as the same day, for the Odoo
+    /// user: midnight of that day in the user's zone (the emulator's admin is in
+    /// Europe/Brussels). Odoo also reads an import's datetimes in the user's zone unless the
+    /// call's context names one; creates go through `load`, so they say UTC. On Odoo 16 the
+    /// deadline is a date, written as the day itself.
+    @Test(arguments: ["19.0", "16.0"])
+    func aTargetDateCreatedThroughAnImportIsTheSameDay(_ version: String) async throws {
+        let h = try await SyncHarness.start { $0.serverVersion = version }
         defer { Task { await h.stop() } }
+        let brussels = try #require(TimeZone(identifier: "Europe/Brussels"))
         #expect(try await h.run(["init"]).status == 0)
         #expect(try await h.run(["config", "set", "sync", "issue:project.task", "field", "target_date=date_deadline"]).status == 0)
         let before = Set(try h.odooRecords("project.task").compactMap { $0["id"] as? Int })
-        _ = try await h.sync()
+        let first = try await h.sync()
+        #expect(first["failed"]?.intValue == 0, "\(first)")
         let created = Dictionary(try h.pairs("issue:project.task").filter { !before.contains($0.odoo) }.map { ($0.plane, $0.odoo) },
                                  uniquingKeysWith: { a, _ in a })
         var checked = 0
         for issue in h.planeIssues() {
             guard let id = issue["id"]?.stringValue, let date = issue["target_date"]?.stringValue, let task = created[id] else { continue }
-            #expect(try h.odooRecord("project.task", task)?["date_deadline"] as? String == String(date.prefix(10)) + " 00:00:00", "\(id)")
+            let day = String(date.prefix(10))
+            let expected = version == "16.0" ? day : Translation.utcMidnight(day, in: brussels)
+            #expect(try h.odooRecord("project.task", task)?["date_deadline"] as? String == expected, "\(id)")
             checked += 1
         }
-        #expect(checked > 0, "no created task had a target date to compare")
+        #expect(checked > 0, "no created task had a target date to compare: \(created.count) created, \(first)")
         #expect(h.odoo.emulator.writes().contains { $0.method == "load" })
+        #expect(try await h.sync()["written"]?.intValue == 0, "the deadlines read back as the same days")
+
+        // A deadline set in Odoo late on a Brussels evening in UTC terms is the next day there.
+        guard version != "16.0" else { return }
+        let pair = try #require(try h.pairs("issue:project.task").first)
+        #expect(h.odoo.emulator.modify(model: "project.task", id: pair.odoo, values: ["date_deadline": "2026-12-09 23:30:00"]))
+        try await h.sync()
+        #expect(h.planeIssue(pair.plane)?["target_date"]?.stringValue == "2026-12-10")
+        #expect(try await h.sync()["written"]?.intValue == 0)
     }
 
     /// Items that could not be pushed wait in the queue: `queue list` shows them, `push

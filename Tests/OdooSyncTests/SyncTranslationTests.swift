@@ -60,6 +60,33 @@ import Testing
         #expect(Translation.clipped("short", to: 255) == "short")
     }
 
+    /// (UTC datetime as Odoo sends it, zone, the day it is there)
+    @Test(arguments: [
+        ("2026-12-09 23:30:00", "Europe/Brussels", "2026-12-10"), ("2026-12-09 22:30:00", "Europe/Brussels", "2026-12-09"),
+        ("2026-12-10 03:00:00", "America/New_York", "2026-12-09"), ("2026-12-09 20:00:00", "Asia/Dubai", "2026-12-10"),
+        ("2026-12-09 10:00:00", "Pacific/Kiritimati", "2026-12-10"), ("2026-12-10 10:00:00", "UTC", "2026-12-10"),
+    ])
+    func aDeadlineIsTheDayItFallsOnInTheUsersZone(utc: String, zone: String, day: String) throws {
+        #expect(Translation.localDay(utc, in: try #require(TimeZone(identifier: zone))) == day)
+    }
+
+    /// A Plane day written to Odoo is that day's midnight in the user's zone, and reads back as
+    /// the same day, through summer time and zones where it starts at midnight.
+    @Test(arguments: ["Europe/Brussels", "America/New_York", "Asia/Dubai", "Pacific/Kiritimati", "Pacific/Pago_Pago",
+                      "America/Havana", "Asia/Kolkata", "UTC"])
+    func aPlaneDayRoundTripsThroughTheUsersZone(zone: String) throws {
+        let tz = try #require(TimeZone(identifier: zone))
+        var day = try #require(Timestamp.parseOdoo("2026-01-01 00:00:00"))
+        for _ in 0..<366 {
+            let text = String(Timestamp.odoo(day).prefix(10))
+            let utc = try #require(Translation.utcMidnight(text, in: tz))
+            #expect(Translation.localDay(utc, in: tz) == text, "\(text) in \(zone) written as \(utc)")
+            day = day.addingTimeInterval(86_400)
+        }
+        #expect(Translation.utcMidnight("2026-07-10", in: try #require(TimeZone(identifier: "Europe/Brussels"))) == "2026-07-09 22:00:00")
+        #expect(Translation.utcMidnight("2026-12-10", in: try #require(TimeZone(identifier: "Europe/Brussels"))) == "2026-12-09 23:00:00")
+    }
+
     // MARK: against both emulators
 
     /// An Odoo task name longer than Plane allows (255, counted in code points) is created and

@@ -35,17 +35,33 @@ extension SyncEngine {
     }
 
     /// project.task's priority keys as this server has them (two before Odoo 19, four in 19),
-    /// asked once per run; the translation built afterwards reads and writes with them.
+    /// asked once per run with what else the translation needs to know of the server: whether
+    /// the deadline is a date (16) or a datetime, and the user's time zone. The translation
+    /// built afterwards reads and writes with them.
     func odooPriorityKeys() async throws -> [String] {
         if let priorityKeys { return priorityKeys }
         let odoo = try requireOdoo()
-        let answer = try await odoo.call(OdooCall(model: "project.task", method: "fields_get", args: [("allfields", ["priority"])],
-                                                  kwargs: [("attributes", ["selection"])]))
+        let answer = try await odoo.call(OdooCall(model: "project.task", method: "fields_get", args: [("allfields", ["priority", "date_deadline"])],
+                                                  kwargs: [("attributes", ["selection", "type"])]))
         let keys = answer["priority"]?["selection"]?.arrayValue?.compactMap { $0.arrayValue?.first?.stringValue } ?? []
         let known = keys.isEmpty ? ["0", "1"] : keys
+        taskDeadlineIsDate = answer["date_deadline"]?["type"]?.stringValue == "date"
+        odooTimeZone = try await odooUserTimeZone(odoo)
         priorityKeys = known
         cachedTranslation = nil
         return known
+    }
+
+    /// The API user's time zone (`tz` of res.users, through `context_get`); UTC when it has none
+    /// or one this machine does not know.
+    private func odooUserTimeZone(_ odoo: OdooClient) async throws -> TimeZone? {
+        let context = try await odoo.call(OdooCall(model: "res.users", method: "context_get"))
+        guard let name = context["tz"]?.stringValue, !name.isEmpty else { return nil }
+        guard let zone = TimeZone(identifier: name) else {
+            logger.warning("Odoo user time zone \(name) is not known here; deadlines are read and written as UTC days")
+            return nil
+        }
+        return zone
     }
 
     /// `odooPriorityKeys`, or nil on a server without the project app (no task to translate).

@@ -140,6 +140,9 @@ public final class SyncEngine: @unchecked Sendable {
     let httpClock: HTTPWaitClock
     public internal(set) var report = SyncReport()
     var priorityKeys: [String]?
+    /// Learnt with the priority keys (`odooPriorityKeys`).
+    var taskDeadlineIsDate = false
+    var odooTimeZone: TimeZone?
     private var fetchedStates: [String: [JSONValue]] = [:]
     /// Per push run: the maps and configs every item needs, read once instead of per item.
     var cachedTranslation: Translation?
@@ -264,6 +267,8 @@ public final class SyncEngine: @unchecked Sendable {
         }
         var translation = Translation(stateMap: map, planeStates: states, odooStages: stages, odooProjectsWithStages: projectsWithStages)
         if let priorityKeys { translation.taskPriorityKeys = priorityKeys }
+        if taskDeadlineIsDate { translation.odooDatetimeFields.remove("date_deadline") }
+        if let odooTimeZone { translation.odooTimeZone = odooTimeZone }
         return translation
     }
 
@@ -316,8 +321,8 @@ public final class SyncEngine: @unchecked Sendable {
                 """), arguments: [dryRun, now]).compactMap { row in QueueItem(row: row).map { (row["id"], $0) } }
         })
         if dryRun {
-            // The exact calls include the priority keys this server takes (a read, nothing changes).
-            if odoo != nil, due.contains(where: { $0.item.target == "odoo" && $0.item.targetType == "project.task" && $0.item.fields["priority"] != nil }) {
+            // The exact calls hold the priority keys and deadlines this server takes (reads only).
+            if odoo != nil, due.contains(where: { $0.item.target == "odoo" && $0.item.targetType == "project.task" }) {
                 _ = try await odooPriorityKeysIfAny()
             }
             try describe(due.map(\.item))

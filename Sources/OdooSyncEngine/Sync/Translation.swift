@@ -44,7 +44,12 @@ struct Translation: Sendable {
     }
 
     static let planeDateFields: Set<String> = ["start_date", "target_date", "end_date"]
-    static let odooDatetimeFields: Set<String> = ["date_deadline"]
+    /// Odoo fields that hold a datetime where Plane holds a day: project.task's deadline from
+    /// Odoo 17 on (a date in 16, see `SyncEngine.odooPriorityKeys`).
+    var odooDatetimeFields: Set<String> = ["date_deadline"]
+    /// The Odoo user's time zone: a Plane day is that day's midnight there, and a deadline is
+    /// the day it falls on there, as the user sees it in Odoo. UTC until the server says.
+    var odooTimeZone = TimeZone(identifier: "UTC") ?? .current
     static let odooDateFields: Set<String> = ["deadline", "date_start", "date"]
 
     // MARK: reading
@@ -85,10 +90,34 @@ struct Translation: Sendable {
                 let level = value?.stringValue.flatMap { key in Translation.priorityLevels(taskPriorityKeys).first { $0.key == key }?.level }
                 out[plane] = .string(level.flatMap { Translation.priorityFromLevel[$0] } ?? "low")
             default:
-                out[plane] = Translation.scalar(value, asDate: Translation.planeDateFields.contains(plane))
+                if Translation.planeDateFields.contains(plane), let text = value?.stringValue, text.count == 19,
+                   let day = Translation.localDay(text, in: odooTimeZone) {
+                    out[plane] = .string(day)
+                } else {
+                    out[plane] = Translation.scalar(value, asDate: Translation.planeDateFields.contains(plane))
+                }
             }
         }
         return out
+    }
+
+    /// The day the UTC datetime `utc` ("YYYY-MM-DD HH:MM:SS", as Odoo sends it) falls on in `zone`.
+    static func localDay(_ utc: String, in zone: TimeZone) -> String? {
+        guard let instant = Timestamp.parseOdoo(utc) else { return nil }
+        let local = instant.addingTimeInterval(TimeInterval(zone.secondsFromGMT(for: instant)))
+        return String(Timestamp.odoo(local).prefix(10))
+    }
+
+    /// Midnight of `day` ("YYYY-MM-DD") in `zone`, as the UTC datetime Odoo takes.
+    static func utcMidnight(_ day: String, in zone: TimeZone) -> String? {
+        guard day.count == 10, let wall = Timestamp.parseOdoo(day + " 00:00:00") else { return nil }
+        // The offset at the instant itself, not at the wall-clock reading: a clock change between
+        // the two moves it. Where the change is at midnight (America/Havana) the day starts at
+        // 01:00, and only one of the two readings falls on the day.
+        let first = wall.addingTimeInterval(-TimeInterval(zone.secondsFromGMT(for: wall)))
+        let second = wall.addingTimeInterval(-TimeInterval(zone.secondsFromGMT(for: first)))
+        let instant = [second, first].first { localDay(Timestamp.odoo($0), in: zone) == day } ?? second
+        return Timestamp.odoo(instant)
     }
 
     // MARK: writing
@@ -115,8 +144,8 @@ struct Translation: Sendable {
             case "priority":
                 values.append((odoo, .string(odooPriorityKey(value.stringValue ?? "none"))))
             default:
-                if Translation.odooDatetimeFields.contains(odoo), let date = value.stringValue {
-                    values.append((odoo, .string(date.count == 10 ? date + " 00:00:00" : date)))
+                if odooDatetimeFields.contains(odoo), let date = value.stringValue {
+                    values.append((odoo, .string(date.count == 10 ? Translation.utcMidnight(date, in: odooTimeZone) ?? date + " 00:00:00" : date)))
                 } else {
                     values.append((odoo, value == .null ? .bool(false) : value))
                 }
