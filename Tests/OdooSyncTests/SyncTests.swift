@@ -444,6 +444,23 @@ import Testing
         #expect(text.contains("sync") && text.contains(SyncTests.refusal), "\(text)")
     }
 
+    /// A real run's report counts its calls; the calls themselves are in `sync_log`, one per
+    /// item, not repeated in the report (a first sync's list ran to megabytes in `runs`).
+    @Test func aSyncReportCountsItsCallsAndTheLogHoldsThem() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        let report = try await h.sync()
+        #expect(report["calls"] == nil)
+        let made = try #require(report["calls_made"]?.intValue)
+        #expect(made > 0 && made <= (report["written"]?.intValue ?? 0), "\(made) calls for \(report["written"] ?? .null) writes")
+        let (metadata, logged) = try h.query { db in
+            (try Int.fetchOne(db, sql: "SELECT max(length(metadata)) FROM runs") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_log WHERE operation != 'pull' AND target_data IS NOT NULL") ?? 0)
+        }
+        #expect(metadata < 20_000, "runs.metadata holds the report, not every call: \(metadata) bytes")
+        #expect(logged >= made)
+    }
+
     static let refusal = "A work item with this name already exists."
     /// Every work-item edit refused with a 400, as a Plane rule the emulator does not model would.
     static let planeRefusesIssueEdits = PlaneFaultPlan(rate: 1, kinds: [.refused(field: "name", message: refusal)], methods: ["PATCH"],

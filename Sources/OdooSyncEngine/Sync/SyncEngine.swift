@@ -25,7 +25,11 @@ public struct EntityStats: Sendable, Equatable {
 
 public struct SyncReport: Sendable {
     public var entities: [String: EntityStats] = [:]
+    /// The calls made (or, in a dry run, that would be made), described.
     public var calls: [String] = []
+    /// A dry run's report lists its calls in `json`; a real run's counts them, each call being
+    /// in `sync_log` already (a first sync's list ran to megabytes in `runs.metadata`).
+    public var dryRun = false
     public var errors: [String] = []
     /// Detection and push, wall time less the time spent waiting for HTTP answers: everything
     /// the engine does itself (reading and writing the mirror, comparing, translating, building
@@ -77,7 +81,8 @@ public struct SyncReport: Sendable {
             ("pull_remote_seconds", .double((pullRemoteSeconds * 1000).rounded() / 1000)),
             ("plane_rate_limit_wait_seconds", .double((planeRateLimitWaitSeconds * 1000).rounded() / 1000)),
             ("plane_not_member_projects", .array(planeNotMemberProjects.map(JSONValue.string))),
-            ("calls", .array(calls.map(JSONValue.string))), ("errors", .array(errors.map(JSONValue.string))),
+            dryRun ? ("calls", .array(calls.map(JSONValue.string))) : ("calls_made", .int(calls.count)),
+            ("errors", .array(errors.map(JSONValue.string))),
         ])
     }
 }
@@ -307,6 +312,7 @@ public final class SyncEngine: @unchecked Sendable {
         defer { phase.charge(to: &report) }
         cachedTranslation = nil
         cachedConfigs = nil
+        report.dryRun = dryRun
         if !dryRun {
             // One process holds the run lock, so an item left "processing" was cut off by a crash.
             try mirror.write { db in
