@@ -173,7 +173,7 @@ public final class OdooPuller: @unchecked Sendable {
     /// hears of it) and `body` runs again, so the snapshots go without those fields.
     static func withServerFields<T>(_ spec: ModelSpec, client: OdooClient, narrowing: (ModelSpec, ModelSpec) -> Void = { _, _ in },
                                     _ body: (ModelSpec) async throws -> T) async throws -> T {
-        let known = serverFields.spec(for: spec)
+        let known = serverFields.spec(for: spec, server: ServerFields.key(client))
         do {
             return try await body(known)
         } catch OdooError.invalidField(let message) {
@@ -192,19 +192,25 @@ public final class OdooPuller: @unchecked Sendable {
         let kept = spec.fields.filter(present.contains)
         guard kept.count < spec.fields.count, kept.contains("write_date"), !spec.hasActive || kept.contains("active") else { return nil }
         let narrowed = ModelSpec(name: spec.name, fields: kept, hasActive: spec.hasActive, domain: spec.domain)
-        serverFields.remember(narrowed)
+        serverFields.remember(narrowed, server: ServerFields.key(client))
         return narrowed
     }
 
-    /// The narrowed specs of this process's server, so that each model is narrowed once.
+    /// The narrowed specs of each server this process talks to, so that each model is
+    /// narrowed once per server, database and user (fields_get leaves out the fields of groups
+    /// the user is not in): an Odoo 16 answer must not narrow what another server is asked.
     private static let serverFields = ServerFields()
 
     final class ServerFields: @unchecked Sendable {
         private let lock = NSLock()
         private var narrowed: [String: ModelSpec] = [:]
 
-        func spec(for spec: ModelSpec) -> ModelSpec { lock.withLock { narrowed[spec.name] ?? spec } }
-        func remember(_ spec: ModelSpec) { lock.withLock { narrowed[spec.name] = spec } }
+        static func key(_ client: OdooClient) -> String {
+            "\(client.settings.url.absoluteString)|\(client.settings.database)|\(client.settings.username)"
+        }
+
+        func spec(for spec: ModelSpec, server: String) -> ModelSpec { lock.withLock { narrowed[server + "|" + spec.name] ?? spec } }
+        func remember(_ spec: ModelSpec, server: String) { lock.withLock { narrowed[server + "|" + spec.name] = spec } }
     }
 
     /// How many project-side models are read at once: as many requests as the sync engine
