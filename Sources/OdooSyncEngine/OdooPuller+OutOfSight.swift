@@ -61,6 +61,13 @@ extension OdooPuller {
         return live.count
     }
 
+    /// Tombstones what `sortOutOfSight` found gone: the deleted, and the readable ones outside
+    /// the pulled domain, each with its reason. Returns how many were live.
+    static func tombstone(_ db: Database, model: String, _ gone: OutOfSight, runID: String) throws -> Int {
+        try tombstone(db, model: model, ids: gone.deleted, runID: runID)
+            + tombstone(db, model: model, ids: gone.outOfScope, runID: runID, reason: "no longer matches what odoosync pulls of it")
+    }
+
     /// The ids of `model` the last check found hidden.
     static func hiddenIDs(_ db: Database, model: String) throws -> [Int] {
         let text = try String.fetchOne(db, sql: "SELECT hidden_ids FROM pull_cursors WHERE source = 'odoo' AND model = ?", arguments: [model])

@@ -83,9 +83,7 @@ extension OdooPuller {
                     try projector.project(db, view, change: change)
                 }
             }
-            leadStats.deleted = try OdooPuller.tombstone(db, model: leadSpec.name, ids: outOfSight.deleted, runID: runID)
-                + OdooPuller.tombstone(db, model: leadSpec.name, ids: outOfSight.outOfScope, runID: runID,
-                                       reason: "no longer matches what odoosync pulls of it")
+            leadStats.deleted = try OdooPuller.tombstone(db, model: leadSpec.name, outOfSight, runID: runID)
             leadStats.hidden = try OdooPuller.recordHidden(db, model: leadSpec.name, found: outOfSight.hidden, checked: Set(wanted),
                                                            runID: runID)
             var done = partial

@@ -671,10 +671,7 @@ public final class OdooPuller: @unchecked Sendable {
         guard !unlisted.isEmpty else { return (0, []) }
         let sorted = try await sortOutOfSight(spec.name, unlisted)
         let runID = self.runID
-        let deleted = try mirror.write { db in
-            try OdooPuller.tombstone(db, model: spec.name, ids: sorted.deleted, runID: runID)
-                + OdooPuller.tombstone(db, model: spec.name, ids: sorted.outOfScope, runID: runID, reason: "no longer matches what odoosync pulls of it")
-        }
+        let deleted = try mirror.write { db in try OdooPuller.tombstone(db, model: spec.name, sorted, runID: runID) }
         return (deleted, sorted.hidden)
     }
 

@@ -15,7 +15,11 @@ struct Translation: Sendable {
     /// Odoo projects that some stage lists in its `project_ids`: their boards show only those.
     var odooProjectsWithStages: Set<Int> = []
     /// project.task's priority keys on this server (`fields_get`); Odoo 19's until asked.
-    var taskPriorityKeys: [String] = Translation.nineteenPriorityKeys
+    var taskPriorityKeys: [String] = Translation.nineteenPriorityKeys {
+        didSet { taskPriorityLevels = Translation.priorityLevels(taskPriorityKeys) }
+    }
+    /// `priorityLevels` of the keys, worked out once: detection reads them for every pair.
+    private(set) var taskPriorityLevels = Translation.priorityLevels(Translation.nineteenPriorityKeys)
 
     /// A project.task.type as the mirror holds it.
     struct OdooStage: Sendable, Equatable {
@@ -87,7 +91,7 @@ struct Translation: Sendable {
             case "state":
                 out[plane] = value?.many2one.map { .string($0.name.lowercased()) } ?? .null
             case "priority":
-                let level = value?.stringValue.flatMap { key in Translation.priorityLevels(taskPriorityKeys).first { $0.key == key }?.level }
+                let level = value?.stringValue.flatMap { key in taskPriorityLevels.first { $0.key == key }?.level }
                 out[plane] = .string(level.flatMap { Translation.priorityFromLevel[$0] } ?? "low")
             default:
                 if Translation.planeDateFields.contains(plane), let text = value?.stringValue, text.count == 19,
@@ -223,7 +227,7 @@ struct Translation: Sendable {
     /// overstate it (`priorityLevels`).
     func odooPriorityKey(_ priority: String) -> String {
         let wanted = Translation.priorityToOdoo[priority] ?? 0
-        let levels = Translation.priorityLevels(taskPriorityKeys)
+        let levels = taskPriorityLevels
         return (levels.last { $0.level <= wanted } ?? levels.first)?.key ?? "0"
     }
 
