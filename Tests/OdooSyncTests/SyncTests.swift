@@ -424,6 +424,32 @@ import Testing
         #expect(h.planeIssue(a.plane)?["name"]?.stringValue == "Refused rename")
     }
 
+    /// `push --dry-run` shows the very values push then sends: a module's sub-project carries
+    /// its Plane project's name in front ("project / module") in both.
+    @Test func aDryRunShowsAModulesSubProjectNameAsPushSendsIt() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        // The projects go through; the module's sub-project does not, and waits in the queue.
+        h.odoo.emulator.setFaults(FaultPlan(rate: 1, kinds: [.dropConnection], onlyPaths: ["/json/2/project.project/load"], afterRequests: 1))
+        let down = try await h.run(["sync"], ["ODOOSYNC_RETRIES": "1"])
+        #expect(down.status == 3, "\(down.output)")
+        h.odoo.emulator.setFaults(.none)
+
+        let module = try #require(h.plane.modules().first)
+        let project = try #require(h.plane.projects().first { $0.id == module.project })
+        let expected = "\(project.name) / \(module.name)"
+        let dry = try await h.run(["push", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.output)")
+        let load = try #require(dry.stdout.split(separator: "\n").first { $0.hasPrefix("odoo project.project.load") }, "\(dry.stdout)")
+        #expect(load.contains("\"\(expected)\""), "\(load)")
+        #expect(!load.contains("\"\(module.name)\""), "\(load)")
+        #expect(!load.contains("project_id"), "push sends a sub-project no parent: \(load)")
+
+        let push = try await h.run(["push"])
+        #expect(push.status == 0, "\(push.output)")
+        #expect(try h.odooRecords("project.project").contains { $0["name"] as? String == expected })
+    }
+
     /// A sync run that ends with a failed item posts a short alert; a clean one posts nothing.
     @Test func aSyncWithFailuresPostsAnAlert() async throws {
         let h = try await SyncHarness.start()

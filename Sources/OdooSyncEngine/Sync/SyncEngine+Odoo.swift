@@ -96,7 +96,13 @@ extension SyncEngine {
         }
         // Only a stage needs the task's project.
         let project = fields["state"] != nil ? try odooTaskProject(item) : nil
-        return translation.odooValues(fields, mappings: mappings, plainDescription: item.entity == "project:project.project", project: project)
+        var translated = translation.odooValues(fields, mappings: mappings, plainDescription: item.entity == "project:project.project", project: project)
+        // A new task or milestone belongs to its project; a project (or a module's sub-project)
+        // has no parent to name.
+        if item.operation == "create", let owner = item.odooProject, item.targetType != "project.project" {
+            translated.values.append(("project_id", .int(owner)))
+        }
+        return translated
     }
 
     // MARK: batches
@@ -140,13 +146,10 @@ extension SyncEngine {
         let translation = try currentTranslation()
         for index in items.indices where stop == nil && items[index].error == nil {
             do {
-                var (values, skipped) = try odooValues(items[index].item, translation: translation)
+                let (values, skipped) = try odooValues(items[index].item, translation: translation)
                 if !skipped.isEmpty {
                     logger.info("\(items[index].item.entity) \(items[index].item.sourceID): no Odoo value for \(skipped.joined(separator: ", ")); left unchanged")
                     report.unmappedFields += skipped.count
-                }
-                if items[index].created, let project = items[index].item.odooProject, model != "project.project" {
-                    values.append(("project_id", .int(project)))
                 }
                 items[index].values = values
             } catch {

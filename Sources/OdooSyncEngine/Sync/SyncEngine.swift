@@ -600,8 +600,7 @@ public final class SyncEngine: @unchecked Sendable {
             var groups: [[String]: [(xmlID: String, values: [(String, JSONValue)])]] = [:]
             var order: [[String]] = []
             for create in batch where create.operation == "create" {
-                var values = try dryRunOdooValues(create)
-                if let project = create.odooProject { values.append(("project_id", .int(project))) }
+                let values = try dryRunOdooValues(create)
                 let columns = SyncEngine.loadRow(values).columns
                 if groups[columns] == nil { order.append(columns) }
                 groups[columns, default: []].append((create.key ?? "", values))
@@ -615,20 +614,19 @@ public final class SyncEngine: @unchecked Sendable {
         }
     }
 
+    /// What push would send for the item, worked out by the code push uses, so that a dry run
+    /// never shows a different call than the real one.
     private func dryRunOdooValues(_ item: QueueItem) throws -> [(String, JSONValue)] {
-        try currentTranslation().odooValues(item.fields, mappings: try configMappings(item.entity),
-                                            plainDescription: item.entity == "project:project.project",
-                                            project: item.fields["state"] != nil ? try odooTaskProject(item) : nil).values
+        try odooValues(item, translation: try currentTranslation()).values
     }
 
     /// The calls an item would make on its own, for `push --dry-run`.
     func describe(_ item: QueueItem) throws -> [String] {
         let translation = try currentTranslation()
         if item.target == "odoo" {
-            var values = try dryRunOdooValues(item)
+            let values = try dryRunOdooValues(item)
             switch item.operation {
             case "create":
-                if let project = item.odooProject { values.append(("project_id", .int(project))) }
                 return [SyncEngine.describe(SyncEngine.loadCall(model: item.targetType, rows: [(item.key ?? "", values)]))]
             case "archive":
                 return [SyncEngine.describe(OdooCall(model: item.targetType, method: "write", ids: [Int(item.targetID ?? "") ?? 0], args: [("vals", ["active": false])]))]
