@@ -125,7 +125,9 @@ struct Detector {
         let odooToPlaneProject = Dictionary(projectPairs.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
         // "id" keeps json_extract answering an array even for a single mapped field.
         let planeKeys = Array(Set(mappings.flatMap { $0.plane == "description" ? ["description_html", "description"] : [$0.plane] } + ["id"])).sorted()
-        let odooKeys = Array(Set(mappings.map(\.odoo) + ["id"])).sorted()
+        // A closed task reads by its state and project too (`Translation.odooState`).
+        let closing = translation.taskClosingStates && mappings.contains { $0.odoo == "stage_id" } ? ["state", "project_id"] : []
+        let odooKeys = Array(Set(mappings.map(\.odoo) + ["id"] + closing)).sorted()
 
         // One query brings the pairs to compare with just their mapped fields; SQLite leaves out
         // the pairs whose two snapshots are unchanged since their last comparison. (A snapshot

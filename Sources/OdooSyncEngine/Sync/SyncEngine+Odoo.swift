@@ -41,11 +41,16 @@ extension SyncEngine {
     func odooPriorityKeys() async throws -> [String] {
         if let priorityKeys { return priorityKeys }
         let odoo = try requireOdoo()
-        let answer = try await odoo.call(OdooCall(model: "project.task", method: "fields_get", args: [("allfields", ["priority", "date_deadline"])],
+        // A name the model lacks (`state` on 16) is left out of the answer, not refused.
+        let answer = try await odoo.call(OdooCall(model: "project.task", method: "fields_get", args: [("allfields", ["priority", "date_deadline", "state"])],
                                                   kwargs: [("attributes", ["selection", "type"])]))
-        let keys = answer["priority"]?["selection"]?.arrayValue?.compactMap { $0.arrayValue?.first?.stringValue } ?? []
+        func selection(_ field: String) -> [String] {
+            answer[field]?["selection"]?.arrayValue?.compactMap { $0.arrayValue?.first?.stringValue } ?? []
+        }
+        let keys = selection("priority")
         let known = keys.isEmpty ? ["0", "1"] : keys
         taskDeadlineIsDate = answer["date_deadline"]?["type"]?.stringValue == "date"
+        taskClosingStates = Set(selection("state")).isSuperset(of: Translation.closingStates.values)
         odooTimeZone = try await odooUserTimeZone(odoo)
         priorityKeys = known
         cachedTranslation = nil
@@ -85,6 +90,16 @@ extension SyncEngine {
         }
     }
 
+    /// The `state` of the task `item` updates, as last pulled; nil for a create (a new task
+    /// starts in progress).
+    func odooTaskState(_ item: QueueItem) throws -> String? {
+        guard item.targetType == "project.task", item.operation != "create", let target = item.targetID.flatMap(Int.init) else { return nil }
+        return try mirror.read { db in
+            try String.fetchOne(db.cachedStatement(sql: "SELECT json_extract(data, '$.state') FROM odoo_records WHERE model = 'project.task' AND odoo_id = ?"),
+                                arguments: [target])
+        }
+    }
+
     func odooValues(_ item: QueueItem, translation: Translation) throws -> (values: [(String, JSONValue)], skipped: [String]) {
         let mappings = try configMappings(item.entity)
         var fields = item.fields
@@ -94,9 +109,11 @@ extension SyncEngine {
             }
             fields["name"] = .string(projectName.map { "\($0) / \(name)" } ?? name)
         }
-        // Only a stage needs the task's project.
+        // Only a stage needs the task's project, and its state now.
         let project = fields["state"] != nil ? try odooTaskProject(item) : nil
-        var translated = translation.odooValues(fields, mappings: mappings, plainDescription: item.entity == "project:project.project", project: project)
+        let taskState = fields["state"] != nil && translation.taskClosingStates ? try odooTaskState(item) : nil
+        var translated = translation.odooValues(fields, mappings: mappings, plainDescription: item.entity == "project:project.project",
+                                                project: project, planeProject: item.planeProject, taskState: taskState)
         // A new task or milestone belongs to its project; a project (or a module's sub-project)
         // has no parent to name.
         if item.operation == "create", let owner = item.odooProject, item.targetType != "project.project" {

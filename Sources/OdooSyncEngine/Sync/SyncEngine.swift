@@ -147,6 +147,7 @@ public final class SyncEngine: @unchecked Sendable {
     var priorityKeys: [String]?
     /// Learnt with the priority keys (`odooPriorityKeys`).
     var taskDeadlineIsDate = false
+    var taskClosingStates = false
     var odooTimeZone: TimeZone?
     private var fetchedStates: [String: [JSONValue]] = [:]
     /// Per push run: the maps and configs every item needs, read once instead of per item.
@@ -273,6 +274,12 @@ public final class SyncEngine: @unchecked Sendable {
         var translation = Translation(stateMap: map, planeStates: states, odooStages: stages, odooProjectsWithStages: projectsWithStages)
         if let priorityKeys { translation.taskPriorityKeys = priorityKeys }
         if taskDeadlineIsDate { translation.odooDatetimeFields.remove("date_deadline") }
+        translation.taskClosingStates = taskClosingStates
+        if taskClosingStates {
+            for row in try Row.fetchAll(db, sql: "SELECT odoo_id, plane_id FROM sync_pairs WHERE entity = 'project:project.project'") {
+                translation.planeProjectOfOdoo[row[0]] = row[1] as String
+            }
+        }
         if let odooTimeZone { translation.odooTimeZone = odooTimeZone }
         return translation
     }

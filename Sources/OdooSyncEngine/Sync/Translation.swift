@@ -55,6 +55,16 @@ struct Translation: Sendable {
     /// the day it falls on there, as the user sees it in Odoo. UTC until the server says.
     var odooTimeZone = TimeZone(identifier: "UTC") ?? .current
     static let odooDateFields: Set<String> = ["deadline", "date_start", "date"]
+    /// Whether project.task has Odoo 17+'s `state`, whose closing keys mark a task done or
+    /// cancelled whatever its stage (reference §3). 16 closes a task by its stage alone.
+    var taskClosingStates = false
+    /// A Plane state group and the task `state` key that closes a task the same way.
+    static let closingStates = ["completed": "1_done", "cancelled": "1_canceled"]
+    /// The state a reopened task takes (Odoo's default for a new one).
+    static let openTaskState = "01_in_progress"
+    /// Odoo project id -> the Plane project paired with it: a closed task reads as one of its
+    /// Plane project's states.
+    var planeProjectOfOdoo: [Int: String] = [:]
 
     // MARK: reading
 
@@ -89,7 +99,7 @@ struct Translation: Sendable {
                 let html = value?.stringValue ?? ""
                 out[plane] = .string(plainDescription ? Translation.plainText(html) : Translation.normalizeHTML(html))
             case "state":
-                out[plane] = value?.many2one.map { .string($0.name.lowercased()) } ?? .null
+                out[plane] = odooState(data, stage: value)
             case "priority":
                 let level = value?.stringValue.flatMap { key in taskPriorityLevels.first { $0.key == key }?.level }
                 out[plane] = .string(level.flatMap { Translation.priorityFromLevel[$0] } ?? "low")
@@ -103,6 +113,36 @@ struct Translation: Sendable {
             }
         }
         return out
+    }
+
+    /// A task's canonical state: its stage's name, unless the task is closed (Odoo 17+'s `state`
+    /// done or cancelled) in a stage whose name no Plane state of that group reads as. Then it is
+    /// the name of its Plane project's first state of the group, so that a task closed in Odoo
+    /// is closed in Plane too, whichever column it was left in.
+    func odooState(_ data: JSONValue, stage: JSONValue?) -> JSONValue {
+        let stageName = stage?.many2one.map { $0.name.lowercased() }
+        guard taskClosingStates, let key = data["state"]?.stringValue,
+              let group = Translation.closingStates.first(where: { $0.value == key })?.key else {
+            return stageName.map { .string($0) } ?? .null
+        }
+        let project = data["project_id"]?.many2one.flatMap { planeProjectOfOdoo[$0.id] }
+        let names = planeStates.values.filter { $0.group == group && (project == nil || $0.project == project) }
+            .map { stateMap[$0.name] ?? $0.name }
+        if let stageName, names.contains(stageName) { return .string(stageName) }
+        return names.sorted().first.map { .string($0) } ?? stageName.map { .string($0) } ?? .null
+    }
+
+    /// The task `state` to write with the stage for canonical state `name` in Plane project
+    /// `planeProject`: done or cancelled for a state of those groups; in progress for any other
+    /// when the task is closed now (`current`), since moving a closed task's stage leaves it
+    /// closed; nil when the state need not change.
+    func odooTaskState(named name: String, planeProject: String?, current: String?) -> String? {
+        guard taskClosingStates else { return nil }
+        let group = planeStateID(named: name, project: planeProject).flatMap { planeStates[$0]?.group }
+            ?? planeStates.values.first { (stateMap[$0.name] ?? $0.name) == name }?.group
+        if let group, let key = Translation.closingStates[group] { return key == current ? nil : key }
+        guard let current, Translation.closingStates.values.contains(current) else { return nil }
+        return Translation.openTaskState
     }
 
     /// The day the UTC datetime `utc` ("YYYY-MM-DD HH:MM:SS", as Odoo sends it) falls on in `zone`.
@@ -129,8 +169,11 @@ struct Translation: Sendable {
     /// Odoo values (write/create form) for canonical fields; fields that cannot be expressed
     /// (a state with no stage of that name) are left out and named in `skipped`.
     /// `project`: the Odoo project of the task written, whose own stages come first.
+    /// `planeProject` and `taskState`: the Plane project the item comes from and the task's
+    /// `state` now, for the closing state written with a stage (`odooTaskState`).
     func odooValues(_ fields: [String: JSONValue], mappings: [(plane: String, odoo: String)],
-                    plainDescription: Bool = false, project: Int? = nil) -> (values: [(String, JSONValue)], skipped: [String]) {
+                    plainDescription: Bool = false, project: Int? = nil, planeProject: String? = nil,
+                    taskState: String? = nil) -> (values: [(String, JSONValue)], skipped: [String]) {
         var values: [(String, JSONValue)] = []
         var skipped: [String] = []
         for (plane, odoo) in mappings {
@@ -144,6 +187,10 @@ struct Translation: Sendable {
                     values.append((odoo, .int(id)))
                 } else {
                     skipped.append(plane)
+                }
+                if odoo == "stage_id", let name = value.stringValue,
+                   let key = odooTaskState(named: name, planeProject: planeProject, current: taskState) {
+                    values.append(("state", .string(key)))
                 }
             case "priority":
                 values.append((odoo, .string(odooPriorityKey(value.stringValue ?? "none"))))
