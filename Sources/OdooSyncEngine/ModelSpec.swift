@@ -67,7 +67,13 @@ struct ModelSpec: Sendable {
         hasActive: false,
         domain: [["move_type", "in", ["out_invoice", "out_refund"]]])
 
-    static let projectSide: [ModelSpec] = [taskStage, project, milestone, task, saleOrder, invoice]
+    /// For the decimals an order's or invoice's amount is shown with (JPY has none, KWD three).
+    static let currency = ModelSpec(
+        name: "res.currency",
+        fields: ["id", "name", "decimal_places", "active", "create_date", "write_date"],
+        hasActive: true)
+
+    static let projectSide: [ModelSpec] = [taskStage, project, milestone, task, saleOrder, invoice, currency]
 
     static let lead = ModelSpec(
         name: "crm.lead",

@@ -164,6 +164,14 @@ import Testing
         #expect(Visibility.canonical(model: model, record: record)["name"] == .string(title))
     }
 
+    @Test(arguments: [
+        (1234567.4, 0, "1,234,567"), (1234.5678, 3, "1,234.568"), (-0.25, 3, "-0.250"), (999.995, 2, "1,000.00"),
+        (12500.0, 2, "12,500.00"), (-0.001, 2, "0.00"), (0.5, 0, "1"),
+    ])
+    func amountsShowTheirCurrencysDecimals(_ value: Double, _ decimals: Int, _ shown: String) {
+        #expect(Visibility.money(value, decimals: decimals) == shown)
+    }
+
     /// Odoo 16 locks a confirmed order with a state of its own; its issue says so.
     @Test func aLockedOrderOnOdoo16SaysLocked() async throws {
         let h = try await SyncHarness.start { $0.serverVersion = "16.0" }

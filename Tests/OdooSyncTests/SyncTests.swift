@@ -268,6 +268,21 @@ import Testing
         let renamed = try #require(h.planeIssue(issueID)?["name"]?.stringValue)
         #expect(renamed.contains("1,234.50"), "\(renamed)")
         #expect(renamed.hasSuffix("Cancelled"), "\(renamed)")
+
+        // Amounts carry their currency's decimals, as Odoo shows them: none for yen, three for
+        // Kuwaiti dinars (res.currency 25 and 93 of the fixtures).
+        let invoice = try #require(invoices.first { $0["move_type"] as? String == "out_invoice" }?["id"] as? Int)
+        let invoiceIssue = try #require(visible.first { $0["external_id"]?.stringValue == "account.move:\(invoice)" }?["id"]?.stringValue)
+        #expect(h.odoo.emulator.modify(model: "sale.order", id: orderID, values: ["currency_id": 25, "amount_total": 1234567.4]))
+        #expect(h.odoo.emulator.modify(model: "account.move", id: invoice, values: ["currency_id": 93, "amount_total": 1234.5678,
+                                                                                    "amount_residual": 0.25]))
+        try await h.sync()
+        let yen = try #require(h.planeIssue(issueID)?["name"]?.stringValue)
+        #expect(yen.contains("· 1,234,567 JPY ·"), "\(yen)")
+        let dinars = try #require(h.planeIssue(invoiceIssue))
+        #expect(dinars["name"]?.stringValue?.contains("· 1,234.568 KWD ·") == true, "\(dinars)")
+        #expect(dinars["description_html"]?.stringValue?.contains("0.250 KWD") == true, "\(dinars)")
+        #expect(try await h.sync()["written"]?.intValue == 0)
     }
 
     @Test func invalidSyncConfigValuesAreRefusedWithTheValidOnes() async throws {

@@ -334,6 +334,18 @@ struct Detector {
 
     // MARK: visibility issues (Odoo -> Plane)
 
+    /// Each pulled currency's decimal places.
+    static func currencyDecimals(_ db: Database) throws -> [Int: Int] {
+        var out: [Int: Int] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT odoo_id, json_extract(data, '$.decimal_places') FROM odoo_records
+            WHERE model = 'res.currency' AND deleted = 0 AND json_type(data, '$.decimal_places') = 'integer'
+            """) {
+            out[row[0]] = row[1] as Int
+        }
+        return out
+    }
+
     mutating func visibility(_ config: EntityConfig?, model: String) throws {
         let entity = "issue:\(model)"
         guard let config, config.odooToPlane, let wanted = engine.scope.visibilityProject else { return }
@@ -354,6 +366,7 @@ struct Detector {
         let records = try SyncEngine.odooRecords(db, model: model)
         let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let priority = Detector.priorities[entity] ?? 0
+        let decimals = try Detector.currencyDecimals(db)
         for pair in pairs where pair.isLive {
             considered += 1
             guard let o = byID[pair.odooID] else { continue }
@@ -365,7 +378,7 @@ struct Detector {
                 }
                 continue
             }
-            let now = Visibility.canonical(model: model, record: o.data)
+            let now = Visibility.canonical(model: model, record: o.data, decimals: decimals)
             let changed = now.filter { pair.odooFields[$0.key] != $0.value }
             if !changed.isEmpty {
                 try queue(SyncEngine.QueueItem(entity: entity, operation: "update", sourceSystem: "odoo", sourceType: model, sourceID: String(o.id),
@@ -375,7 +388,7 @@ struct Detector {
         }
         for o in records where !o.deleted && !paired.contains(o.id) {
             considered += 1
-            let values = Visibility.canonical(model: model, record: o.data)
+            let values = Visibility.canonical(model: model, record: o.data, decimals: decimals)
             let key = "\(model):\(o.id)"
             if let existing = byExternal[key] {
                 // Created before a crash cut off our bookkeeping.

@@ -10,7 +10,8 @@ enum Visibility {
     static let paymentStates = ["not_paid": "not paid", "in_payment": "in payment", "paid": "paid", "partial": "partly paid",
                                 "reversed": "reversed", "blocked": "blocked", "invoicing_legacy": "legacy"]
 
-    static func canonical(model: String, record: JSONValue) -> [String: JSONValue] {
+    /// `decimals`: res.currency id -> its `decimal_places`; a currency not in it shows two.
+    static func canonical(model: String, record: JSONValue, decimals: [Int: Int] = [:]) -> [String: JSONValue] {
         // A move has no number until it is posted: its name is "/" or false then, depending on
         // the version and the journal's sequence. The record id stands in, marked as such.
         let id = record["id"]?.intValue ?? 0
@@ -18,7 +19,8 @@ enum Visibility {
             ?? (model == "sale.order" ? "#\(id)" : "(draft #\(id))")
         let customer = record["partner_id"]?.many2one?.name ?? "no customer"
         let currency = record["currency_id"]?.many2one?.name ?? ""
-        let amount = money(record["amount_total"]?.doubleValue ?? 0)
+        let places = record["currency_id"]?.many2one.flatMap { decimals[$0.id] } ?? 2
+        let amount = money(record["amount_total"]?.doubleValue ?? 0, decimals: places)
         var title: String
         var rows: [(String, String)] = [("Customer", customer), ("Total", "\(amount) \(currency)")]
         if model == "sale.order" {
@@ -34,7 +36,7 @@ enum Visibility {
             title = "\(kind) \(number) · \(customer) · \(amount) \(currency) · \(state)\(record["state"]?.stringValue == "posted" && !payment.isEmpty ? ", \(payment)" : "")"
             rows.append(("Status", state))
             if !payment.isEmpty { rows.append(("Payment", payment)) }
-            if let residual = record["amount_residual"]?.doubleValue { rows.append(("Due", "\(money(residual)) \(currency)")) }
+            if let residual = record["amount_residual"]?.doubleValue { rows.append(("Due", "\(money(residual, decimals: places)) \(currency)")) }
             if let due = record["invoice_date_due"]?.stringValue { rows.append(("Due date", due)) }
         }
         if title.count > 255 { title = String(title.prefix(254)) + "…" }
@@ -43,14 +45,19 @@ enum Visibility {
         return ["name": .string(title), "description": .string(html)]
     }
 
-    static func money(_ value: Double) -> String {
-        let cents = Int((abs(value) * 100).rounded())
-        var whole = String(cents / 100)
+    /// `value` grouped by thousands with the currency's `decimals` (0 to 6).
+    static func money(_ value: Double, decimals: Int = 2) -> String {
+        let places = min(max(decimals, 0), 6)
+        var scale = 1
+        for _ in 0..<places { scale *= 10 }
+        let units = Int((abs(value) * Double(scale)).rounded())
+        var whole = String(units / scale)
         var grouped = ""
         while whole.count > 3 {
             grouped = "," + whole.suffix(3) + grouped
             whole = String(whole.dropLast(3))
         }
-        return (value < 0 ? "-" : "") + whole + grouped + String(format: ".%02d", cents % 100)
+        let fraction = places == 0 ? "" : "." + String(format: "%0\(places)d", units % scale)
+        return (value < 0 && units != 0 ? "-" : "") + whole + grouped + fraction
     }
 }
