@@ -96,8 +96,20 @@ final class EmulatorCore: @unchecked Sendable {
 
     // MARK: users
 
-    func user(login: String) -> EmulatorUser? { configuration.users.first { $0.login == login } }
-    func user(uid: Int) -> EmulatorUser? { configuration.users.first { $0.uid == uid } }
+    /// Record rules changed since start, by uid (an administrator editing the rule or the
+    /// user's groups): the records they hide or show change without any record being written.
+    private var ownLeadsOnlyNow: [Int: Bool] = [:]
+
+    func setOwnLeadsOnly(uid: Int, _ value: Bool) { locked { ownLeadsOnlyNow[uid] = value } }
+
+    private func current(_ user: EmulatorUser?) -> EmulatorUser? {
+        guard var user else { return nil }
+        if let rule = locked({ ownLeadsOnlyNow[user.uid] }) { user.ownLeadsOnly = rule }
+        return user
+    }
+
+    func user(login: String) -> EmulatorUser? { current(configuration.users.first { $0.login == login }) }
+    func user(uid: Int) -> EmulatorUser? { current(configuration.users.first { $0.uid == uid }) }
 
     /// common.login / execute_kw: password or API key; session login: password only.
     func checkCredentials(_ user: EmulatorUser, secret: String, allowAPIKey: Bool) -> Bool {
@@ -105,7 +117,7 @@ final class EmulatorCore: @unchecked Sendable {
     }
 
     func user(apiKey: String) -> EmulatorUser? {
-        configuration.users.first { !$0.apiKey.isEmpty && $0.apiKey == apiKey }
+        current(configuration.users.first { !$0.apiKey.isEmpty && $0.apiKey == apiKey })
     }
 
     func caller(for user: EmulatorUser, in state: StoreState) -> Caller {

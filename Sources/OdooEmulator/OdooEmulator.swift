@@ -89,6 +89,10 @@ public final class OdooEmulator: Sendable {
         core.servedCount(model: model)
     }
 
+    /// Changes whether a user sees only the leads assigned to them, from the next request on,
+    /// as an administrator editing the record rule would: no lead is written.
+    public func setOwnLeadsOnly(uid: Int, _ value: Bool) { core.setOwnLeadsOnly(uid: uid, value) }
+
     /// Replaces the clock used for write_date and relative domain dates (nil: system clock).
     public func setClock(_ clock: (@Sendable () -> Date)?) {
         core.setClock(clock)

@@ -576,7 +576,7 @@ public final class OdooPuller: @unchecked Sendable {
                 """, arguments: [spec.name, JSONValue.array(known.map(JSONValue.int)).serialized, since]))
             return known.filter { !back.contains($0) }
         }
-        if ids == nil, !thorough, try await nothingDeleted(spec, walkLongerThan: slice, hidden: known.count) {
+        if ids == nil, !thorough, try await nothingDeleted(spec, walkLongerThan: slice, hidden: known) {
             return (0, try mirror.write { db in try OdooPuller.recordHidden(db, model: spec.name, found: known, checked: nil, runID: runID) })
         }
         if let ids {
@@ -610,8 +610,10 @@ public final class OdooPuller: @unchecked Sendable {
 
     /// True when the counts prove no deletion; false when they differ or when the walk would
     /// take one request anyway (a model of at most `walkLongerThan` live records). `hidden`
-    /// records are live here and not counted by the server.
-    private func nothingDeleted(_ spec: ModelSpec, walkLongerThan slice: Int, hidden: Int) async throws -> Bool {
+    /// records are live here and not counted by the server, as long as they stay hidden: one
+    /// back in sight without a write (the rule changed, not the record) would make up for a
+    /// deletion in the count, so the counts prove nothing until the walk has seen it.
+    private func nothingDeleted(_ spec: ModelSpec, walkLongerThan slice: Int, hidden: [Int]) async throws -> Bool {
         let name = spec.name
         // From the id index and the tombstones' index: a plain count of live rows would read
         // every row of the model.
@@ -626,7 +628,12 @@ public final class OdooPuller: @unchecked Sendable {
         let value = try await client.call(OdooCall(model: name, method: "search_count",
                                                    args: [("domain", .array(spec.domain + [["id", "<=", .int(largest)]]))],
                                                    context: context))
-        return value.intValue == local.live - hidden
+        guard value.intValue == local.live - hidden.count else { return false }
+        guard !hidden.isEmpty else { return true }
+        let visible = try await client.call(OdooCall(model: name, method: "search_count",
+                                                     args: [("domain", .array(spec.domain + [["id", "in", .array(hidden.map(JSONValue.int))]]))],
+                                                     context: context))
+        return visible.intValue == 0
     }
 
     private enum Candidates {

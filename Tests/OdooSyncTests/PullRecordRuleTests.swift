@@ -83,6 +83,36 @@ import Testing
         #expect(try h.query { db in try String.fetchOne(db, sql: "SELECT hidden_ids FROM pull_cursors WHERE model = 'crm.lead'") } == "[]")
     }
 
+    /// A lead back in sight because the rule changed, not the lead (nothing was written, so the
+    /// incremental pull does not read it), while another lead is deleted: the counts match as if
+    /// nothing happened, yet the deletion is found and the lead is no longer counted hidden.
+    @Test func aLeadBackInSightWithoutAWriteDoesNotHideADeletion() async throws {
+        let h = try await EmulatorHarness.start { $0.users = [.admin, Self.salesman] }
+        defer { Task { await h.stop() } }
+        let leads = try h.emulatorLeads().keys.sorted()
+        for id in leads { #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["user_id": 5])) }
+        #expect(try await h.run(["config", "set", "pull.page_size", "1"]).status == 0)
+        // No overlap window, and a later write to another lead moves the cursor past the
+        // reassignment: once visible again, the lead is not among what the pull reads.
+        #expect(try await h.run(["config", "set", "pull.overlap_seconds", "0"]).status == 0)
+        _ = try await pull(h)
+        let reassigned = leads[3]
+        #expect(h.emulator.modify(model: "crm.lead", id: reassigned, values: ["user_id": 8]))
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(h.emulator.modify(model: "crm.lead", id: leads[7], values: ["probability": 12.0]))
+        let hidden = try await pull(h)
+        #expect(hidden.stats["hidden"]?.intValue == 1, "\(hidden.stats)")
+
+        h.emulator.setOwnLeadsOnly(uid: Self.salesman.uid, false)
+        #expect(h.emulator.delete(model: "crm.lead", id: leads[6]))
+        let after = try await pull(h)
+        #expect(after.stats["updated"]?.intValue == 0, "the lead back in sight was not read again: \(after.stats)")
+        #expect(after.stats["deleted"]?.intValue == 1 && after.stats["hidden"]?.intValue == 0, "\(after.stats)")
+        #expect(try Self.state(h, leads[6])?.tombstone == true)
+        #expect(try Self.state(h, reassigned)?.tombstone == false)
+        #expect(try h.query { db in try String.fetchOne(db, sql: "SELECT hidden_ids FROM pull_cursors WHERE model = 'crm.lead'") } == "[]")
+    }
+
     /// A webhook's pull of named leads sorts them the same way.
     @Test func aNamedLeadOutOfSightIsKeptByATargetedPull() async throws {
         let h = try await EmulatorHarness.start { $0.users = [.admin, Self.salesman] }
