@@ -201,16 +201,35 @@ public final class OdooPuller: @unchecked Sendable {
     /// the user is not in): an Odoo 16 answer must not narrow what another server is asked.
     private static let serverFields = ServerFields()
 
+    /// A narrowing is kept for `lifetime` seconds, then the full field list is tried again:
+    /// `serve` runs for weeks, and a server upgraded from 16 to 17 meanwhile has the fields.
     final class ServerFields: @unchecked Sendable {
         private let lock = NSLock()
-        private var narrowed: [String: ModelSpec] = [:]
+        private var narrowed: [String: (spec: ModelSpec, at: Date)] = [:]
+        private let now: @Sendable () -> Date
+        let lifetime: TimeInterval
+
+        init(lifetime: TimeInterval = 3600, now: @escaping @Sendable () -> Date = Date.init) {
+            self.lifetime = lifetime
+            self.now = now
+        }
 
         static func key(_ client: OdooClient) -> String {
             "\(client.settings.url.absoluteString)|\(client.settings.database)|\(client.settings.username)"
         }
 
-        func spec(for spec: ModelSpec, server: String) -> ModelSpec { lock.withLock { narrowed[server + "|" + spec.name] ?? spec } }
-        func remember(_ spec: ModelSpec, server: String) { lock.withLock { narrowed[server + "|" + spec.name] = spec } }
+        func spec(for spec: ModelSpec, server: String) -> ModelSpec {
+            let time = now()
+            return lock.withLock {
+                guard let entry = narrowed[server + "|" + spec.name], time.timeIntervalSince(entry.at) < lifetime else { return spec }
+                return entry.spec
+            }
+        }
+
+        func remember(_ spec: ModelSpec, server: String) {
+            let time = now()
+            lock.withLock { narrowed[server + "|" + spec.name] = (spec, time) }
+        }
     }
 
     /// How many project-side models are read at once: as many requests as the sync engine

@@ -116,6 +116,28 @@ import Testing
         #expect(try await pulledTaskHasState("19.0") == true)
     }
 
+    /// A narrowing lasts an hour: `serve` then asks for the full field list again, so a server
+    /// upgraded from 16 to 17 while it runs has its tasks' `state` read.
+    @Test func aNarrowedModelIsTriedWholeAgainAfterAnHour() {
+        final class Clock: @unchecked Sendable {
+            let lock = NSLock()
+            var time = Date(timeIntervalSince1970: 1_800_000_000)
+            func advance(_ seconds: TimeInterval) { lock.withLock { time += seconds } }
+            var now: Date { lock.withLock { time } }
+        }
+        let clock = Clock()
+        let cache = OdooPuller.ServerFields(lifetime: 3600, now: { clock.now })
+        let wide = ModelSpec.task
+        let narrow = ModelSpec(name: wide.name, fields: wide.fields.filter { $0 != "state" }, hasActive: wide.hasActive, domain: wide.domain)
+        cache.remember(narrow, server: "a")
+        #expect(cache.spec(for: wide, server: "a").fields == narrow.fields)
+        #expect(cache.spec(for: wide, server: "b").fields == wide.fields)
+        clock.advance(3599)
+        #expect(cache.spec(for: wide, server: "a").fields == narrow.fields)
+        clock.advance(2)
+        #expect(cache.spec(for: wide, server: "a").fields == wide.fields, "tried whole again")
+    }
+
     /// `push --dry-run` prints the value a real push would send on this server.
     @Test func dryRunShowsThePriorityKeyOfTheServer() async throws {
         let h = try await EmulatorHarness.start { $0.serverVersion = "17.0" }
