@@ -139,7 +139,7 @@ struct Translation: Sendable {
     func odooTaskState(named name: String, planeProject: String?, current: String?) -> String? {
         guard taskClosingStates else { return nil }
         let group = planeStateID(named: name, project: planeProject).flatMap { planeStates[$0]?.group }
-            ?? planeStates.values.first { (stateMap[$0.name] ?? $0.name) == name }?.group
+            ?? planeStates.sorted { $0.key < $1.key }.first { (stateMap[$0.value.name] ?? $0.value.name) == name }?.value.group
         if let group, let key = Translation.closingStates[group] { return key == current ? nil : key }
         guard let current, Translation.closingStates.values.contains(current) else { return nil }
         return Translation.openTaskState
