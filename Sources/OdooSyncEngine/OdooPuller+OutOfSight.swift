@@ -27,7 +27,9 @@ extension OdooPuller {
     func sortOutOfSight(_ model: String, _ ids: [Int]) async throws -> OutOfSight {
         guard !ids.isEmpty else { return OutOfSight() }
         do {
-            let answer = try await client.call(OdooCall(model: model, method: "read", ids: ids, args: [("fields", ["id"])], context: context))
+            // A stored column, not just `id`: Odoo answers `id` alone from the ids it is given,
+            // without the query that leaves deleted records out and applies the record rules.
+            let answer = try await client.call(OdooCall(model: model, method: "read", ids: ids, args: [("fields", ["write_date"])], context: context))
             let readable = Set(answer.arrayValue?.compactMap { $0["id"]?.intValue } ?? [])
             return OutOfSight(deleted: ids.filter { !readable.contains($0) }, outOfScope: ids.filter { readable.contains($0) })
         } catch OdooError.recordRuleDenied {
