@@ -70,7 +70,7 @@ public final class OdooPuller: @unchecked Sendable {
         // order (a few hundred customers interleaved page after page), so it is built once,
         // sorted, when the leads are in: about a seventh of a 100k-lead pull's CPU time.
         try mirror.deferIndexes(["leads_customer"], whileFilling: "leads")
-        let leadStats: ModelStats
+        var leadStats: ModelStats
         do {
             leadStats = try await pullModel(.lead, full: full, restrictTo: nil, participant: projector, preparer: projector.preparer,
                                             companion: partners) {
@@ -82,6 +82,17 @@ public final class OdooPuller: @unchecked Sendable {
             throw error
         }
         try mirror.restoreDeferredIndexes()
+        if !leadStats.backInSight.isEmpty {
+            // Unchanged since they were hidden, so the incremental pass did not read them; what
+            // they hold now (a new salesman, say) comes with a read by id.
+            let again = try await pullLeads(ids: leadStats.backInSight)
+            for (name, stats) in again.models where name == ModelSpec.lead.name {
+                leadStats.updated += stats.updated + stats.created
+                leadStats.unchanged += stats.unchanged
+                leadStats.errors += stats.errors
+                leadStats.failures += stats.failures
+            }
+        }
         report.models.append((ModelSpec.lead.name, leadStats))
 
         // What is left is mostly round trips, which on a distant server cost more than anything
@@ -311,7 +322,7 @@ public final class OdooPuller: @unchecked Sendable {
             if since == nil {
                 // The model was empty when the pass began; nothing more to catch up on.
                 progress?.finished(model: spec.name)
-                (stats.deleted, stats.hidden) = try await detectDeletions(spec, restrictTo: ids, thorough: true, started: modelStarted)
+                (stats.deleted, stats.hidden, stats.backInSight) = try await detectDeletions(spec, restrictTo: ids, thorough: true, started: modelStarted)
                 try finishModel(spec, stats: stats, started: modelStarted, full: true)
                 return stats
             }
@@ -374,7 +385,7 @@ public final class OdooPuller: @unchecked Sendable {
         }
         progress?.finished(model: spec.name)
 
-        (stats.deleted, stats.hidden) = try await detectDeletions(spec, restrictTo: ids, thorough: didFullPass, started: modelStarted)
+        (stats.deleted, stats.hidden, stats.backInSight) = try await detectDeletions(spec, restrictTo: ids, thorough: didFullPass, started: modelStarted)
         try finishModel(spec, stats: stats, started: modelStarted, full: didFullPass)
         return stats
     }
@@ -581,10 +592,11 @@ public final class OdooPuller: @unchecked Sendable {
     /// (six requests for 100k leads). A hidden record this pull has just read again (started)
     /// is back in sight and no longer allowed for. A full pull always walks.
     private func detectDeletions(_ spec: ModelSpec, restrictTo ids: [Int]?, thorough: Bool,
-                                 started: Date) async throws -> (deleted: Int, hidden: Int) {
+                                 started: Date) async throws -> (deleted: Int, hidden: Int, back: [Int]) {
         let slice = pageSize * 20
         var gone = 0
         var hidden: [Int] = []
+        var listedAgain: [Int] = []
         let runID = self.runID
         let since = Timestamp.iso(started)
         let known = try mirror.read { db in
@@ -596,35 +608,42 @@ public final class OdooPuller: @unchecked Sendable {
             return known.filter { !back.contains($0) }
         }
         if ids == nil, !thorough, try await nothingDeleted(spec, walkLongerThan: slice, hidden: known) {
-            return (0, try mirror.write { db in try OdooPuller.recordHidden(db, model: spec.name, found: known, checked: nil, runID: runID) })
+            return (0, try mirror.write { db in try OdooPuller.recordHidden(db, model: spec.name, found: known, checked: nil, runID: runID) }, [])
         }
+        // An incremental walk takes the known hidden as still hidden: sorting them again would
+        // cost a few reads each on every pull. A full pull sorts them again, and so finds one
+        // deleted while hidden.
+        let stillHidden = thorough ? Set<Int>() : Set(known)
+
         if let ids {
             let sorted = ids.sorted()
             for start in stride(from: 0, to: sorted.count, by: slice) {
                 let chunk = Array(sorted[start..<min(start + slice, sorted.count)])
                 let remote = try await searchIDs(spec, domain: [["id", "in", .array(chunk.map(JSONValue.int))]], limit: nil)
-                let found = try await markGone(spec, candidates: .listed(chunk), remote: Set(remote))
+                let found = try await markGone(spec, candidates: .listed(chunk), remote: Set(remote), stillHidden: stillHidden)
                 gone += found.deleted
                 hidden += found.hidden
+                listedAgain += found.listed
             }
             let count = try mirror.write { db in
                 try OdooPuller.recordHidden(db, model: spec.name, found: hidden, checked: Set(ids), runID: runID)
             }
-            return (gone, count)
+            return (gone, count, listedAgain)
         }
         var after = 0
         while true {
             let remote = try await searchIDs(spec, domain: [["id", ">", .int(after)]], limit: slice)
             // A full slice ends at its last id; a short one is the end, so everything above is ours to check.
             let upper = remote.count == slice ? remote.last : nil
-            let found = try await markGone(spec, candidates: .range(after: after, through: upper), remote: Set(remote))
+            let found = try await markGone(spec, candidates: .range(after: after, through: upper), remote: Set(remote), stillHidden: stillHidden)
             gone += found.deleted
             hidden += found.hidden
+            listedAgain += found.listed
             guard let upper else { break }
             after = upper
         }
         let count = try mirror.write { db in try OdooPuller.recordHidden(db, model: spec.name, found: hidden, checked: nil, runID: runID) }
-        return (gone, count)
+        return (gone, count, listedAgain)
     }
 
     /// True when the counts prove no deletion; false when they differ or when the walk would
@@ -673,7 +692,10 @@ public final class OdooPuller: @unchecked Sendable {
 
     /// Tombstones the mirror's live records among `candidates` that Odoo deleted, in one
     /// transaction, and returns them with the ones a record rule hides (kept as they are).
-    private func markGone(_ spec: ModelSpec, candidates: Candidates, remote: Set<Int>) async throws -> (deleted: Int, hidden: [Int]) {
+    /// `stillHidden`: ids taken as hidden without a read when unlisted. Returns, besides the
+    /// deleted and the hidden, the `stillHidden` ids the search listed: back in sight.
+    private func markGone(_ spec: ModelSpec, candidates: Candidates, remote: Set<Int>,
+                          stillHidden: Set<Int>) async throws -> (deleted: Int, hidden: [Int], listed: [Int]) {
         // Live ids as the id index less the tombstones: `deleted = 0` alone reads every row.
         var sql = """
             SELECT odoo_id FROM odoo_records WHERE model = ?1
@@ -693,12 +715,15 @@ public final class OdooPuller: @unchecked Sendable {
             }
         }
         let local = try mirror.read { db in try Int.fetchAll(db, sql: sql, arguments: arguments) }
+        let listed = stillHidden.isEmpty ? [] : local.filter { remote.contains($0) && stillHidden.contains($0) }
         let unlisted = local.filter { !remote.contains($0) }
-        guard !unlisted.isEmpty else { return (0, []) }
-        let sorted = try await sortOutOfSight(spec.name, unlisted)
+        let assumed = unlisted.filter(stillHidden.contains)
+        let unknown = unlisted.filter { !stillHidden.contains($0) }
+        guard !unknown.isEmpty else { return (0, assumed, listed) }
+        let sorted = try await sortOutOfSight(spec.name, unknown)
         let runID = self.runID
         let deleted = try mirror.write { db in try OdooPuller.tombstone(db, model: spec.name, sorted, runID: runID) }
-        return (deleted, sorted.hidden)
+        return (deleted, assumed + sorted.hidden, listed)
     }
 
     private func finishModel(_ spec: ModelSpec, stats: ModelStats, started: Date, full: Bool = false) throws {

@@ -14,6 +14,9 @@ public struct ModelStats: Sendable, Equatable {
     /// The records behind `errors` that have an id, and why each failed: a webhook delivery
     /// naming one of them is not settled, and is tried again.
     public var failures: [RecordFailure] = []
+    /// Records known hidden that the deletion check found listed again without their having
+    /// been read (a rule changed, not the record): read again by id after the model.
+    var backInSight: [Int] = []
 
     public init() {}
 

@@ -85,7 +85,8 @@ import Testing
 
     /// A lead back in sight because the rule changed, not the lead (nothing was written, so the
     /// incremental pull does not read it), while another lead is deleted: the counts match as if
-    /// nothing happened, yet the deletion is found and the lead is no longer counted hidden.
+    /// nothing happened, yet the deletion is found, and the lead is read again by id (it holds
+    /// the reassignment made while it was hidden) and no longer counted hidden.
     @Test func aLeadBackInSightWithoutAWriteDoesNotHideADeletion() async throws {
         let h = try await EmulatorHarness.start { $0.users = [.admin, Self.salesman] }
         defer { Task { await h.stop() } }
@@ -106,11 +107,41 @@ import Testing
         h.emulator.setOwnLeadsOnly(uid: Self.salesman.uid, false)
         #expect(h.emulator.delete(model: "crm.lead", id: leads[6]))
         let after = try await pull(h)
-        #expect(after.stats["updated"]?.intValue == 0, "the lead back in sight was not read again: \(after.stats)")
+        #expect(after.stats["updated"]?.intValue == 1, "the lead back in sight is read again: \(after.stats)")
+        #expect(try h.query { db in
+            try Int.fetchOne(db, sql: "SELECT json_extract(data, '$.user_id[0]') FROM odoo_records WHERE model = 'crm.lead' AND odoo_id = ?",
+                             arguments: [reassigned])
+        } == 8)
         #expect(after.stats["deleted"]?.intValue == 1 && after.stats["hidden"]?.intValue == 0, "\(after.stats)")
         #expect(try Self.state(h, leads[6])?.tombstone == true)
         #expect(try Self.state(h, reassigned)?.tombstone == false)
         #expect(try h.query { db in try String.fetchOne(db, sql: "SELECT hidden_ids FROM pull_cursors WHERE model = 'crm.lead'") } == "[]")
+    }
+
+    /// A small model is walked on every pull; the leads known hidden are taken as still hidden
+    /// there, without a read each time. A full pull reads them again, and so tombstones one
+    /// deleted while it was hidden.
+    @Test func anIncrementalWalkTakesTheKnownHiddenAsHiddenAndAFullPullChecksThem() async throws {
+        let h = try await EmulatorHarness.start { $0.users = [.admin, Self.salesman] }
+        defer { Task { await h.stop() } }
+        let leads = try h.emulatorLeads().keys.sorted()
+        for id in leads { #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["user_id": 5])) }
+        _ = try await pull(h)
+        let (a, b) = (leads[10], leads[20])
+        for id in [a, b] { #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["user_id": 8])) }
+        let hidden = try await pull(h)
+        #expect(hidden.stats["hidden"]?.intValue == 2, "\(hidden.stats)")
+
+        let reads = h.emulator.requestCount(model: "crm.lead", method: "read")
+        #expect(h.emulator.delete(model: "crm.lead", id: b))
+        let again = try await pull(h)
+        #expect(again.stats["hidden"]?.intValue == 2 && again.stats["deleted"]?.intValue == 0, "\(again.stats)")
+        #expect(h.emulator.requestCount(model: "crm.lead", method: "read") == reads, "no read of the known hidden")
+
+        let full = try await pull(h, full: true)
+        #expect(full.stats["hidden"]?.intValue == 1 && full.stats["deleted"]?.intValue == 1, "\(full.stats)")
+        #expect(try Self.state(h, b)?.tombstone == true)
+        #expect(try Self.state(h, a)?.tombstone == false)
     }
 
     /// A webhook's pull of named leads sorts them the same way.
