@@ -138,6 +138,35 @@ import Testing
         #expect(cache.spec(for: wide, server: "a").fields == wide.fields, "tried whole again")
     }
 
+    /// A mirror an earlier odoosync synced remembers tasks as it read them: on Odoo 17 it read
+    /// the starred key "1" as medium, where it now reads high. That new reading of a task nobody
+    /// touched is not an edit in Odoo: a Plane rename of the pair goes to Odoo, and the issue
+    /// keeps its priority.
+    @Test func aTaskReadDifferentlyAfterAnUpgradeIsNotAnEdit() async throws {
+        let h = try await SyncHarness.start { $0.serverVersion = "17.0" }
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let pair = try #require(try h.pairs("issue:project.task").first { pair in
+            (try? h.odooRecord("project.task", pair.odoo)?["priority"] as? String) == "1"
+        })
+        try h.plane.modifyIssue(id: pair.plane, fields: ["priority": "medium", "name": "Renamed after the upgrade"])
+        try Mirror(path: h.odoo.dbPath).write { db in
+            try db.execute(sql: """
+                UPDATE sync_pairs SET odoo_fields = json_set(odoo_fields, '$.priority', 'medium'),
+                    plane_fields = json_set(plane_fields, '$.priority', 'medium')
+                WHERE entity = 'issue:project.task' AND plane_id = ?
+                """, arguments: [pair.plane])
+            try db.execute(sql: "DELETE FROM sync_fingerprints WHERE entity LIKE 'reading:%'")
+        }
+        let report = try await h.sync()
+        #expect(report["failed"]?.intValue == 0, "\(report)")
+        #expect(h.planeIssue(pair.plane)?["priority"]?.stringValue == "medium", "not raised by a new reading")
+        let task = try h.odooRecord("project.task", pair.odoo)
+        #expect(task?["name"] as? String == "Renamed after the upgrade")
+        #expect(task?["priority"] as? String == "1")
+        #expect(try await h.sync()["written"]?.intValue == 0)
+    }
+
     /// `push --dry-run` prints the value a real push would send on this server.
     @Test func dryRunShowsThePriorityKeyOfTheServer() async throws {
         let h = try await EmulatorHarness.start { $0.serverVersion = "17.0" }

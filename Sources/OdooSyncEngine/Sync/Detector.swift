@@ -128,6 +128,7 @@ struct Detector {
         // A closed task reads by its state and project too (`Translation.odooState`).
         let closing = translation.taskClosingStates && mappings.contains { $0.odoo == "stage_id" } ? ["state", "project_id"] : []
         let odooKeys = Array(Set(mappings.map(\.odoo) + ["id"] + closing)).sorted()
+        try rebaselineOdooReading(entity, mappings: mappings, odooKeys: odooKeys)
 
         // One query brings the pairs to compare with just their mapped fields; SQLite leaves out
         // the pairs whose two snapshots are unchanged since their last comparison. (A snapshot
@@ -239,6 +240,41 @@ struct Detector {
                 targetType: "issue", planeProject: planeProject, odooProject: project, key: "project.task:\(o.id)", fields: values,
                 sourceValues: values, priority: Detector.priorities[entity] ?? 0))
         }
+    }
+
+    /// What reading a task depends on besides the mappings: the server's priority keys, the
+    /// Odoo user's time zone, the deadline's type and whether tasks close by state. When it
+    /// changes (odoosync or the server upgraded, the user's time zone changed), each pair whose
+    /// task did not change since it was last compared has its memory of the task read again
+    /// the new way: the new reading of an unchanged task is not an edit made in Odoo, and must
+    /// not be written over Plane (a deadline moved a day, a medium issue raised to high).
+    /// A mirror that has pairs but no reading stored is one that an earlier odoosync synced.
+    mutating func rebaselineOdooReading(_ entity: String, mappings: [(plane: String, odoo: String)], odooKeys: [String]) throws {
+        let reading = [translation.taskPriorityKeys.joined(separator: ","), translation.odooTimeZone.identifier,
+                       translation.odooDatetimeFields.sorted().joined(separator: ","), "closing=\(translation.taskClosingStates)"]
+            .joined(separator: "|")
+        let key = "reading:\(entity)"
+        let stored = try String.fetchOne(db, sql: "SELECT fingerprint FROM sync_fingerprints WHERE entity = ?", arguments: [key])
+        guard stored != reading else { return }
+        try db.execute(sql: "INSERT INTO sync_fingerprints (entity, fingerprint) VALUES (?, ?) ON CONFLICT (entity) DO UPDATE SET fingerprint = excluded.fingerprint",
+                       arguments: [key, reading])
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT p.mapping_id, json_extract(orr.data, \(Loader.paths(odooKeys))), p.odoo_fields FROM sync_pairs p
+            JOIN odoo_records orr ON orr.model = 'project.task' AND orr.odoo_id = p.odoo_id
+            WHERE p.entity = ? AND p.odoo_hash IS orr.data_hash AND orr.deleted = 0
+            """, arguments: [entity])
+        let update = try db.cachedStatement(sql: "UPDATE sync_pairs SET odoo_fields = ? WHERE mapping_id = ?")
+        var changed = 0
+        for row in rows {
+            let now = SyncEngine.fieldsJSON(translation.odooCanonical(Loader.object(odooKeys, row[1]), mappings: mappings)).serialized
+            if now != (row[2] as String?) {
+                try update.execute(arguments: [now, row[0] as String])
+                changed += 1
+            }
+        }
+        guard changed > 0 else { return }
+        try Mirror.appendEvent(db, runID: engine.runID, level: .info, category: SyncEngine.category, type: "reading_changed",
+                               message: "Odoo tasks are read differently now (\(reading)); the memory of \(changed) unchanged task(s) was read again the new way, so none of them counts as edited in Odoo")
     }
 
     // MARK: skipping what did not change
