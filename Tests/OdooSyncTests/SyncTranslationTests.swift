@@ -56,8 +56,24 @@ import Testing
         // "é" as e + combining acute: one Character, two scalars (Python's len says 2).
         let composed = String(repeating: "e\u{301}", count: 200)
         let clipped = Translation.clipped(composed, to: 255)
-        #expect(clipped.unicodeScalars.count == 255)
+        #expect(clipped.unicodeScalars.count == 254, "the 128th é would not fit whole")
+        #expect(clipped.allSatisfy { $0 == "e\u{301}" })
         #expect(Translation.clipped("short", to: 255) == "short")
+        // A family emoji is seven scalars: kept whole or left out.
+        let family = "👨‍👩‍👧‍👦"
+        #expect(Translation.clipped(String(repeating: "a", count: 250) + family, to: 255) == String(repeating: "a", count: 250))
+        #expect(Translation.clipped(String(repeating: "a", count: 248) + family + "b", to: 255) == String(repeating: "a", count: 248) + family)
+    }
+
+    /// A visibility title over Plane's limit ends in an ellipsis, within the limit as Plane
+    /// counts, with no character cut in half.
+    @Test func aLongVisibilityTitleIsClippedWithinPlanesLimit() {
+        let customer = String(repeating: "🇦🇪", count: 140)
+        let record: JSONValue = ["id": 3, "name": "S00003", "state": "sale", "partner_id": [9, .string(customer)],
+                                 "amount_total": 10.0, "currency_id": [125, "AED"]]
+        let title = Visibility.canonical(model: "sale.order", record: record)["name"]?.stringValue ?? ""
+        #expect(title.unicodeScalars.count <= 255)
+        #expect(title.hasSuffix("🇦🇪…"), "\(title.suffix(4))")
     }
 
     /// (UTC datetime as Odoo sends it, zone, the day it is there)

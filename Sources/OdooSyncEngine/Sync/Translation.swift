@@ -290,11 +290,19 @@ struct Translation: Sendable {
     }
 
     /// `text` cut to at most `limit` Unicode scalars (Python's `len`, which Plane's checks use).
+    /// `text` cut to at most `limit` Unicode scalars (as Plane counts), at a character boundary:
+    /// a letter and its accent, a flag or a family emoji is kept whole or left out, never split.
     static func clipped(_ text: String, to limit: Int) -> String {
         guard text.unicodeScalars.count > limit else { return text }
-        var scalars = String.UnicodeScalarView()
-        scalars.append(contentsOf: text.unicodeScalars.prefix(limit))
-        return String(scalars)
+        var kept = 0
+        var end = text.startIndex
+        for index in text.indices {
+            let size = text[index].unicodeScalars.count
+            guard kept + size <= limit else { break }
+            kept += size
+            end = text.index(after: index)
+        }
+        return String(text[..<end])
     }
 
     static func scalar(_ value: JSONValue?, asDate: Bool) -> JSONValue {

@@ -39,7 +39,9 @@ enum Visibility {
             if let residual = record["amount_residual"]?.doubleValue { rows.append(("Due", "\(money(residual, decimals: places)) \(currency)")) }
             if let due = record["invoice_date_due"]?.stringValue { rows.append(("Due date", due)) }
         }
-        if title.count > 255 { title = String(title.prefix(254)) + "…" }
+        if title.unicodeScalars.count > Translation.planeIssueNameLimit {
+            title = Translation.clipped(title, to: Translation.planeIssueNameLimit - 1) + "…"
+        }
         let table = rows.map { "<tr><th>\(Translation.escape($0.0))</th><td>\(Translation.escape($0.1))</td></tr>" }.joined()
         let html = "<p>Kept up to date by odoosync from Odoo \(model) \(id).</p><table>\(table)</table>"
         return ["name": .string(title), "description": .string(html)]
