@@ -249,15 +249,11 @@ struct Detector {
     /// the new way: the new reading of an unchanged task is not an edit made in Odoo, and must
     /// not be written over Plane (a deadline moved a day, a medium issue raised to high).
     /// A mirror that has pairs but no reading stored is one that an earlier odoosync synced.
-    mutating func rebaselineOdooReading(_ entity: String, mappings: [(plane: String, odoo: String)], odooKeys: [String]) throws {
+    func rebaselineOdooReading(_ entity: String, mappings: [(plane: String, odoo: String)], odooKeys: [String]) throws {
         let reading = [translation.taskPriorityKeys.joined(separator: ","), translation.odooTimeZone.identifier,
                        translation.odooDatetimeFields.sorted().joined(separator: ","), "closing=\(translation.taskClosingStates)"]
             .joined(separator: "|")
-        let key = "reading:\(entity)"
-        let stored = try String.fetchOne(db, sql: "SELECT fingerprint FROM sync_fingerprints WHERE entity = ?", arguments: [key])
-        guard stored != reading else { return }
-        try db.execute(sql: "INSERT INTO sync_fingerprints (entity, fingerprint) VALUES (?, ?) ON CONFLICT (entity) DO UPDATE SET fingerprint = excluded.fingerprint",
-                       arguments: [key, reading])
+        guard try storeFingerprint(reading, for: "reading:\(entity)") else { return }
         let rows = try Row.fetchAll(db, sql: """
             SELECT p.mapping_id, json_extract(orr.data, \(Loader.paths(odooKeys))), p.odoo_fields FROM sync_pairs p
             JOIN odoo_records orr ON orr.model = 'project.task' AND orr.odoo_id = p.odoo_id
@@ -311,11 +307,15 @@ struct Detector {
         parts.append("\(config.direction.rawValue)/\(config.strategy.rawValue)/\(archiveOnDelete)")
         parts += translation.stateMap.sorted { $0.key < $1.key }.map { "\($0.key)>\($0.value)" }
         parts += translation.odooStages.keys.sorted()
-        let fingerprint = parts.joined(separator: "|")
-        let stored = try String.fetchOne(db, sql: "SELECT fingerprint FROM sync_fingerprints WHERE entity = ?", arguments: [entity])
+        return try storeFingerprint(parts.joined(separator: "|"), for: entity)
+    }
+
+    /// Stores `fingerprint` under `key`; true when it differs from the one stored before.
+    func storeFingerprint(_ fingerprint: String, for key: String) throws -> Bool {
+        let stored = try String.fetchOne(db, sql: "SELECT fingerprint FROM sync_fingerprints WHERE entity = ?", arguments: [key])
         guard stored != fingerprint else { return false }
         try db.execute(sql: "INSERT INTO sync_fingerprints (entity, fingerprint) VALUES (?, ?) ON CONFLICT (entity) DO UPDATE SET fingerprint = excluded.fingerprint",
-                       arguments: [entity, fingerprint])
+                       arguments: [key, fingerprint])
         return true
     }
 
