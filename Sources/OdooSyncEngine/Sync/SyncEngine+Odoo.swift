@@ -78,26 +78,20 @@ extension SyncEngine {
         }
     }
 
-    /// The Odoo project of the task `item` writes: the one it is created in, or the one its
-    /// snapshot names (it may have moved since it was paired).
-    func odooTaskProject(_ item: QueueItem) throws -> Int? {
-        guard item.targetType == "project.task" else { return nil }
-        if let project = item.odooProject { return project }
-        guard let target = item.targetID.flatMap(Int.init) else { return nil }
-        return try mirror.read { db in
-            try Int.fetchOne(db.cachedStatement(sql: "SELECT json_extract(data, '$.project_id[0]') FROM odoo_records WHERE model = 'project.task' AND odoo_id = ?"),
-                             arguments: [target])
+    /// The task `item` writes, as far as its stage needs it: its Odoo project (the one it is
+    /// created in, or the one its snapshot names: it may have moved since it was paired) and its
+    /// `state` as last pulled (nil for a create: a new task starts in progress). One read.
+    func odooTaskNow(_ item: QueueItem) throws -> (project: Int?, state: String?) {
+        guard item.targetType == "project.task" else { return (nil, nil) }
+        if item.operation == "create" { return (item.odooProject, nil) }
+        guard let target = item.targetID.flatMap(Int.init) else { return (item.odooProject, nil) }
+        let row = try mirror.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT json_extract(data, '$.project_id[0]'), json_extract(data, '$.state') FROM odoo_records
+                WHERE model = 'project.task' AND odoo_id = ?
+                """), arguments: [target])
         }
-    }
-
-    /// The `state` of the task `item` updates, as last pulled; nil for a create (a new task
-    /// starts in progress).
-    func odooTaskState(_ item: QueueItem) throws -> String? {
-        guard item.targetType == "project.task", item.operation != "create", let target = item.targetID.flatMap(Int.init) else { return nil }
-        return try mirror.read { db in
-            try String.fetchOne(db.cachedStatement(sql: "SELECT json_extract(data, '$.state') FROM odoo_records WHERE model = 'project.task' AND odoo_id = ?"),
-                                arguments: [target])
-        }
+        return (item.odooProject ?? row?[0], row?[1])
     }
 
     func odooValues(_ item: QueueItem, translation: Translation) throws -> (values: [(String, JSONValue)], skipped: [String]) {
@@ -109,11 +103,10 @@ extension SyncEngine {
             }
             fields["name"] = .string(projectName.map { "\($0) / \(name)" } ?? name)
         }
-        // Only a stage needs the task's project, and its state now.
-        let project = fields["state"] != nil ? try odooTaskProject(item) : nil
-        let taskState = fields["state"] != nil && translation.taskClosingStates ? try odooTaskState(item) : nil
+        // Only a stage needs the task's project and its state now.
+        let task: (project: Int?, state: String?) = fields["state"] != nil ? try odooTaskNow(item) : (nil, nil)
         var translated = translation.odooValues(fields, mappings: mappings, plainDescription: item.entity == "project:project.project",
-                                                project: project, planeProject: item.planeProject, taskState: taskState)
+                                                project: task.project, planeProject: item.planeProject, taskState: task.state)
         // A new task or milestone belongs to its project; a project (or a module's sub-project)
         // has no parent to name.
         if item.operation == "create", let owner = item.odooProject, item.targetType != "project.project" {
