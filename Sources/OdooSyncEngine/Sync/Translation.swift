@@ -289,8 +289,8 @@ struct Translation: Sendable {
         return odooPriorityKey(a?.stringValue ?? "none") == odooPriorityKey(b?.stringValue ?? "none")
     }
 
-    /// `text` cut to at most `limit` Unicode scalars (Python's `len`, which Plane's checks use).
-    /// `text` cut to at most `limit` Unicode scalars (as Plane counts), at a character boundary:
+    /// `text` cut to at most `limit` Unicode scalars (Python's `len`, which Plane's checks use),
+    /// at a character boundary:
     /// a letter and its accent, a flag or a family emoji is kept whole or left out, never split.
     static func clipped(_ text: String, to limit: Int) -> String {
         guard text.unicodeScalars.count > limit else { return text }
