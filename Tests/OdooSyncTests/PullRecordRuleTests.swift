@@ -28,6 +28,13 @@ import Testing
         try h.query { db in try String.fetchAll(db, sql: "SELECT message FROM events WHERE event_type = 'record_hidden' ORDER BY seq") }
     }
 
+    /// Makes every lead the salesman's, so that his pull sees them all; their ids, ascending.
+    static func giveEveryLeadToTheSalesman(_ h: EmulatorHarness) throws -> [Int] {
+        let leads = try h.emulatorLeads().keys.sorted()
+        for id in leads { #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["user_id": .int(Self.salesman.uid)])) }
+        return leads
+    }
+
     /// The salesman's own pull, through the binary: (its crm.lead stats, requests made, stdout).
     func pull(_ h: EmulatorHarness, full: Bool = false) async throws -> (stats: JSONValue, requests: Int, text: String) {
         let json = try await h.run(["pull", "odoo", "--json"] + (full ? ["--full"] : []), apiKey: Self.salesman.apiKey,
@@ -42,8 +49,7 @@ import Testing
         defer { Task { await h.stop() } }
         // Every lead is the salesman's, so the deletion check covers more than one slice of
         // ids (page size 1: slices of 20) and the count shortcut is in play.
-        let leads = try h.emulatorLeads().keys.sorted()
-        for id in leads { #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["user_id": 5])) }
+        let leads = try Self.giveEveryLeadToTheSalesman(h)
         #expect(try await h.run(["config", "set", "pull.page_size", "1"]).status == 0)
         let first = try await pull(h)
         #expect(first.stats["created"]?.intValue == leads.count, "\(first.text)")
@@ -90,8 +96,7 @@ import Testing
     @Test func aLeadBackInSightWithoutAWriteDoesNotHideADeletion() async throws {
         let h = try await EmulatorHarness.start { $0.users = [.admin, Self.salesman] }
         defer { Task { await h.stop() } }
-        let leads = try h.emulatorLeads().keys.sorted()
-        for id in leads { #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["user_id": 5])) }
+        let leads = try Self.giveEveryLeadToTheSalesman(h)
         #expect(try await h.run(["config", "set", "pull.page_size", "1"]).status == 0)
         // No overlap window, and a later write to another lead moves the cursor past the
         // reassignment: once visible again, the lead is not among what the pull reads.
@@ -124,8 +129,7 @@ import Testing
     @Test func anIncrementalWalkTakesTheKnownHiddenAsHiddenAndAFullPullChecksThem() async throws {
         let h = try await EmulatorHarness.start { $0.users = [.admin, Self.salesman] }
         defer { Task { await h.stop() } }
-        let leads = try h.emulatorLeads().keys.sorted()
-        for id in leads { #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["user_id": 5])) }
+        let leads = try Self.giveEveryLeadToTheSalesman(h)
         _ = try await pull(h)
         let (a, b) = (leads[10], leads[20])
         for id in [a, b] { #expect(h.emulator.modify(model: "crm.lead", id: id, values: ["user_id": 8])) }
