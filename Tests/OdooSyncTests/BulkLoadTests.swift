@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import OdooSyncCore
 @testable import OdooEmulator
 @testable import OdooSyncEngine
 @testable import OdooSyncMirror
@@ -188,6 +189,64 @@ import Testing
         #expect(unreachable.status == 3, "\(unreachable.output)")
         let after = try h.query { db in try Self.customerIndex(db) }
         #expect(after.root != nil && after.deferred == 0)
+    }
+
+    static func write(_ h: EmulatorHarness, _ sql: String) throws {
+        let db = try DatabaseQueue(path: h.dbPath)
+        try db.write { db in try db.execute(sql: sql) }
+        try db.close()
+    }
+
+    static func exportLog(_ db: Database) throws -> (trigger: Bool, owed: Int, leads: Int) {
+        let trigger = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name = 'leads_export_insert')") ?? false
+        let owed = try Int.fetchOne(db, sql: "SELECT count(DISTINCT row_id) FROM export_changes WHERE tbl = 'leads'") ?? -1
+        let leads = try Int.fetchOne(db, sql: "SELECT count(*) FROM leads") ?? -1
+        return (trigger, owed, leads)
+    }
+
+    /// The first pull writes the leads' export log in one statement at its end, and puts the
+    /// trigger back for every lead after.
+    @Test func aFirstPullOwesTheExportEveryLeadAndKeepsLoggingAfter() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let pull = try await h.run(["pull", "odoo"])
+        #expect(pull.status == 0, "\(pull.output)")
+        let after = try h.query { db in try Self.exportLog(db) }
+        #expect(after.trigger)
+        #expect(after.leads > 300)
+        #expect(after.owed == after.leads)
+        #expect(try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM deferred_indexes") } == 0)
+        let status = try await h.run(["status", "--json"])
+        #expect(try JSONValue.parse(status.stdout)["export"]?["owed"]?["public.leads"]?.intValue == after.leads, "\(status.output)")
+
+        try Self.write(h, "INSERT INTO leads (id, title, created_at, updated_at) VALUES ('later', 'typed in later', 'now', 'now')")
+        #expect(try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM export_changes WHERE tbl = 'leads' AND row_id = 'later'") } == 1)
+    }
+
+    /// A pull killed while the log waited: the next command under the run lock owes the export
+    /// the leads that pull committed, and logs inserts again.
+    @Test func leadsAKilledFirstPullCommittedAreOwedByTheNextCommand() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["init"]).status == 0)
+        let mirror = try Mirror(path: h.dbPath)
+        #expect(try mirror.deferIndexes(["leads_customer"], exportLog: true, whileFilling: "leads") == ["leads_customer", "leads_export_insert"])
+        // What a killed pull's committed pages leave behind: leads, and no log of them.
+        try mirror.write { db in
+            for n in 1...3 {
+                try db.execute(sql: "INSERT INTO leads (id, title, created_at, updated_at) VALUES (?, 'committed', 'now', 'now')", arguments: ["k\(n)"])
+            }
+        }
+        #expect(try mirror.read { db in try Self.exportLog(db) } == (false, 0, 3))
+        #expect(try mirror.deferIndexes(["leads_customer"], exportLog: true, whileFilling: "leads") == [], "the table has rows now")
+        try mirror.db.close()
+
+        let unreachable = try await h.run(["pull", "odoo"], extra: ["ODOO_URL": "http://127.0.0.1:9", "ODOOSYNC_RETRIES": "0"])
+        #expect(unreachable.status == 3, "\(unreachable.output)")
+        #expect(try h.query { db in try Self.exportLog(db) } == (true, 3, 3))
+        #expect(try h.query { db in try Self.customerIndex(db) }.deferred == 0)
+        try Self.write(h, "INSERT INTO leads (id, title, created_at, updated_at) VALUES ('k4', 'later', 'now', 'now')")
+        #expect(try h.query { db in try Self.exportLog(db) } == (true, 4, 4))
     }
 
     /// The shortcut ends as soon as anything but the projector's own connection writes.
