@@ -9,7 +9,7 @@ import GRDB
 /// and the next command that takes the run lock, or the next pull, builds it.
 ///
 /// The same goes for the table's export log: its insert trigger, which adds a row to
-/// `export_changes` per row inserted, cost about a seventh of a 100k-lead first pull. While the
+/// `export_changes` per row inserted, cost 6-7% of a 100k-lead first pull. While the
 /// table fills, the trigger waits in `deferred_indexes` too, with the statement that owes the
 /// export every row of the table at once; both run together when the fill ends, or after a
 /// killed pull, so no row inserted meanwhile goes unexported. (Those entries come after the
