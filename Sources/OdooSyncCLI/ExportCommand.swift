@@ -54,7 +54,7 @@ struct ExportCommand: AsyncParsableCommand {
         }
         let target = try env.supabaseTarget()
         let mirror = try env.openMirror(create: false)
-        let lock = try env.lockMirror()
+        let lock = try env.lockMirror(restoring: mirror)
         defer { withExtendedLifetime(lock) {} }
         let progress = json ? nil : ExportProgress.makeIfTerminal()
         var onProgress: (@Sendable (Int) -> Void)? = nil
