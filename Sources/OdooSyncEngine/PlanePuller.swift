@@ -62,33 +62,40 @@ public final class PlanePuller: @unchecked Sendable {
         try await timed("member") { report.add("member", try await pullWorkspaceMembers()) }
         try noteNotMember(scope)
 
+        // Projects are read side by side, a few at a time: each is a dozen round trips or more
+        // (members, states, labels, issues, cycles and modules with their issues), nothing one
+        // reads depends on another, and the client keeps the rate limit for all of them. The
+        // report takes them in Plane's order, whichever ends first.
+        var readable: [PlaneProject] = []
         for project in remoteProjects where scope.ids.contains(project.id) {
             if project.archivedAt != nil {
                 // Plane lists none of an archived project's issues: leave its snapshot as it was.
                 report.archivedProjects.append(project.identifier)
-                continue
+            } else {
+                report.projects.append(project.identifier)
+                readable.append(project)
             }
-            report.projects.append(project.identifier)
-            do {
-                try await timed("project_member") { report.add("project_member", try await pullProjectMembers(project)) }
-                try await timed("state") {
-                    report.add("state", try await pullFlat(kind: "state", project: project) {
-                        try await self.client.states(projectID: project.id, perPage: self.pageSize).map { ($0.id, $0.raw) }
-                    })
-                }
-                try await timed("label") {
-                    report.add("label", try await pullFlat(kind: "label", project: project) {
-                        try await self.client.labels(projectID: project.id, perPage: self.pageSize).map { ($0.id, $0.raw) }
-                    })
-                }
-                try await timed("issue") { report.add("issue", try await pullIssues(project, full: full)) }
-                try await timed("cycle") { report.add("cycle", try await pullContainers(kind: "cycle", project: project)) }
-                try await timed("module") { report.add("module", try await pullContainers(kind: "module", project: project)) }
-            } catch let error as PlaneError where error.exitStatus == .itemErrors || error.isPermissionDenied {
-                // This project could not be read (a 404 mid-pull, the key's user taken out of
-                // it); the others still can.
-                try recordProjectError(project, message: "Plane project \(project.identifier) could not be pulled: \(error)")
+        }
+        let projects = readable
+        var outcomes = [ProjectPull?](repeating: nil, count: projects.count)
+        try await withThrowingTaskGroup(of: (Int, ProjectPull).self) { group in
+            var next = 0
+            func start() {
+                let index = next
+                next += 1
+                group.addTask { [self] in (index, try await pullProject(projects[index], full: full)) }
             }
+            while next < min(Self.projectConcurrency, projects.count) { start() }
+            while let (index, outcome) = try await group.next() {
+                outcomes[index] = outcome
+                if next < projects.count { start() }
+            }
+        }
+        for (project, outcome) in zip(projects, outcomes) {
+            guard let outcome else { continue }
+            for (name, stats) in outcome.stats { report.add(name, stats) }
+            for (name, seconds) in outcome.seconds { timings[name, default: 0] += seconds }
+            if let message = outcome.error { try recordProjectError(project, message: message) }
         }
 
         for (name, stats) in report.entities {
@@ -100,6 +107,46 @@ public final class PlanePuller: @unchecked Sendable {
         report.rateLimited = await client.rateLimitedCount
         report.rateLimitWaitSeconds = await client.rateLimitWaitSeconds
         return report
+    }
+
+    static let projectConcurrency = 4
+
+    /// What one project's pull found: its entities' figures (in the order they were read), the
+    /// time each took, and the error that stopped it, if one did.
+    private struct ProjectPull: Sendable {
+        var stats: [(String, ModelStats)] = []
+        var seconds: [String: Double] = [:]
+        var error: String?
+    }
+
+    private func pullProject(_ project: PlaneProject, full: Bool) async throws -> ProjectPull {
+        var out = ProjectPull()
+        func step(_ entity: String, _ body: () async throws -> ModelStats) async throws {
+            let t0 = Date()
+            defer { out.seconds[entity, default: 0] += Date().timeIntervalSince(t0) }
+            out.stats.append((entity, try await body()))
+        }
+        do {
+            try await step("project_member") { try await pullProjectMembers(project) }
+            try await step("state") {
+                try await pullFlat(kind: "state", project: project) {
+                    try await self.client.states(projectID: project.id, perPage: self.pageSize).map { ($0.id, $0.raw) }
+                }
+            }
+            try await step("label") {
+                try await pullFlat(kind: "label", project: project) {
+                    try await self.client.labels(projectID: project.id, perPage: self.pageSize).map { ($0.id, $0.raw) }
+                }
+            }
+            try await step("issue") { try await pullIssues(project, full: full) }
+            try await step("cycle") { try await pullContainers(kind: "cycle", project: project) }
+            try await step("module") { try await pullContainers(kind: "module", project: project) }
+        } catch let error as PlaneError where error.exitStatus == .itemErrors || error.isPermissionDenied {
+            // This project could not be read (a 404 mid-pull, the key's user taken out of
+            // it); the others still can.
+            out.error = "Plane project \(project.identifier) could not be pulled: \(error)"
+        }
+        return out
     }
 
     // MARK: scope and projects

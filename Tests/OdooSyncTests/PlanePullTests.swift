@@ -13,6 +13,30 @@ import Testing
         return try #require(json["entities"]?[entity], "\(result.output)")
     }
 
+    /// Projects are read side by side, a few at a time, and come out as they do one by one.
+    @Test func projectsArePulledSideBySide() async throws {
+        let h = try await PlaneHarness.start()
+        defer { Task { await h.stop() } }
+        // Every read inside a project takes a while, so two projects' reads overlap if they can.
+        h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.latency(milliseconds: 60)], methods: ["GET"], pathContains: ["/projects/\(h.web)/", "/projects/\(h.mob)/"]))
+        h.plane.resetPeakConcurrentRequests()
+        let result = try await h.run(["pull", "plane", "--json"])
+        #expect(result.status == 0, "\(result.output)")
+        let peak = h.plane.peakConcurrentRequests()
+        #expect(peak >= 2, "the two projects were read one after the other")
+        #expect(peak <= PlanePuller.projectConcurrency)
+        h.plane.setFaults(.none)
+        let json = try JSONValue.parse(result.stdout)
+        #expect(Set(json["projects"]?.arrayValue?.compactMap(\.stringValue) ?? []) == ["WEB", "MOB"], "\(json["projects"] ?? .null)")
+        #expect(try stats(result, "state")["created"]?.intValue == 11)
+        #expect(try stats(result, "project_member")["created"]?.intValue == 5)
+        let again = try await h.run(["pull", "plane", "--json"])
+        for entity in ["project_member", "state", "label", "issue", "cycle", "module"] {
+            let figures = try stats(again, entity)
+            #expect(figures["created"]?.intValue == 0 && figures["updated"]?.intValue == 0 && figures["deleted"]?.intValue == 0, "\(entity): \(figures)")
+        }
+    }
+
     @Test func firstPullSnapshotsTheWholeWorkspace() async throws {
         let h = try await PlaneHarness.start()
         defer { Task { await h.stop() } }

@@ -156,7 +156,8 @@ import Testing
             }
             h.plane.setFaults(PlaneFaultPlan(rate: 0.1, kinds: [.serverError, .dropConnection, .dropAfterApply], seed: seed &+ UInt64(round)))
             h.odoo.emulator.setFaults(FaultPlan(rate: 0.1, kinds: [.serverError, .dropConnection, .dropAfterApply], seed: seed &+ UInt64(round)))
-            _ = try await h.run(["sync"], ["ODOOSYNC_RETRIES": "2", "ODOOSYNC_RETRY_BASE_MS": "10"])
+            // A request the faults leave unanswered waits out the timeout: 5 s here, not a minute.
+            _ = try await h.run(["sync"], ["ODOOSYNC_RETRIES": "2", "ODOOSYNC_RETRY_BASE_MS": "10", "ODOOSYNC_TIMEOUT": "5"])
             h.plane.setFaults(.none)
             h.odoo.emulator.setFaults(.none)
         }
