@@ -78,25 +78,34 @@ public final class PlanePuller: @unchecked Sendable {
         }
         let projects = readable
         var outcomes = [ProjectPull?](repeating: nil, count: projects.count)
-        try await withThrowingTaskGroup(of: (Int, ProjectPull).self) { group in
-            var next = 0
-            func start() {
-                let index = next
-                next += 1
-                group.addTask { [self] in (index, try await pullProject(projects[index], full: full)) }
+        var failure: Error?
+        do {
+            try await withThrowingTaskGroup(of: (Int, ProjectPull).self) { group in
+                var next = 0
+                func start() {
+                    let index = next
+                    next += 1
+                    group.addTask { [self] in (index, try await pullProject(projects[index], full: full)) }
+                }
+                while next < min(Self.projectConcurrency, projects.count) { start() }
+                while let (index, outcome) = try await group.next() {
+                    outcomes[index] = outcome
+                    if next < projects.count { start() }
+                }
             }
-            while next < min(Self.projectConcurrency, projects.count) { start() }
-            while let (index, outcome) = try await group.next() {
-                outcomes[index] = outcome
-                if next < projects.count { start() }
-            }
+        } catch {
+            // A failure that ends the run (Plane unreachable, say) still leaves the projects
+            // that finished recorded, as when they were read one by one.
+            failure = error
         }
         for (project, outcome) in zip(projects, outcomes) {
             guard let outcome else { continue }
             for (name, stats) in outcome.stats { report.add(name, stats) }
+            // An entity's seconds are summed over its projects, read side by side or not.
             for (name, seconds) in outcome.seconds { timings[name, default: 0] += seconds }
             if let message = outcome.error { try recordProjectError(project, message: message) }
         }
+        if let failure { throw failure }
 
         for (name, stats) in report.entities {
             try finishEntity(name, stats: stats, seconds: timings[name] ?? 0)

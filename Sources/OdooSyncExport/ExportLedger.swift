@@ -121,9 +121,13 @@ public struct ExportLedger: Sendable {
                                         arguments: [changes]) {
                 counts[row[0]] = row[1]
             }
+            // A table being filled (or whose fill was killed) owes every row, logged or not.
+            let whole = try Mirror.tablesOwedWhole(db)
             var out: [(String, Int)] = []
             for table in ExportTable.all {
                 switch table.feed {
+                case .changes where whole.contains(table.mirror):
+                    out.append((table.target, try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.mirror)") ?? 0))
                 case .changes:
                     out.append((table.target, counts[table.mirror] ?? 0))
                 case .appended(let key):

@@ -37,12 +37,24 @@ extension Mirror {
                let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ? AND tbl_name = ?",
                                              arguments: [trigger, table]) {
                 let oweEveryRow = "INSERT INTO export_changes (tbl, row_id) SELECT '\(table.replacingOccurrences(of: "'", with: "''"))', id FROM \(table.quotedDatabaseIdentifier) ORDER BY rowid"
-                try db.execute(sql: "INSERT INTO deferred_indexes (name, sql) VALUES (?, ?)", arguments: [trigger, sql + ";\n" + oweEveryRow])
+                // Two rows: the trigger is built if it is missing, the entries are owed in any case
+                // (a migration may have built the trigger again meanwhile). Name order runs them so.
+                try db.execute(sql: "INSERT INTO deferred_indexes (name, sql) VALUES (?, ?), (?, ?)",
+                               arguments: [trigger, sql, trigger + Mirror.oweSuffix, oweEveryRow])
                 try db.execute(sql: "DROP TRIGGER \(trigger.quotedDatabaseIdentifier)")
                 dropped.append(trigger)
             }
             return dropped
         }
+    }
+
+    static let oweSuffix = ":owe"
+
+    /// The tables whose export log waits for their fill to end: every row of them is owed to
+    /// the export, whatever `export_changes` says so far.
+    public static func tablesOwedWhole(_ db: Database) throws -> Set<String> {
+        let names = try String.fetchAll(db, sql: "SELECT name FROM deferred_indexes WHERE name LIKE ?", arguments: ["%_export_insert" + oweSuffix])
+        return Set(names.map { String($0.dropLast("_export_insert".count + oweSuffix.count)) })
     }
 
     /// Builds every deferred index again, and puts back a deferred export log with the entries
@@ -56,6 +68,11 @@ extension Mirror {
             var built: [String] = []
             for row in try Row.fetchAll(db, sql: "SELECT name, sql FROM deferred_indexes ORDER BY name") {
                 let name: String = row["name"]
+                if name.hasSuffix(Mirror.oweSuffix) {
+                    try db.execute(sql: row["sql"])
+                    try db.execute(sql: "DELETE FROM deferred_indexes WHERE name = ?", arguments: [name])
+                    continue
+                }
                 let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type IN ('index', 'trigger') AND name = ?)",
                                                arguments: [name]) ?? false
                 if !exists {

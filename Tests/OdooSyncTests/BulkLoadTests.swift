@@ -216,6 +216,24 @@ import OdooSyncCore
         #expect(after.leads > 300)
         #expect(after.owed == after.leads)
         #expect(try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM deferred_indexes") } == 0)
+        try h.query { db in
+            // One statement owed them all: one unbroken run of entries, where a trigger per lead
+            // interleaves them with the contacts made along the way.
+            let longestRun = try Int.fetchOne(db, sql: """
+                SELECT max(n) FROM (SELECT count(*) AS n FROM (
+                    SELECT seq - row_number() OVER (ORDER BY seq) AS run FROM export_changes WHERE tbl = 'leads') GROUP BY run)
+                """)
+            #expect(longestRun == after.leads)
+            // And after the customers and contacts they point to, the order the target needs.
+            for parent in ["customer", "contact"] {
+                let early = try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM leads l JOIN export_changes e ON e.tbl = 'leads' AND e.row_id = l.id
+                    WHERE l.\(parent)_id IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM export_changes p WHERE p.tbl = '\(parent)s' AND p.row_id = l.\(parent)_id AND p.seq < e.seq)
+                    """)
+                #expect(early == 0, "\(parent)s")
+            }
+        }
         let status = try await h.run(["status", "--json"])
         #expect(try JSONValue.parse(status.stdout)["export"]?["owed"]?["public.leads"]?.intValue == after.leads, "\(status.output)")
 
@@ -242,10 +260,28 @@ import OdooSyncCore
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
         try await Self.killedFirstPull(h)
+        // Before anything puts the log back, what is owed already counts the leads.
+        let dry = try await h.run(["export", "--dry-run", "--json"])
+        #expect(try JSONValue.parse(dry.stdout)["owed"]?["public.leads"]?.intValue == 3, "\(dry.output)")
         let export = try await h.run(["export"], extra: ["SUPABASE_DB_URL": "postgresql://postgres@127.0.0.1:9/postgres"])
         #expect(export.status == 3, "\(export.output)")
         #expect(try h.query { db in try Self.exportLog(db) } == (true, 3, 3))
         #expect(try h.query { db in try Self.customerIndex(db) }.deferred == 0)
+    }
+
+    /// A trigger built again meanwhile (by a migration, say) is kept, and the leads are owed all the same.
+    @Test func theLeadsAreOwedEvenWhenTheTriggerIsBackAlready() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let mirror = try Mirror(path: dir.appendingPathComponent("m.sqlite").path)
+        let definition = try mirror.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE name = 'leads_export_insert'") }
+        #expect(try mirror.deferIndexes([], exportLog: true, whileFilling: "leads") == ["leads_export_insert"])
+        try mirror.write { db in
+            try db.execute(sql: "INSERT INTO leads (id, title, created_at, updated_at) VALUES ('a', 'one', 'now', 'now'), ('b', 'two', 'now', 'now')")
+            try db.execute(sql: try #require(definition))
+        }
+        #expect(try mirror.restoreDeferredIndexes() == [])
+        #expect(try mirror.read { db in try Self.exportLog(db) } == (true, 2, 2))
+        #expect(try mirror.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM deferred_indexes") } == 0)
     }
 
     /// What a first pull killed while it filled the leads leaves: leads its pages committed,
