@@ -95,7 +95,16 @@ public final class URLSessionTransport: HTTPTransport {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            // In a task nobody cancels. On Linux, cancelling a task inside `URLSession.data(for:)`
+            // can deadlock with that request finishing: the cancel waits for the session's queue
+            // while it holds the task's lock, and the session's queue waits for that lock to hand
+            // the answer over. A sync whose Odoo half failed while Plane requests were in flight
+            // hung that way until killed. A cancelled caller now waits for its answer, or the
+            // timeout, and then sees the cancellation.
+            let session = self.session
+            (data, response) = try await Task.detached(priority: Task.currentPriority) {
+                try await session.data(for: request)
+            }.value
         } catch let error as URLError {
             throw TransportError(kind: URLSessionTransport.kind(of: error), detail: URLSessionTransport.describe(error))
         } catch {

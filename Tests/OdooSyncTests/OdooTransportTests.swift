@@ -156,4 +156,24 @@ import Testing
         #expect(await client.retryCount == 0)
         #expect(server.received.count == 2, "\(server.received.map(\.path))")
     }
+    /// A cancelled caller's request is not cut short: it gets its answer (or its timeout) and the
+    /// caller sees the cancellation at its next step. On Linux, cancelling a task inside
+    /// `URLSession.data(for:)` while its answer was being handed over could deadlock (the cancel
+    /// waits for the session's queue holding the task's lock, which the queue needs to deliver):
+    /// a sync whose Odoo half failed with Plane requests in flight hung until killed.
+    @Test func aCancelledCallersRequestRunsToItsAnswer() async throws {
+        let server = try await CannedServer.start { _, _ in
+            Thread.sleep(forTimeInterval: 0.3)
+            return .json(#"{"late":true}"#)
+        }
+        defer { Task { await server.stop() } }
+        let transport = URLSessionTransport()
+        let url = try #require(URL(string: server.baseURL + "/slow"))
+        let call = Task { try await transport.get(url, headers: [:], timeout: 10) }
+        try await Task.sleep(for: .milliseconds(100))
+        call.cancel()
+        let answer = try await call.value
+        #expect(answer.status == 200)
+        #expect(String(decoding: answer.body, as: UTF8.self) == #"{"late":true}"#)
+    }
 }
