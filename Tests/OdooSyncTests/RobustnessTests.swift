@@ -73,6 +73,14 @@ import Testing
         #expect(schema.0 == 1)
         #expect(schema.1 == 0)
         #expect(schema.2.isEmpty, "\(schema.2)")
+        // Nothing was exported yet, so every lead is owed to the export: those the first pass's
+        // killed trials committed while its log waited too.
+        let log = try h.query { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = 'leads_export_insert'"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM leads WHERE id NOT IN (SELECT row_id FROM export_changes WHERE tbl = 'leads')"))
+        }
+        #expect(log.0 == 1)
+        #expect(log.1 == 0)
     }
 
     @Test func faultyServerConvergesToTheCleanMirror() async throws {
