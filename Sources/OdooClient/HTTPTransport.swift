@@ -92,6 +92,8 @@ public final class URLSessionTransport: HTTPTransport {
     }
 
     private func perform(_ request: URLRequest) async throws -> HTTPResponse {
+        // A cancelled caller sends nothing more; a request already sent runs to its answer (below).
+        try Task.checkCancellation()
         let data: Data
         let response: URLResponse
         do {

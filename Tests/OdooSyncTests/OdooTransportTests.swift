@@ -175,5 +175,13 @@ import Testing
         let answer = try await call.value
         #expect(answer.status == 200)
         #expect(String(decoding: answer.body, as: UTF8.self) == #"{"late":true}"#)
+
+        // What the caller would send next is not sent: a paging loop stops at its next request.
+        let next = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await transport.get(url, headers: [:], timeout: 10)
+        }
+        await #expect(throws: CancellationError.self) { try await next.value }
+        #expect(server.received.count == 1)
     }
 }
