@@ -76,34 +76,24 @@ public final class PlanePuller: @unchecked Sendable {
                 readable.append(project)
             }
         }
-        let projects = readable
-        var outcomes = [ProjectPull?](repeating: nil, count: projects.count)
-        var failure: Error?
-        do {
-            try await withThrowingTaskGroup(of: (Int, ProjectPull).self) { group in
-                var next = 0
-                func start() {
-                    let index = next
-                    next += 1
-                    group.addTask { [self] in (index, try await pullProject(projects[index], full: full)) }
-                }
-                while next < min(Self.projectConcurrency, projects.count) { start() }
-                while let (index, outcome) = try await group.next() {
-                    outcomes[index] = outcome
-                    if next < projects.count { start() }
-                }
-            }
-        } catch {
-            // A failure that ends the run (Plane unreachable, say) still leaves the projects
-            // that finished recorded, as when they were read one by one.
-            failure = error
+        // A failure that ends the run (Plane unreachable, say) starts no further project and
+        // lets those under way finish, so they are recorded as when projects were read one by one.
+        let answers = await SyncEngine.inParallel(readable, limit: Self.projectConcurrency, stops: { _ in true }) { [self] project in
+            try await pullProject(project, full: full)
         }
-        for (project, outcome) in zip(projects, outcomes) {
-            guard let outcome else { continue }
-            for (name, stats) in outcome.stats { report.add(name, stats) }
-            // An entity's seconds are summed over its projects, read side by side or not.
-            for (name, seconds) in outcome.seconds { timings[name, default: 0] += seconds }
-            if let message = outcome.error { try recordProjectError(project, message: message) }
+        var failure: Error?
+        for (project, answer) in zip(readable, answers) {
+            switch answer {
+            case .success(let outcome)?:
+                for (name, stats) in outcome.stats { report.add(name, stats) }
+                // An entity's seconds are summed over its projects, read side by side or not.
+                for (name, seconds) in outcome.seconds { timings[name, default: 0] += seconds }
+                if let message = outcome.error { try recordProjectError(project, message: message) }
+            case .failure(let error)?:
+                failure = failure ?? error
+            case nil:
+                continue
+            }
         }
         if let failure { throw failure }
 
