@@ -77,7 +77,7 @@ struct Translation: Sendable {
                 out[plane] = .string(plainDescription ? Translation.plainText(html) : Translation.normalizeHTML(html))
             case "state":
                 if let id = data["state"]?.stringValue ?? data["state"]?["id"]?.stringValue, let state = planeStates[id] {
-                    out[plane] = .string(stateMap[state.name] ?? state.name)
+                    out[plane] = .string(canonicalName(ofPlaneState: state.name))
                 } else {
                     out[plane] = .null
                 }
@@ -115,6 +115,9 @@ struct Translation: Sendable {
         return out
     }
 
+    /// The name both sides compare a Plane state by: the Odoo stage it maps to, or its own name.
+    func canonicalName(ofPlaneState name: String) -> String { stateMap[name] ?? name }
+
     /// A task's canonical state: its stage's name, unless the task is closed (Odoo 17+'s `state`
     /// done or cancelled) in a stage whose name no Plane state of that group reads as. Then it is
     /// the name of its Plane project's first state of the group, so that a task closed in Odoo
@@ -127,7 +130,7 @@ struct Translation: Sendable {
         }
         let project = data["project_id"]?.many2one.flatMap { planeProjectOfOdoo[$0.id] }
         let names = planeStates.values.filter { $0.group == group && (project == nil || $0.project == project) }
-            .map { stateMap[$0.name] ?? $0.name }
+            .map { canonicalName(ofPlaneState: $0.name) }
         if let stageName, names.contains(stageName) { return .string(stageName) }
         return names.sorted().first.map { .string($0) } ?? stageName.map { .string($0) } ?? .null
     }
@@ -139,7 +142,7 @@ struct Translation: Sendable {
     func odooTaskState(named name: String, planeProject: String?, current: String?) -> String? {
         guard taskClosingStates else { return nil }
         let group = planeStateID(named: name, project: planeProject).flatMap { planeStates[$0]?.group }
-            ?? planeStates.sorted { $0.key < $1.key }.first { (stateMap[$0.value.name] ?? $0.value.name) == name }?.value.group
+            ?? planeStates.sorted { $0.key < $1.key }.first { canonicalName(ofPlaneState: $0.value.name) == name }?.value.group
         if let group, let key = Translation.closingStates[group] { return key == current ? nil : key }
         guard let current, Translation.closingStates.values.contains(current) else { return nil }
         return Translation.openTaskState
