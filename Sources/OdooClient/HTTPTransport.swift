@@ -102,7 +102,7 @@ public final class URLSessionTransport: HTTPTransport {
             // while it holds the task's lock, and the session's queue waits for that lock to hand
             // the answer over. A sync whose Odoo half failed while Plane requests were in flight
             // hung that way until killed. A cancelled caller now waits for its answer, or the
-            // timeout, and then sees the cancellation.
+            // timeout, and sees the cancellation at its next request (above).
             let session = self.session
             (data, response) = try await Task.detached(priority: Task.currentPriority) {
                 try await session.data(for: request)

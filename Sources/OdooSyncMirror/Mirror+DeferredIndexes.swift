@@ -32,7 +32,7 @@ extension Mirror {
                 try db.execute(sql: "DROP INDEX \(name.quotedDatabaseIdentifier)")
                 dropped.append(name)
             }
-            let trigger = "\(table)_export_insert"
+            let trigger = Mirror.exportLogTrigger(table)
             if exportLog,
                let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ? AND tbl_name = ?",
                                              arguments: [trigger, table]) {
@@ -40,7 +40,7 @@ extension Mirror {
                 // Two rows: the trigger is built if it is missing, the entries are owed in any case
                 // (a migration may have built the trigger again meanwhile). Name order runs them so.
                 try db.execute(sql: "INSERT INTO deferred_indexes (name, sql) VALUES (?, ?), (?, ?)",
-                               arguments: [trigger, sql, trigger + Mirror.oweSuffix, oweEveryRow])
+                               arguments: [trigger, sql, Mirror.oweName(table), oweEveryRow])
                 try db.execute(sql: "DROP TRIGGER \(trigger.quotedDatabaseIdentifier)")
                 dropped.append(trigger)
             }
@@ -48,13 +48,19 @@ extension Mirror {
         }
     }
 
-    static let oweSuffix = ":owe"
+    /// The trigger that logs a table's inserts for the export (schema: `<table>_export_insert`).
+    static func exportLogTrigger(_ table: String) -> String { "\(table)_export_insert" }
+    /// The `deferred_indexes` row that owes the export every row of `table`; it sorts after the
+    /// trigger's own row, so the trigger is back before the entries are written.
+    static func oweName(_ table: String) -> String { exportLogTrigger(table) + oweSuffix }
+    private static let oweSuffix = ":owe"
 
     /// The tables whose export log waits for their fill to end: every row of them is owed to
     /// the export, whatever `export_changes` says so far.
     public static func tablesOwedWhole(_ db: Database) throws -> Set<String> {
-        let names = try String.fetchAll(db, sql: "SELECT name FROM deferred_indexes WHERE name LIKE ?", arguments: ["%_export_insert" + oweSuffix])
-        return Set(names.map { String($0.dropLast("_export_insert".count + oweSuffix.count)) })
+        let tables = try String.fetchAll(db, sql: "SELECT tbl_name FROM sqlite_schema WHERE type = 'table'")
+        let waiting = Set(try String.fetchAll(db, sql: "SELECT name FROM deferred_indexes"))
+        return Set(tables.filter { waiting.contains(oweName($0)) })
     }
 
     /// Builds every deferred index again, and puts back a deferred export log with the entries
@@ -65,17 +71,17 @@ extension Mirror {
         let pending = try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM deferred_indexes)") } ?? false
         guard pending else { return [] }
         return try write { db in
+            func exists(_ name: String) throws -> Bool {
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type IN ('index', 'trigger') AND name = ?)",
+                                  arguments: [name]) ?? false
+            }
             var built: [String] = []
             for row in try Row.fetchAll(db, sql: "SELECT name, sql FROM deferred_indexes ORDER BY name") {
                 let name: String = row["name"]
                 if name.hasSuffix(Mirror.oweSuffix) {
+                    // Owed in any case, whoever built the trigger again.
                     try db.execute(sql: row["sql"])
-                    try db.execute(sql: "DELETE FROM deferred_indexes WHERE name = ?", arguments: [name])
-                    continue
-                }
-                let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type IN ('index', 'trigger') AND name = ?)",
-                                               arguments: [name]) ?? false
-                if !exists {
+                } else if try !exists(name) {
                     try db.execute(sql: row["sql"])
                     built.append(name)
                 }
