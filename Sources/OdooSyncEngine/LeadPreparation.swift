@@ -63,6 +63,14 @@ final class LeadBatch: @unchecked Sendable {
             return ArenaText(start: Int32(start), count: Int32(bytes.count - start))
         }
 
+        /// Text whose bytes `body` appends to `bytes`, or NULL when it returns false having
+        /// appended nothing.
+        mutating func optionalText(writing body: (inout [UInt8]) -> Bool) -> ArenaText {
+            let start = bytes.count
+            guard body(&bytes) else { return .null }
+            return ArenaText(start: Int32(start), count: Int32(bytes.count - start))
+        }
+
         func finish() -> LeadBatch { LeadBatch(rows: rows, bytes: bytes) }
     }
 }
@@ -158,7 +166,9 @@ final class LeadPreparer: @unchecked Sendable {
         let salesperson = view.withUTF8Many2one(F.user) { b.text($0?.name) }
         let type = view.withUTF8String(F.type) { b.text($0) }
         let title = view.withUTF8String(F.name) { b.text($0 ?? UnsafeBufferPointer(start: nil, count: 0)) }
-        let description = b.text(view.string(F.description).flatMap(HTMLText.plain))
+        let description = view.withUTF8String(F.description) { html in
+            b.optionalText(writing: { out in html.map { HTMLText.appendPlain(utf8: $0, to: &out) } ?? false })
+        }
         let priority = b.text(priorityMap[priorityKey] ?? "low")
         let deadline = view.withUTF8String(F.deadline) { b.text($0) }
         let createdAt = b.text(view.string(F.createDate).flatMap(Timestamp.isoFromOdoo) ?? now)

@@ -211,6 +211,105 @@ import Testing
     func plainText(_ html: String, _ expected: String?) {
         #expect(HTMLText.plain(html) == expected)
     }
+
+    @Test(arguments: [
+        ("<BR>line<Br/>two< br >three<p class=\"x\">four</P>", "line\ntwo\nthreefour"),
+        ("<h1>Title</h1><ul><li>é one</li><li>漢字</li></ul>", "Title\né one\n漢字"),
+        ("&lt;b&gt; &quot;q&quot; &#39;a&apos; &amp;amp; &copy; &;", "<b> \"q\" 'a' &amp; &copy; &;"),
+        ("fish &chips and more", "fish &chips and more"),
+        ("&abcdefgh;x &abcdefghi;y", "&abcdefgh;x &abcdefghi;y"),
+        ("&ééééééééé;<p>z</p>", "&ééééééééé;z"),
+        ("unclosed <b tail", "unclosed"),
+        ("ends in &amp", "ends in &amp"),
+        ("\u{2003}<p>wide space\u{00A0}</p>\u{3000}", "wide space"),
+        ("<p>\u{00A0}é\u{00A0}</p>", "é"),
+        ("🚀 <b>launch</b> 🚀", "🚀 launch 🚀"),
+    ] as [(String, String?)])
+    func tagsEntitiesAndUnicode(_ html: String, _ expected: String?) {
+        #expect(HTMLText.plain(html) == expected)
+    }
+
+    /// The byte-level pass gives what the Character-level one it replaced gave, on random
+    /// markup (no combining marks, where Characters and bytes see a `<` differently).
+    @Test func bytePassMatchesTheCharacterPass() {
+        let pieces = ["<", ">", "&", ";", " ", "\n", "\t", "p", "/p", "br", "BR/", "div", "li", "nbsp", "amp", "lt", "#39",
+                      "quot", "x", "é", "漢", "🚀", "\u{00A0}", "\u{2003}", "\"", "abcdefghij"]
+        var rng = SplitMix64(seed: 20261207)
+        for _ in 0..<5000 {
+            let text = (0..<Int(rng.next() % 24)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+            #expect(HTMLText.plain(text) == CharacterHTMLText.plain(text), "\(text.debugDescription)")
+        }
+    }
+}
+
+@Suite struct ContactNameTests {
+    @Test(arguments: [
+        ("Jacques Dunagan", "Jacques", "Dunagan"),
+        ("Cher", "Cher", nil),
+        ("  Ana   María  de la  Cruz ", "Ana", "María de la Cruz"),
+        ("", nil, nil),
+        ("   ", nil, nil),
+        ("Saeed\tAl Mazrouei", "Saeed\tAl", "Mazrouei"),
+        ("李 小龍", "李", "小龍"),
+    ] as [(String, String?, String?)])
+    func splitsOnRunsOfSpaces(_ name: String, _ first: String?, _ last: String?) {
+        let split = Contacts.split(name)
+        #expect(split.0 == first)
+        #expect(split.1 == last)
+    }
+}
+
+/// The Character-by-Character HTML pass that `HTMLText` replaced, kept as the reference the
+/// byte-level one is compared with.
+private enum CharacterHTMLText {
+    static func plain(_ html: String) -> String? {
+        if html.isEmpty { return nil }
+        guard html.contains(where: { $0 == "<" || $0 == "&" }) else { return HTMLText.trimmedOrNil(html) }
+        var out = ""
+        var tag = ""
+        var inTag = false
+        var entity = ""
+        var inEntity = false
+        for c in html {
+            if inTag {
+                if c == ">" {
+                    inTag = false
+                    let name = tag.lowercased().split(separator: " ").first.map(String.init) ?? ""
+                    if ["br", "br/", "/p", "/div", "/li", "/h1", "/h2", "/h3", "/tr"].contains(name) { out.append("\n") }
+                    tag = ""
+                } else {
+                    tag.append(c)
+                }
+                continue
+            }
+            if inEntity {
+                if c == ";" {
+                    inEntity = false
+                    switch entity {
+                    case "nbsp": out.append(" ")
+                    case "lt": out.append("<")
+                    case "gt": out.append(">")
+                    case "quot": out.append("\"")
+                    case "#39", "apos": out.append("'")
+                    case "amp": out.append("&")
+                    default: out.append("&" + entity + ";")
+                    }
+                    entity = ""
+                } else if entity.count < 8 {
+                    entity.append(c)
+                } else {
+                    inEntity = false
+                    out.append("&" + entity)
+                    out.append(c)
+                    entity = ""
+                }
+                continue
+            }
+            if c == "<" { inTag = true } else if c == "&" { inEntity = true } else { out.append(c) }
+        }
+        if inEntity { out.append("&" + entity) }
+        return HTMLText.trimmedOrNil(out)
+    }
 }
 
 @Suite struct JSONTextTests {
