@@ -97,7 +97,8 @@ import Testing
         let path = dir.appendingPathComponent("old.sqlite").path
         let queue = try DatabaseQueue(path: path)
         var migrator = DatabaseMigrator()
-        for file in EmbeddedSchema.files where !file.name.hasSuffix("_export.sql") {
+        // A file as the migrations before the export's left it; opening it applies the rest, in order.
+        for file in EmbeddedSchema.files where file.name < "005" {
             migrator.registerMigration(String(file.name.dropLast(4))) { db in try db.execute(sql: file.sql) }
         }
         try migrator.migrate(queue)

@@ -23,7 +23,10 @@ import Testing
     }
 
     @Test func waitsOutTheRateLimitInsteadOfFailing() async throws {
-        let h = try await PlaneHarness.start { $0.rateLimit = 4; $0.rateWindow = 1 }
+        // A window of 3 s: 10 requests fill it twice unless each takes over 0.75 s. With 1 s, a
+        // machine loaded by the rest of the suite sent 4 requests slower than the window
+        // emptied, and the gate rightly never waited.
+        let h = try await PlaneHarness.start { $0.rateLimit = 4; $0.rateWindow = 3 }
         defer { Task { await h.stop() } }
         let client = h.client()
         for _ in 0..<10 { _ = try await client.states(projectID: h.web) }
