@@ -31,20 +31,36 @@ struct StatusCommand: ParsableCommand {
         let export = try ExportCommand.statusDocument(mirror)
         return try mirror.read { db in
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
+            // Every lead count from one pass over the table: a count with a WHERE reads every row,
+            // and the six the command used to make took half a second on a 100k-lead mirror.
+            var total = 0, active = 0, archived = 0, deleted = 0, unmapped = 0
+            var perStage: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT stage, active, deleted_at IS NOT NULL, count(*) FROM leads GROUP BY 1, 2, 3") {
+                let stage: String? = row[0]
+                let isActive: Bool = row[1], isDeleted: Bool = row[2], n: Int = row[3]
+                total += n
+                if isDeleted { deleted += n; continue }
+                if isActive { active += n } else { archived += n }
+                if stage == nil { unmapped += n }
+                perStage[stage ?? "(unmapped)", default: 0] += n
+            }
             let leads: JSONValue = [
-                "total": .int(try count("SELECT count(*) FROM leads")),
-                "active": .int(try count("SELECT count(*) FROM leads WHERE active = 1 AND deleted_at IS NULL")),
-                "archived": .int(try count("SELECT count(*) FROM leads WHERE active = 0 AND deleted_at IS NULL")),
-                "deleted": .int(try count("SELECT count(*) FROM leads WHERE deleted_at IS NOT NULL")),
-                "unmapped_stage": .int(try count("SELECT count(*) FROM leads WHERE stage IS NULL AND deleted_at IS NULL")),
+                "total": .int(total), "active": .int(active), "archived": .int(archived), "deleted": .int(deleted),
+                "unmapped_stage": .int(unmapped),
             ]
-            var byStage: [(String, JSONValue)] = []
-            for row in try Row.fetchAll(db, sql: "SELECT coalesce(stage, '(unmapped)'), count(*) FROM leads WHERE deleted_at IS NULL GROUP BY 1 ORDER BY 2 DESC, 1") {
-                byStage.append((row[0], .int(row[1])))
+            // Most leads first, then by name in SQLite's byte order (BINARY collation).
+            let byStage: [(String, JSONValue)] = perStage.sorted {
+                $0.value != $1.value ? $0.value > $1.value : Array($0.key.utf8).lexicographicallyPrecedes($1.key.utf8)
+            }.map { ($0.key, .int($0.value)) }
+            // Counted from the (model, odoo_id) index and the tombstones' partial index, not the rows.
+            var tombstones: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT model, count(*) FROM odoo_records WHERE deleted = 1 GROUP BY model") {
+                tombstones[row[0]] = row[1]
             }
             var snapshots: [(String, JSONValue)] = []
-            for row in try Row.fetchAll(db, sql: "SELECT model, count(*), sum(deleted) FROM odoo_records GROUP BY model ORDER BY model") {
-                snapshots.append((row[0], ["records": .int(row[1]), "deleted": .int(row[2])]))
+            for row in try Row.fetchAll(db, sql: "SELECT model, count(*) FROM odoo_records GROUP BY model ORDER BY model") {
+                let model: String = row[0]
+                snapshots.append((model, ["records": .int(row[1]), "deleted": .int(tombstones[model] ?? 0)]))
             }
             for row in try Row.fetchAll(db, sql: "SELECT kind, count(*), sum(deleted) FROM plane_records GROUP BY kind ORDER BY kind") {
                 snapshots.append(("plane." + (row[0] as String), ["records": .int(row[1]), "deleted": .int(row[2])]))
