@@ -200,6 +200,31 @@ import Testing
         #expect(try h.pairs("issue:project.task").contains { $0.plane == a.plane || $0.plane == b.plane } == false, "the pairs ended")
     }
 
+    /// Project identifiers are unique in the whole workspace, and the mirror knows only the
+    /// projects in scope: an Odoo project whose initials a project outside PLANE_PROJECTS holds
+    /// gets the next identifier after Plane's 409, not a failed item on every run.
+    @Test func aProjectIdentifierTakenOutsideTheScopeGivesWayToTheNext() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        // "Website Relaunch" (Odoo) would be WR; a project the sync never looks at holds it.
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(h.planePort)/api/v1/workspaces/\(h.plane.workspaceSlug)/projects/")))
+        request.httpMethod = "POST"
+        request.setValue(h.plane.apiKey, forHTTPHeaderField: "X-API-Key")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(#"{"name":"Warehouse Robots","identifier":"WR"}"#.utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 201)
+
+        let report = try await h.sync(["PLANE_PROJECTS": "WEB,MOB"])
+        #expect(report["failed"]?.intValue == 0, "\(report)")
+        let relaunch = h.plane.projects().filter { $0.name == "Website Relaunch" }
+        #expect(relaunch.map(\.identifier) == ["WR2"], "\(h.plane.projects())")
+        #expect(h.plane.projects().filter { $0.identifier == "WR" }.map(\.name) == ["Warehouse Robots"])
+        #expect(try h.pairs("project:project.project").contains { $0.plane == relaunch.first?.id })
+        // Its tasks followed it.
+        #expect(h.plane.issues(projectID: try #require(relaunch.first?.id)).count > 0)
+    }
+
     /// The sync pulls Plane with the pull's scope: a public project the key's user is not a
     /// member of (Plane lists it, and answers 403 inside it) is left out and named.
     @Test func aPublicPlaneProjectTheKeyIsNotInIsLeftOutOfTheSync() async throws {

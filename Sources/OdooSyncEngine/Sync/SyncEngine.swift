@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import OdooClient
+import PlaneClient
 import OdooSyncCore
 import OdooSyncMirror
 
@@ -473,11 +474,26 @@ public final class SyncEngine: @unchecked Sendable {
         var created = false
         switch (item.entity, item.operation) {
         case ("project:project.project", "create"):
-            var body = values
             let name = item.fields["name"]?.stringValue ?? "Project"
-            body.append(("identifier", .string(try identifier(for: name))))
-            call = "plane POST projects/ \(JSONValue.object(body).serialized)"
-            answer = try await plane.createProject(fields: .object(body), externalID: item.key ?? "", externalSource: SyncEngine.externalSource)
+            // The mirror knows only the projects in scope, and identifiers are unique in the
+            // whole workspace: a project outside PLANE_PROJECTS, or one the key's user is not
+            // in, may hold the one chosen. Plane answers 409 for a taken name or identifier
+            // alike (after the client found no project with this key), so the next few
+            // identifiers are tried before the item fails; a taken name fails all of them.
+            var tried: Set<String> = []
+            var result: JSONValue?
+            while result == nil {
+                let identifier = try identifier(for: name, avoiding: tried)
+                tried.insert(identifier)
+                let body = values + [("identifier", .string(identifier))]
+                call = "plane POST projects/ \(JSONValue.object(body).serialized)"
+                do {
+                    result = try await plane.createProject(fields: .object(body), externalID: item.key ?? "", externalSource: SyncEngine.externalSource)
+                } catch PlaneError.conflict(let request, let message, nil) where tried.count < SyncEngine.projectIdentifierTries {
+                    logger.info("\(request): \(message); trying another identifier than \(identifier)")
+                }
+            }
+            answer = result ?? [:]
             created = true
         case ("project:project.project", "archive"):
             guard let id = item.targetID else { throw SyncItemError("archive without a target id") }
@@ -560,11 +576,15 @@ public final class SyncEngine: @unchecked Sendable {
         return cachedConfigs?[entity]?.fieldMappings ?? []
     }
 
+    /// How many identifiers a project create tries when Plane says one is taken.
+    static let projectIdentifierTries = 5
+
     /// A Plane project identifier from a name: initials, upper-cased, unique in the workspace.
-    func identifier(for name: String) throws -> String {
+    /// `avoiding`: identifiers Plane refused already.
+    func identifier(for name: String, avoiding refused: Set<String> = []) throws -> String {
         let taken = try mirror.read { db in
             Set(try String.fetchAll(db.cachedStatement(sql: "SELECT upper(json_extract(data, '$.identifier')) FROM plane_records WHERE kind = 'project' AND json_extract(data, '$.identifier') IS NOT NULL")))
-        }
+        }.union(refused)
         let words = name.uppercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)
         var base = words.count > 1 ? String(words.compactMap(\.first).prefix(5)) : String((words.first ?? "PRJ").prefix(4))
         base = String(base.unicodeScalars.filter { $0.isASCII && CharacterSet.alphanumerics.contains($0) }.map(Character.init))
