@@ -39,9 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
         if settings.planeWebhookSecret == nil && settings.odooWebhookSecret == nil {
             throw ConfigurationError("serve has no webhook secret, so it would refuse every delivery. Set PLANE_WEBHOOK_SECRET (the secret of the Plane webhook) and/or ODOO_WEBHOOK_SECRET, or `webhook_secret` under [plane] / [odoo] in odoosync.toml.")
         }
+        let plane = try ServeCommand.planeSettings(env)
         let mirror = try env.openMirror()
         let logger = ServeCommand.logger(env)
-        let trigger = PullPushSyncTrigger(env: env, settings: odoo, mirror: mirror)
+        let trigger = PullPushSyncTrigger(env: env, settings: odoo, plane: plane, mirror: mirror)
         let server = ServeServer(
             settings: settings, mirror: mirror, odoo: odoo, trigger: trigger, alerter: alerter,
             statusDocument: { try StatusCommand.document(mirror) }, logger: logger, redact: { Redactor.shared.redact($0) })
@@ -53,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
                 for (source, secret) in [("Plane", settings.planeWebhookSecret), ("Odoo", settings.odooWebhookSecret)] where secret == nil {
                     Output.printError("warning: \(source) deliveries will be refused (401): no \(source.uppercased())_WEBHOOK_SECRET is set.")
                 }
+                if plane == nil, settings.planeWebhookSecret != nil {
+                    Output.printError("warning: Plane deliveries will be stored but bring nothing across: no Plane connection is set (PLANE_API_URL, PLANE_API_KEY, PLANE_WORKSPACE_SLUG), so sync runs leave Plane out.")
+                }
                 if settings.token == nil {
                     Output.printError("warning: the status and sync endpoints are off: no ODOOSYNC_SERVE_TOKEN is set.")
                 }
@@ -62,6 +66,16 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         Output.printError("odoosync serve stopped")
+    }
+
+    /// The Plane connection sync runs use, checked before the server listens: a setting given but
+    /// wrong (a typo in the URL, a key without a workspace) stops serve with the fix, instead of
+    /// every later run quietly leaving Plane out. No Plane setting at all means an Odoo-only server.
+    static func planeSettings(_ env: AppEnvironment) throws -> PlaneSettings? {
+        let given = [("PLANE_API_URL", "plane.url"), ("PLANE_API_KEY", "plane.api_key"), ("PLANE_WORKSPACE_SLUG", "plane.workspace_slug")]
+            .contains { name, key in !(env.environment[name] ?? "").isEmpty || !(env.configFile[key] ?? "").isEmpty }
+        guard given else { return nil }
+        return try env.planeSettings()
     }
 
     /// Request logs at info unless ODOOSYNC_LOG_LEVEL says otherwise: a server's log is its record.
@@ -78,6 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
 struct PullPushSyncTrigger: SyncTrigger {
     let env: AppEnvironment
     let settings: OdooSettings
+    let plane: PlaneSettings?
     let mirror: Mirror
 
     func sync(reason: SyncReason) async throws -> SyncSummary {
@@ -96,7 +111,7 @@ struct PullPushSyncTrigger: SyncTrigger {
         var processed = pulled + push.pushed
         var failed = pullFailed + push.failed
         // With Plane configured, one sync run also carries the Plane <-> Odoo side across.
-        if let plane = try? env.planeSettings() {
+        if let plane {
             let sync = try await SyncCommand.sync(env: env, odooSettings: settings, planeSettings: plane, mirror: mirror, full: false)
             processed += sync.written
             failed += sync.failed

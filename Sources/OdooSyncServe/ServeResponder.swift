@@ -155,15 +155,37 @@ struct ServeResponder: HTTPResponder {
         case .success(let delivery):
             note.deliveryID = delivery.deliveryID
             do {
-                let outcome = try await intake.submit(.delivery(delivery))
+                let outcome = try await store(delivery)
                 note.outcome = outcome == .duplicate ? "duplicate" : "stored"
                 return Self.json(200, .object([("ok", true), ("delivery_id", .string(delivery.deliveryID)),
                                                ("status", .string(outcome == .duplicate ? "duplicate" : "stored"))]))
             } catch {
-                // Not stored, so not acknowledged: the sender may try again.
+                // Not stored, so not acknowledged. By now Plane has given up waiting and will send
+                // it again; another sender learns it may try again.
                 note.outcome = "store_failed"
                 logger.error("cannot store a delivery", metadata: ["error": "\(redact("\(error)"))"])
                 return Self.error(503, "store_failed", "the delivery could not be stored; try again later")
+            }
+        }
+    }
+
+    /// Stores a delivery, trying again for `storeWaitSeconds` when the mirror refuses the write:
+    /// a lock held by another process usually passes, and an error answer would lose a Plane
+    /// delivery for good (Plane retries a timeout, never an error status).
+    private func store(_ delivery: IncomingDelivery) async throws -> DeliveryStore.Outcome {
+        let started = Date()
+        var pause: TimeInterval = 0.25
+        while true {
+            do {
+                return try await intake.submit(.delivery(delivery))
+            } catch let failure {
+                let left = settings.storeWaitSeconds - Date().timeIntervalSince(started)
+                guard left > 0 else { throw failure }
+                logger.warning("cannot store a delivery yet; trying again", metadata: [
+                    "delivery_id": "\(delivery.deliveryID)", "error": "\(redact("\(failure)"))"])
+                // Cancelled (the server is stopping): answer now with the store's error.
+                do { try await Task.sleep(nanoseconds: UInt64(min(pause, left) * 1_000_000_000)) } catch { throw failure }
+                pause = min(pause * 2, 2)
             }
         }
     }

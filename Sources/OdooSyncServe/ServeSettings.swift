@@ -34,6 +34,11 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
     /// still under way is cancelled, and a few seconds later the process exits regardless;
     /// deliveries not processed stay stored for the next start.
     public var shutdownSeconds: TimeInterval = 30
+    /// Seconds a delivery that cannot be stored (the mirror locked by another process, the disk
+    /// full) is retried within its request before it is answered 503. Plane retries a request
+    /// that timed out (after 30 s) but never one answered with an error status, so the default
+    /// outlasts Plane's timeout: the delivery is either stored or sent again later.
+    public var storeWaitSeconds: TimeInterval = 35
 
     public static let defaultPort = 8787
 
@@ -99,6 +104,7 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
         settings.syncInterval = try number("ODOOSYNC_SERVE_SYNC_INTERVAL", "serve.sync_interval", default: 5, minimum: 0)
         settings.keepDays = try number("ODOOSYNC_SERVE_KEEP_DAYS", "serve.keep_days", default: 30, minimum: 1)
         settings.shutdownSeconds = try number("ODOOSYNC_SERVE_SHUTDOWN_SECONDS", "serve.shutdown_seconds", default: 30, minimum: 0)
+        settings.storeWaitSeconds = try number("ODOOSYNC_SERVE_STORE_WAIT_SECONDS", "serve.store_wait_seconds", default: 35, minimum: 0)
         return settings
     }
 

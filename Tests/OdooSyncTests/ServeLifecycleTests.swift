@@ -341,6 +341,73 @@ import OdooSyncServe
         #expect(stored == Set(ids), "every acknowledged delivery is still there")
     }
 
+    /// A delivery that arrives while another process holds the mirror's write lock longer than
+    /// the busy timeout is kept waiting, not refused: Plane never retries an error answer, so a
+    /// 503 would lose it. Once the lock goes, it is stored and acknowledged. With no wait
+    /// allowed (ODOOSYNC_SERVE_STORE_WAIT_SECONDS=0) the same delivery gets the 503 at once.
+    @Test func aDeliveryArrivingWhileTheMirrorIsLockedIsStoredOnceTheLockGoes() async throws {
+        let h = try await EmulatorHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "odoo"]).status == 0)
+        let lead = try #require(try h.emulatorLeads().keys.sorted().first)
+
+        /// Holds a write transaction on the mirror from another connection until `release` ends.
+        func holdingTheLock(_ body: () async throws -> Void) async throws {
+            let holder = try DatabaseQueue(path: h.dbPath)
+            let locked = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                try? holder.writeWithoutTransaction { db in
+                    try db.execute(sql: "BEGIN IMMEDIATE")
+                    locked.signal()
+                    release.wait()
+                    try db.execute(sql: "COMMIT")
+                }
+                done.signal()
+            }
+            locked.wait()
+            defer {
+                release.signal()
+                done.wait()
+            }
+            try await body()
+        }
+        func send(_ serve: ServeProcess) async throws -> (status: Int, outcome: String?, seconds: TimeInterval, id: String) {
+            let id = UUID().uuidString
+            let body = Deliveries.odoo(deliveryID: id, recordID: lead)
+            let started = Date()
+            let answer = try await HTTP.send("POST", serve.base + "/webhooks/odoo", headers: Deliveries.odooHeaders(body, deliveryID: id), body: body)
+            return (answer.status, answer.json["status"]?.stringValue ?? answer.json["reason"]?.stringValue, Date().timeIntervalSince(started), id)
+        }
+        func stored(_ id: String) throws -> Bool {
+            try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE delivery_id = ?", arguments: [id]) } == 1
+        }
+
+        let waiting = try await ServeProcess.start(h, environment: ServeProcess.defaultEnvironment(h, extra: ["ODOOSYNC_BUSY_TIMEOUT": "0.5"]))
+        var sending: Task<(status: Int, outcome: String?, seconds: TimeInterval, id: String), Error>?
+        try await holdingTheLock {
+            sending = Task { try await send(waiting) }
+            // Six busy timeouts: every store attempt meanwhile fails.
+            try await Task.sleep(nanoseconds: 3_000_000_000)
+            #expect(waiting.stderrSoFar.contains("cannot store a delivery yet"), "the store was tried and refused while locked")
+        }
+        let kept = try await #require(sending).value
+        #expect(kept.status == 200 && kept.outcome == "stored", "\(kept)")
+        #expect(kept.seconds >= 2.5, "answered only after the lock went (\(kept.seconds) s)")
+        #expect(try stored(kept.id))
+        #expect(await waiting.stop().status == 0)
+
+        let refusing = try await ServeProcess.start(h, environment: ServeProcess.defaultEnvironment(h, extra: [
+            "ODOOSYNC_BUSY_TIMEOUT": "0.5", "ODOOSYNC_SERVE_STORE_WAIT_SECONDS": "0"]))
+        try await holdingTheLock {
+            let refused = try await send(refusing)
+            #expect(refused.status == 503 && refused.outcome == "store_failed", "\(refused)")
+            #expect(try !stored(refused.id))
+        }
+        #expect(await refusing.stop().status == 0)
+    }
+
     /// SIGTERM, then the process's exit and how long it took from the signal; a process still
     /// running `killAfter` seconds later is killed, so that a failure cannot hang the run.
     private static func terminate(_ running: CLI.Running, killAfter: TimeInterval) async -> (ProcessResult, TimeInterval) {

@@ -249,6 +249,19 @@ import OdooSyncServe
         #expect(bad.status == 2 && bad.stderr.contains("ODOOSYNC_ALERT_WEBHOOK_URL"), "\(bad.output)")
         #expect(!bad.output.contains("secretALERTtoken"))
 
+        // A Plane setting given but incomplete stops serve before it listens, naming what is missing;
+        // with no Plane setting at all it is an Odoo-only server that says Plane deliveries bring nothing.
+        let halfPlane = try await CLI.run(["serve", "--port", "0"], environment: ServeProcess.defaultEnvironment(h, extra: [
+            "PLANE_API_URL": "http://127.0.0.1:9", "PLANE_WORKSPACE_SLUG": "acme"]), in: h.directory)
+        #expect(halfPlane.status == 2 && halfPlane.stderr.contains("PLANE_API_KEY"), "\(halfPlane.output)")
+        #expect(!halfPlane.output.contains("listening on"))
+        let badSlug = try await CLI.run(["serve", "--port", "0"], environment: ServeProcess.defaultEnvironment(h, extra: [
+            "PLANE_API_URL": "http://127.0.0.1:9", "PLANE_API_KEY": "plane_api_0123456789", "PLANE_WORKSPACE_SLUG": "acme/team"]),
+                                        in: h.directory)
+        #expect(badSlug.status == 2 && badSlug.stderr.contains("PLANE_WORKSPACE_SLUG"), "\(badSlug.output)")
+        let odooOnly = await (try ServeProcess.start(h)).stop()
+        #expect(odooOnly.status == 0 && odooOnly.stderr.contains("Plane deliveries will be stored but bring nothing across"), "\(odooOnly.output)")
+
         // The emulator already holds this port.
         let taken = try await CLI.run(["serve", "--port", String(h.port)], environment: ServeProcess.defaultEnvironment(h), in: h.directory)
         #expect(taken.status == 2 && taken.stderr.contains("Cannot listen on 127.0.0.1:\(h.port)"), "\(taken.output)")
