@@ -138,8 +138,8 @@ public final class PlanePuller: @unchecked Sendable {
                 }
             }
             try await step("issue") { try await pullIssues(project, full: full) }
-            try await step("cycle") { try await pullContainers(kind: "cycle", project: project) }
-            try await step("module") { try await pullContainers(kind: "module", project: project) }
+            try await step("cycle") { try await pullContainers(kind: "cycle", project: project, full: full) }
+            try await step("module") { try await pullContainers(kind: "module", project: project, full: full) }
         } catch let error as PlaneError where error.exitStatus == .itemErrors || error.isPermissionDenied {
             // This project could not be read (a 404 mid-pull, the key's user taken out of
             // it); the others still can.
@@ -267,9 +267,10 @@ public final class PlanePuller: @unchecked Sendable {
         try applyWhole(kind: kind, projectID: project.id, records: try await fetch())
     }
 
-    /// A complete list, in one transaction: upserts, then tombstones for what is not in it.
-    private func applyWhole(kind: String, projectID: String?, records: [(String, JSONValue)], issueIDs: [String: [String]] = [:]) throws
-        -> ModelStats
+    /// A complete list, in one transaction: upserts, then tombstones for what is not in it
+    /// (except `spared`: known to be there, only not in this list).
+    private func applyWhole(kind: String, projectID: String?, records: [(String, JSONValue)], issueIDs: [String: [String]] = [:],
+                            spared: Set<String> = []) throws -> ModelStats
     {
         let now = Timestamp.iso(Date())
         return try mirror.write { db in
@@ -279,7 +280,7 @@ public final class PlanePuller: @unchecked Sendable {
                       into: &stats)
             }
             let remote = Set(records.map(\.0))
-            let vanished = try PlaneSnapshots.live(db, kind: kind, projectID: projectID).keys.filter { !remote.contains($0) }
+            let vanished = try PlaneSnapshots.live(db, kind: kind, projectID: projectID).keys.filter { !remote.contains($0) && !spared.contains($0) }
             for id in try PlaneSnapshots.markDeleted(db, kind: kind, ids: vanished.sorted(), pulledAt: now) {
                 stats.deleted += 1
                 try event(db, type: "record_deleted", message: "Plane \(kind) \(id) was deleted",
@@ -291,23 +292,44 @@ public final class PlanePuller: @unchecked Sendable {
 
     // MARK: cycles and modules
 
-    private func pullContainers(kind: String, project: PlaneProject) async throws -> ModelStats {
+    private func pullContainers(kind: String, project: PlaneProject, full: Bool) async throws -> ModelStats {
         // Plane refuses cycle and module reads only through the project's settings; an empty
         // list is the answer for a project that has them off.
+        func issueIDs(_ id: String) async throws -> [String] {
+            kind == "cycle" ? try await client.cycleIssueIDs(projectID: project.id, cycleID: id, perPage: pageSize).sorted()
+                : try await client.moduleIssueIDs(projectID: project.id, moduleID: id, perPage: pageSize).sorted()
+        }
+        let listed = kind == "cycle" ? try await client.cycles(projectID: project.id, perPage: pageSize).map { ($0.id, $0.raw) }
+            : try await client.modules(projectID: project.id, perPage: pageSize).map { ($0.id, $0.raw) }
         var records: [(String, JSONValue)] = []
         var members: [String: [String]] = [:]
-        if kind == "cycle" {
-            for cycle in try await client.cycles(projectID: project.id, perPage: pageSize) {
-                records.append((cycle.id, cycle.raw))
-                members[cycle.id] = try await client.cycleIssueIDs(projectID: project.id, cycleID: cycle.id, perPage: pageSize).sorted()
-            }
-        } else {
-            for module in try await client.modules(projectID: project.id, perPage: pageSize) {
-                records.append((module.id, module.raw))
-                members[module.id] = try await client.moduleIssueIDs(projectID: project.id, moduleID: module.id, perPage: pageSize).sorted()
-            }
+        for (id, raw) in listed {
+            records.append((id, raw))
+            members[id] = try await issueIDs(id)
         }
-        return try applyWhole(kind: kind, projectID: project.id, records: records, issueIDs: members)
+        // The lists leave archived cycles and modules out. One that left the list since the
+        // last pull is looked for among the archived ones before it counts as deleted; one
+        // already archived here is left as it was (listing the archived ones every run would
+        // cost a request per project for nothing), except in a full pull, which reads them all.
+        let listedIDs = Set(records.map(\.0))
+        let (active, all) = try mirror.read { db in
+            (Set(try PlaneSnapshots.live(db, kind: kind, projectID: project.id, includeArchived: false).keys),
+             Set(try PlaneSnapshots.live(db, kind: kind, projectID: project.id).keys))
+        }
+        var spared = all.subtracting(active).subtracting(listedIDs)
+        let missing = active.subtracting(listedIDs)
+        if full || !missing.isEmpty {
+            let archived = kind == "cycle" ? try await client.archivedCycles(projectID: project.id, perPage: pageSize).map { ($0.id, $0.raw) }
+                : try await client.archivedModules(projectID: project.id, perPage: pageSize).map { ($0.id, $0.raw) }
+            let archivedIDs = Set(archived.map(\.0))
+            for (id, raw) in archived where missing.contains(id) {
+                records.append((id, raw))
+                members[id] = try await issueIDs(id)
+            }
+            // Now the whole archived list is known: an archived one missing from it is gone.
+            spared.formIntersection(archivedIDs)
+        }
+        return try applyWhole(kind: kind, projectID: project.id, records: records, issueIDs: members, spared: spared)
     }
 
     // MARK: journal

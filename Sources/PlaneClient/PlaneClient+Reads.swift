@@ -90,6 +90,11 @@ extension PlaneClient {
         try await listAll("\(projectPath(projectID))cycles/", perPage: perPage).map(PlaneCycle.init(json:))
     }
 
+    /// Archived cycles, which the main list leaves out (`archived-cycles/`).
+    public func archivedCycles(projectID: String, perPage: Int = 1000) async throws -> [PlaneCycle] {
+        try await listAll("\(projectPath(projectID))archived-cycles/", perPage: perPage).map(PlaneCycle.init(json:))
+    }
+
     public func cycle(projectID: String, id: String) async throws -> PlaneCycle {
         try PlaneCycle(json: try await object(PlaneRequest("GET", "\(projectPath(projectID))cycles/\(id)/")))
     }
@@ -102,6 +107,11 @@ extension PlaneClient {
 
     public func modules(projectID: String, perPage: Int = 1000) async throws -> [PlaneModule] {
         try await listAll("\(projectPath(projectID))modules/", perPage: perPage).map(PlaneModule.init(json:))
+    }
+
+    /// Archived modules, which the main list leaves out (`archived-modules/`).
+    public func archivedModules(projectID: String, perPage: Int = 1000) async throws -> [PlaneModule] {
+        try await listAll("\(projectPath(projectID))archived-modules/", perPage: perPage).map(PlaneModule.init(json:))
     }
 
     public func module(projectID: String, id: String) async throws -> PlaneModule {

@@ -233,3 +233,39 @@ extension PlaneCore {
         return .noContent
     }
 }
+
+// MARK: archiving
+extension PlaneCore {
+    /// `POST cycles|modules/<id>/archive/` and `DELETE archived-cycles|archived-modules/<id>/unarchive/`:
+    /// 204 either way. Plane archives only a cycle that has ended and a module that is completed
+    /// or cancelled; the object's `save()` moves its updated_at.
+    func archiveContainer(_ kind: Container, _ project: String, _ id: String, archive: Bool, _ c: HandlerContext) -> PlaneHTTPReply {
+        let found = kind == .cycle ? store.cycles[id] : store.modules[id]
+        guard var entity = found, !entity.deleted, entity.project == project else { return .doesNotExist }
+        if archive {
+            switch kind {
+            case .cycle:
+                // `end_date >= now()` on a cycle without dates raises in Plane: its catch-all 500.
+                guard let end = entity.string("end_date").flatMap(Stamp.parse) else { return .somethingWentWrong }
+                if let now = Stamp.parse(c.now), end >= now { return .error(400, "Only completed cycles can be archived") }
+            case .module:
+                guard ["completed", "cancelled"].contains(entity.string("status") ?? "") else {
+                    return .error(400, "Only completed or cancelled modules can be archived")
+                }
+            }
+        }
+        entity["archived_at"] = archive ? .string(c.now) : .null
+        entity["updated_at"] = .string(c.now)
+        if kind == .cycle { store.cycles[id] = entity } else { store.modules[id] = entity }
+        return .noContent
+    }
+
+    /// `GET archived-cycles/` and `archived-modules/`: the archived ones, paginated as the main lists.
+    func listArchivedContainers(_ kind: Container, _ project: String, _ c: HandlerContext) -> PlaneHTTPReply {
+        let all = kind == .cycle ? store.cycles.values : store.modules.values
+        let items = all.filter { $0.project == project && !$0.deleted && $0.isArchived }
+            .sorted { ($0.string("created_at") ?? "", $0.id) > ($1.string("created_at") ?? "", $1.id) }
+        let renderer = renderer(c)
+        return paginate(items, c) { kind == .cycle ? renderer.cycle($0, withCounts: true) : renderer.module($0, withCounts: true) }
+    }
+}

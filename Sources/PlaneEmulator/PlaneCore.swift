@@ -314,6 +314,9 @@ final class PlaneCore: @unchecked Sendable {
         case .moduleIssues(_, let project, let module):
             return c.method == "GET" ? listContainerIssues(.module, project, module, c) : addContainerIssues(.module, project, module, c)
         case .moduleIssue(_, let project, let module, let issue): return containerIssue(.module, project, module, issue, c)
+        case .containerArchive(_, let project, let kind, let id): return archiveContainer(kind, project, id, archive: true, c)
+        case .containerUnarchive(_, let project, let kind, let id): return archiveContainer(kind, project, id, archive: false, c)
+        case .archivedContainers(_, let project, let kind): return listArchivedContainers(kind, project, c)
         }
     }
 

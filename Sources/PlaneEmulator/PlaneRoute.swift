@@ -26,11 +26,19 @@ enum PlaneRoute {
     case module(w: String, p: String, id: String)
     case moduleIssues(w: String, p: String, module: String)
     case moduleIssue(w: String, p: String, module: String, issue: String)
+    /// `cycles/<id>/archive/`, `modules/<id>/archive/`
+    case containerArchive(w: String, p: String, kind: PlaneCore.Container, id: String)
+    /// `archived-cycles/`, `archived-modules/`
+    case archivedContainers(w: String, p: String, kind: PlaneCore.Container)
+    /// `archived-cycles/<id>/unarchive/`, `archived-modules/<id>/unarchive/`
+    case containerUnarchive(w: String, p: String, kind: PlaneCore.Container, id: String)
 
     /// The `Allow` header: the methods the view has.
     var allow: String {
         switch self {
-        case .me, .workspaceMembers, .issueByKey, .issueSearch: return "GET"
+        case .me, .workspaceMembers, .issueByKey, .issueSearch, .archivedContainers: return "GET"
+        case .containerArchive: return "POST"
+        case .containerUnarchive: return "DELETE"
         case .projects, .projectMembers, .states, .labels, .issues, .cycles, .cycleIssues, .modules, .moduleIssues: return "GET, POST"
         case .project, .projectMember, .state, .label, .issue, .cycle, .module: return "GET, PATCH, DELETE"
         case .projectArchive: return "POST, DELETE"
@@ -47,7 +55,8 @@ enum PlaneRoute {
              .states(let w, _), .state(let w, _, _), .labels(let w, _), .label(let w, _, _), .issues(let w, _),
              .issue(let w, _, _), .cycles(let w, _), .cycle(let w, _, _), .cycleIssues(let w, _, _),
              .cycleIssue(let w, _, _, _), .modules(let w, _), .module(let w, _, _), .moduleIssues(let w, _, _),
-             .moduleIssue(let w, _, _, _):
+             .moduleIssue(let w, _, _, _), .containerArchive(let w, _, _, _), .archivedContainers(let w, _, _),
+             .containerUnarchive(let w, _, _, _):
             return w
         }
     }
@@ -59,7 +68,8 @@ enum PlaneRoute {
              .states(_, let p), .state(_, let p, _), .labels(_, let p), .label(_, let p, _), .issues(_, let p),
              .issue(_, let p, _), .cycles(_, let p), .cycle(_, let p, _), .cycleIssues(_, let p, _),
              .cycleIssue(_, let p, _, _), .modules(_, let p), .module(_, let p, _), .moduleIssues(_, let p, _),
-             .moduleIssue(_, let p, _, _):
+             .moduleIssue(_, let p, _, _), .containerArchive(_, let p, _, _), .archivedContainers(_, let p, _),
+             .containerUnarchive(_, let p, _, _):
             return p
         }
     }
@@ -104,6 +114,8 @@ enum PlaneRoute {
             case "issues", "work-items": return .issues(w: w, p: p)
             case "cycles": return .cycles(w: w, p: p)
             case "modules": return .modules(w: w, p: p)
+            case "archived-cycles": return .archivedContainers(w: w, p: p, kind: .cycle)
+            case "archived-modules": return .archivedContainers(w: w, p: p, kind: .module)
             default: return nil
             }
         case 2:
@@ -121,6 +133,10 @@ enum PlaneRoute {
             guard uuid(tail[1]) else { return nil }
             if tail[0] == "cycles", tail[2] == "cycle-issues" { return .cycleIssues(w: w, p: p, cycle: tail[1]) }
             if tail[0] == "modules", tail[2] == "module-issues" { return .moduleIssues(w: w, p: p, module: tail[1]) }
+            if tail[0] == "cycles", tail[2] == "archive" { return .containerArchive(w: w, p: p, kind: .cycle, id: tail[1]) }
+            if tail[0] == "modules", tail[2] == "archive" { return .containerArchive(w: w, p: p, kind: .module, id: tail[1]) }
+            if tail[0] == "archived-cycles", tail[2] == "unarchive" { return .containerUnarchive(w: w, p: p, kind: .cycle, id: tail[1]) }
+            if tail[0] == "archived-modules", tail[2] == "unarchive" { return .containerUnarchive(w: w, p: p, kind: .module, id: tail[1]) }
             return nil
         case 4:
             guard uuid(tail[1]), uuid(tail[3]) else { return nil }

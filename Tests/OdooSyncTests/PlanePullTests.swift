@@ -141,6 +141,87 @@ import Testing
         #expect(try stats(full, "issue")["unchanged"]?.intValue == (try h.mirrorIssues().count) - 1, "a full pull re-reads and finds nothing new")
     }
 
+    /// Plane's cycle and module lists leave archived ones out (they are under `archived-cycles/`
+    /// and `archived-modules/`): one archived in Plane is archived in the mirror, not a tombstone,
+    /// while one deleted in the same run is; unarchived, it is live again. Plane refuses to
+    /// archive a cycle that has not ended and a module that is not completed or cancelled.
+    @Test func archivedCyclesAndModulesAreArchivedNotDeleted() async throws {
+        let h = try await PlaneHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["pull", "plane"]).status == 0)
+        func first(_ kind: String) throws -> (id: String, project: String) {
+            let row = try h.query { db in
+                try Row.fetchOne(db, sql: "SELECT plane_id, project_id FROM plane_records WHERE kind = ? AND deleted = 0 ORDER BY plane_id", arguments: [kind])
+            }
+            let found = try #require(row, "the fixtures have a \(kind)")
+            return (found[0], found[1])
+        }
+        let cycle = try first("cycle")
+        let module = try first("module")
+        let headers = ["X-API-Key": h.plane.apiKey, "Content-Type": "application/json"]
+        func call(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> HTTP.Answer {
+            try await HTTP.send(method, "\(h.url.absoluteString)/api/v1/workspaces/\(h.plane.workspaceSlug)/\(path)", headers: headers,
+                                body: body.map { Data($0.serialized.utf8) })
+        }
+        let cyclePath = "projects/\(cycle.project)/cycles/\(cycle.id)/"
+        let modulePath = "projects/\(module.project)/modules/\(module.id)/"
+        // A second cycle, pulled, then deleted: it must still become a tombstone.
+        let made = try await call("POST", "projects/\(cycle.project)/cycles/", ["name": "Short-lived", "project_id": .string(cycle.project)])
+        let doomed = try #require(made.json["id"]?.stringValue, "\(made.text)")
+        #expect(try await h.run(["pull", "plane"]).status == 0)
+
+        #expect(try await call("PATCH", cyclePath, ["start_date": "2026-01-05", "end_date": "2099-01-16"]).status == 200)
+        let early = try await call("POST", cyclePath + "archive/")
+        #expect(early.status == 400 && early.text.contains("Only completed cycles can be archived"), "\(early.status) \(early.text)")
+        #expect(try await call("PATCH", modulePath, ["status": "in-progress"]).status == 200)
+        let planned = try await call("POST", modulePath + "archive/")
+        #expect(planned.status == 400 && planned.text.contains("Only completed or cancelled modules can be archived"), "\(planned.text)")
+        #expect(try await call("PATCH", cyclePath, ["start_date": "2026-01-05", "end_date": "2026-01-16"]).status == 200)
+        #expect(try await call("PATCH", modulePath, ["status": "completed"]).status == 200)
+        #expect(try await call("POST", cyclePath + "archive/").status == 204)
+        #expect(try await call("POST", modulePath + "archive/").status == 204)
+        #expect(try await call("DELETE", "projects/\(cycle.project)/cycles/\(doomed)/").status == 204)
+
+        let result = try await h.run(["pull", "plane", "--json"])
+        #expect(result.status == 0, "\(result.output)")
+        let cycles = try stats(result, "cycle")
+        let modules = try stats(result, "module")
+        #expect(cycles["archived"]?.intValue == 1 && cycles["deleted"]?.intValue == 1, "\(cycles.serialized)")
+        #expect(modules["archived"]?.intValue == 1 && modules["deleted"]?.intValue == 0, "\(modules.serialized)")
+        func flags(_ id: String) throws -> (deleted: Int, archived: Int)? {
+            try h.query { db in
+                try Row.fetchOne(db, sql: "SELECT deleted, archived FROM plane_records WHERE plane_id = ?", arguments: [id]).map { ($0[0], $0[1]) }
+            }
+        }
+        #expect(try flags(cycle.id).map { $0 == (0, 1) } == true, "archived, not deleted")
+        #expect(try flags(module.id).map { $0 == (0, 1) } == true, "archived, not deleted")
+        #expect(try flags(doomed).map { $0.deleted } == 1)
+        let deletedEvents = try h.query { db in
+            try String.fetchAll(db, sql: "SELECT message FROM events WHERE event_type = 'record_deleted'")
+        }
+        #expect(deletedEvents.allSatisfy { !$0.contains(cycle.id) && !$0.contains(module.id) }, "\(deletedEvents)")
+
+        // Nothing left the lists since: the archived lists are not asked for, and nothing moves.
+        h.plane.clearWrites()
+        let quiet = try await h.run(["pull", "plane", "--json"])
+        for kind in ["cycle", "module"] {
+            for key in ["created", "updated", "archived", "deleted"] { #expect(try stats(quiet, kind)[key]?.intValue == 0, "\(kind) \(key)") }
+        }
+        #expect(!h.plane.requestLog().contains { $0.contains("/archived-") }, "\(h.plane.requestLog().filter { $0.contains("archived") })")
+        #expect(try flags(cycle.id).map { $0 == (0, 1) } == true)
+
+        #expect(try await call("DELETE", "projects/\(cycle.project)/archived-cycles/\(cycle.id)/unarchive/").status == 204)
+        #expect(try await h.run(["pull", "plane"]).status == 0)
+        #expect(try flags(cycle.id).map { $0 == (0, 0) } == true, "live again once unarchived")
+
+        // Deleted while archived: an incremental pull cannot tell (nothing left a list); a full one can.
+        #expect(try await call("DELETE", modulePath).status == 204)
+        #expect(try await h.run(["pull", "plane"]).status == 0)
+        #expect(try flags(module.id).map { $0 == (0, 1) } == true)
+        #expect(try await h.run(["pull", "plane", "--full"]).status == 0)
+        #expect(try flags(module.id).map { $0.deleted } == 1, "a full pull reads the archived lists and tombstones what is in neither")
+    }
+
     @Test func scopeLimitsTheProjects() async throws {
         let h = try await PlaneHarness.start()
         defer { Task { await h.stop() } }
