@@ -131,7 +131,8 @@ struct Detector {
         try rebaselineOdooReading(entity, mappings: mappings, odooKeys: odooKeys)
 
         // One query brings the pairs to compare with just their mapped fields; SQLite leaves out
-        // the pairs whose two snapshots are unchanged since their last comparison. (A snapshot
+        // the pairs whose two snapshots are unchanged since their last comparison, from the
+        // indexes alone (migration 011), reading rows only for the pairs it brings. (A snapshot
         // odoosync wrote after its own write has hash 0 until the next pull re-reads it; the pair
         // was settled against that very record, so it too is skipped until then.)
         considered += try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_pairs WHERE entity = ?", arguments: [entity]) ?? 0
@@ -141,9 +142,9 @@ struct Detector {
                    pr.data_hash, orr.data_hash,
                    pr.plane_id IS NOT NULL, coalesce(pr.deleted OR pr.archived, 0), pr.updated_at, json_extract(pr.data, \(Loader.paths(planeKeys))),
                    orr.odoo_id IS NOT NULL, orr.write_date, orr.active, orr.deleted, json_extract(orr.data, \(Loader.paths(odooKeys)))
-            FROM sync_pairs p JOIN sync_mappings m ON m.id = p.mapping_id
-            LEFT JOIN plane_records pr ON pr.kind = 'issue' AND pr.plane_id = p.plane_id
-            LEFT JOIN odoo_records orr ON orr.model = 'project.task' AND orr.odoo_id = p.odoo_id
+            FROM sync_pairs p INDEXED BY sync_pairs_compare JOIN sync_mappings m ON m.id = p.mapping_id
+            LEFT JOIN plane_records pr INDEXED BY plane_records_state ON pr.kind = 'issue' AND pr.plane_id = p.plane_id
+            LEFT JOIN odoo_records orr INDEXED BY odoo_records_state ON orr.model = 'project.task' AND orr.odoo_id = p.odoo_id
             WHERE p.entity = ? AND m.status IN ('active', 'error')
               AND coalesce(p.plane_project, '') NOT IN (SELECT value FROM json_each(?))
               AND (? OR pr.data_hash IS NULL OR orr.data_hash IS NULL
@@ -190,7 +191,7 @@ struct Detector {
         let planeProjects = JSONValue.array(projectPairs.keys.sorted().map(JSONValue.string)).serialized
         let newPlaneKeys = Array(Set(planeKeys + ["external_source", "external_id", "project"])).sorted()
         let unpairedPlane = try Row.fetchAll(db, sql: """
-            SELECT plane_id, project_id, updated_at, json_extract(data, \(Loader.paths(newPlaneKeys))) FROM plane_records pr
+            SELECT plane_id, project_id, updated_at, json_extract(data, \(Loader.paths(newPlaneKeys))) FROM plane_records pr INDEXED BY plane_records_state
             WHERE kind = 'issue' AND deleted = 0 AND archived = 0 AND project_id IN (SELECT value FROM json_each(?))
               AND NOT EXISTS (SELECT 1 FROM sync_pairs sp WHERE sp.entity = ? AND sp.plane_id = pr.plane_id)
             ORDER BY plane_id
@@ -200,7 +201,7 @@ struct Detector {
         let odooProjects = JSONValue.array(projectPairs.values.sorted().map(JSONValue.int)).serialized
         let newOdooKeys = Array(Set(odooKeys + ["project_id"])).sorted()
         let unpairedOdoo = try Row.fetchAll(db, sql: """
-            SELECT odoo_id, write_date, active, deleted, json_extract(data, \(Loader.paths(newOdooKeys))) FROM odoo_records r
+            SELECT odoo_id, write_date, active, deleted, json_extract(data, \(Loader.paths(newOdooKeys))) FROM odoo_records r INDEXED BY odoo_records_state
             WHERE model = 'project.task' AND deleted = 0 AND active = 1
               -- the pair check first: a paired task's JSON is not parsed (CASE fixes the order)
               AND CASE WHEN EXISTS (SELECT 1 FROM sync_pairs sp WHERE sp.entity = ? AND sp.odoo_id = r.odoo_id) THEN 0
