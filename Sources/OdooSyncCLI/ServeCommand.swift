@@ -110,6 +110,7 @@ struct PullPushSyncTrigger: SyncTrigger {
         var details: [(String, JSONValue)] = [("reason", .string(reason.description)), ("pull", pull.json), ("push", push.json)]
         var processed = pulled + push.pushed
         var failed = pullFailed + push.failed
+        var unread: [WebhookSource: String] = [:]
         // With Plane configured, one sync run also carries the Plane <-> Odoo side across.
         if let plane {
             let sync = try await SyncCommand.sync(env: env, odooSettings: settings, planeSettings: plane, mirror: mirror, full: false)
@@ -117,8 +118,13 @@ struct PullPushSyncTrigger: SyncTrigger {
             failed += sync.failed
             errors += sync.errors.map { "sync: \($0)" }
             details.append(("plane_sync", sync.json))
+            // A project the Plane pull could not read may hold what a delivery announced.
+            if sync.planePullFailed > 0 {
+                unread[.plane] = "the Plane pull could not read \(sync.planePullFailed) project(s): \(sync.errors.first ?? "see the sync run's events")"
+            }
         }
-        return SyncSummary(processed: processed, failed: failed, errors: errors, details: .object(details), failedRecords: failedRecords)
+        return SyncSummary(processed: processed, failed: failed, errors: errors, details: .object(details), failedRecords: failedRecords,
+                           unreadSources: unread)
     }
 }
 

@@ -88,7 +88,7 @@ extension DeliveryWorker {
             let summary = try await trigger.sync(reason: .deliveries(others.map(\.reference)))
             // A pull may have turned automatic checkpoints back on for itself.
             try? Checkpointer.disableAutomatic(on: mirror)
-            let (settled, failed) = Self.settle(others, failed: summary.failedRecords, redact: redact)
+            let (settled, failed) = Self.settle(others, failed: summary.failedRecords, unread: summary.unreadSources, redact: redact)
             for slice in Self.slices(settled) {
                 try await intake.bookkeep { db in try DeliveryStore.markProcessed(db, slice, runID: runID, how: "a sync run") }
             }
@@ -107,9 +107,9 @@ extension DeliveryWorker {
 
     /// The deliveries settled, and those naming a record that failed, each with its reason
     /// (kept in the mirror and perhaps alerted, so scrubbed first).
-    static func settle(_ deliveries: [StoredDelivery], failed records: [FailedRecord], redact: (String) -> String = { $0 })
-        -> (settled: [StoredDelivery], failed: [DeliveryStore.FailedAttempt]) {
-        guard !records.isEmpty else { return (deliveries, []) }
+    static func settle(_ deliveries: [StoredDelivery], failed records: [FailedRecord], unread: [WebhookSource: String] = [:],
+                       redact: (String) -> String = { $0 }) -> (settled: [StoredDelivery], failed: [DeliveryStore.FailedAttempt]) {
+        guard !records.isEmpty || !unread.isEmpty else { return (deliveries, []) }
         var reasons: [RecordKey: String] = [:]
         for record in records {
             reasons[RecordKey(source: record.source, entity: record.entity, recordID: record.recordID)] = record.reason
@@ -118,7 +118,7 @@ extension DeliveryWorker {
         var failed: [DeliveryStore.FailedAttempt] = []
         for delivery in deliveries {
             let key = RecordKey(source: delivery.source, entity: delivery.event, recordID: delivery.recordID)
-            if let reason = reasons[key] {
+            if let reason = reasons[key] ?? unread[delivery.source] {
                 failed.append(DeliveryStore.FailedAttempt(delivery: delivery, error: redact(reason)))
             } else {
                 settled.append(delivery)

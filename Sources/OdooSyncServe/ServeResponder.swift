@@ -160,8 +160,8 @@ struct ServeResponder: HTTPResponder {
                 return Self.json(200, .object([("ok", true), ("delivery_id", .string(delivery.deliveryID)),
                                                ("status", .string(outcome == .duplicate ? "duplicate" : "stored"))]))
             } catch {
-                // Not stored, so not acknowledged. By now Plane has given up waiting and will send
-                // it again; another sender learns it may try again.
+                // Not stored, so not acknowledged: after a wait on a locked mirror, Plane has given
+                // up waiting and will send it again; another sender learns it may try again.
                 note.outcome = "store_failed"
                 logger.error("cannot store a delivery", metadata: ["error": "\(redact("\(error)"))"])
                 return Self.error(503, "store_failed", "the delivery could not be stored; try again later")
@@ -169,9 +169,13 @@ struct ServeResponder: HTTPResponder {
         }
     }
 
-    /// Stores a delivery, trying again for `storeWaitSeconds` when the mirror refuses the write:
-    /// a lock held by another process usually passes, and an error answer would lose a Plane
-    /// delivery for good (Plane retries a timeout, never an error status).
+    /// Stores a delivery, trying again for `storeWaitSeconds` while another process holds the
+    /// mirror's write lock: such a lock usually passes, and an error answer would lose a Plane
+    /// delivery for good (Plane retries a timeout, never an error status). Other failures (disk
+    /// full, a read-only or damaged file) would not pass in seconds, and holding every delivery
+    /// past Plane's timeout would end with Plane switching the webhook off: they are answered
+    /// at once. A wait cut short by shutdown is not answered at all: the connection closes with
+    /// the process, which Plane also retries.
     private func store(_ delivery: IncomingDelivery) async throws -> DeliveryStore.Outcome {
         let started = Date()
         var pause: TimeInterval = 0.25
@@ -179,14 +183,21 @@ struct ServeResponder: HTTPResponder {
             do {
                 return try await intake.submit(.delivery(delivery))
             } catch let failure {
+                guard case MirrorError.busy = failure else { throw failure }
                 let left = settings.storeWaitSeconds - Date().timeIntervalSince(started)
                 guard left > 0 else { throw failure }
                 logger.warning("cannot store a delivery yet; trying again", metadata: [
                     "delivery_id": "\(delivery.deliveryID)", "error": "\(redact("\(failure)"))"])
-                // Cancelled (the server is stopping): answer now with the store's error.
-                do { try await Task.sleep(nanoseconds: UInt64(min(pause, left) * 1_000_000_000)) } catch { throw failure }
+                // Not cancellable: shutdown ends this request by ending the process.
+                await Self.pause(min(pause, left))
                 pause = min(pause * 2, 2)
             }
+        }
+    }
+
+    private static func pause(_ seconds: TimeInterval) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { done.resume() }
         }
     }
 

@@ -58,13 +58,19 @@ public struct SyncSummary: Sendable {
     /// delivery names (a local edit that could not be pushed, a sync queue item) have retries
     /// of their own and do not hold deliveries back.
     public var failedRecords: [FailedRecord]
+    /// Sources the run could not read in full (a Plane project that answered 403 or 404 while
+    /// the others were pulled), each with why: a delivery from one of them may name what the run
+    /// missed, so it is counted as a failed attempt and retried like a failed record's.
+    public var unreadSources: [WebhookSource: String]
 
-    public init(processed: Int, failed: Int, errors: [String] = [], details: JSONValue = [:], failedRecords: [FailedRecord] = []) {
+    public init(processed: Int, failed: Int, errors: [String] = [], details: JSONValue = [:], failedRecords: [FailedRecord] = [],
+                unreadSources: [WebhookSource: String] = [:]) {
         self.processed = processed
         self.failed = failed
         self.errors = errors
         self.details = details
         self.failedRecords = failedRecords
+        self.unreadSources = unreadSources
     }
 }
 

@@ -343,17 +343,24 @@ import OdooSyncServe
 
     /// A delivery that arrives while another process holds the mirror's write lock longer than
     /// the busy timeout is kept waiting, not refused: Plane never retries an error answer, so a
-    /// 503 would lose it. Once the lock goes, it is stored and acknowledged. With no wait
-    /// allowed (ODOOSYNC_SERVE_STORE_WAIT_SECONDS=0) the same delivery gets the 503 at once.
+    /// 503 would lose it. Once the lock goes, it is stored and acknowledged. A failure that is
+    /// not a lock is answered 503 at once, and so is a locked mirror with no wait allowed
+    /// (ODOOSYNC_SERVE_STORE_WAIT_SECONDS=0).
     @Test func aDeliveryArrivingWhileTheMirrorIsLockedIsStoredOnceTheLockGoes() async throws {
         let h = try await EmulatorHarness.start()
         defer { Task { await h.stop() } }
         #expect(try await h.run(["pull", "odoo"]).status == 0)
         let lead = try #require(try h.emulatorLeads().keys.sorted().first)
 
-        /// Holds a write transaction on the mirror from another connection until `release` ends.
+        // serve writes too (its worker, its checkpoints): the test's own connections wait their turn.
+        let patient: Configuration = {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            return configuration
+        }()
+        /// Holds a write transaction on the mirror from another connection until `body` ends.
         func holdingTheLock(_ body: () async throws -> Void) async throws {
-            let holder = try DatabaseQueue(path: h.dbPath)
+            let holder = try DatabaseQueue(path: h.dbPath, configuration: patient)
             let locked = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
             let done = DispatchSemaphore(value: 0)
@@ -396,6 +403,15 @@ import OdooSyncServe
         #expect(kept.status == 200 && kept.outcome == "stored", "\(kept)")
         #expect(kept.seconds >= 2.5, "answered only after the lock went (\(kept.seconds) s)")
         #expect(try stored(kept.id))
+        // A failure a wait would not cure (here a constraint refusing the row) is answered at
+        // once: holding every delivery past Plane's timeout would get the webhook switched off.
+        let writable = try DatabaseQueue(path: h.dbPath, configuration: patient)
+        try await writable.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse_deliveries BEFORE INSERT ON webhook_deliveries BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        }
+        let refusedAtOnce = try await send(waiting)
+        try await writable.write { db in try db.execute(sql: "DROP TRIGGER refuse_deliveries") }
+        #expect(refusedAtOnce.status == 503 && refusedAtOnce.seconds < 10, "\(refusedAtOnce)")
         #expect(await waiting.stop().status == 0)
 
         let refusing = try await ServeProcess.start(h, environment: ServeProcess.defaultEnvironment(h, extra: [
