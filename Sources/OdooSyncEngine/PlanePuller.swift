@@ -310,7 +310,8 @@ public final class PlanePuller: @unchecked Sendable {
         // The lists leave archived cycles and modules out. One that left the list since the
         // last pull is looked for among the archived ones before it counts as deleted; one
         // already archived here is left as it was (listing the archived ones every run would
-        // cost a request per project for nothing), except in a full pull, which reads them all.
+        // cost a request per project for nothing), except in a full pull, which reads and
+        // stores every archived one.
         let listedIDs = Set(records.map(\.0))
         let (active, all) = try mirror.read { db in
             (Set(try PlaneSnapshots.live(db, kind: kind, projectID: project.id, includeArchived: false).keys),
@@ -322,14 +323,31 @@ public final class PlanePuller: @unchecked Sendable {
             let archived = kind == "cycle" ? try await client.archivedCycles(projectID: project.id, perPage: pageSize).map { ($0.id, $0.raw) }
                 : try await client.archivedModules(projectID: project.id, perPage: pageSize).map { ($0.id, $0.raw) }
             let archivedIDs = Set(archived.map(\.0))
-            for (id, raw) in archived where missing.contains(id) {
+            for (id, raw) in archived where full || missing.contains(id) {
                 records.append((id, raw))
                 members[id] = try await issueIDs(id)
             }
             // Now the whole archived list is known: an archived one missing from it is gone.
             spared.formIntersection(archivedIDs)
+            // One in neither list may have been unarchived between the two reads: the detail
+            // view shows archived and live ones alike, so it decides.
+            for id in missing.subtracting(archivedIDs).sorted() {
+                guard let raw = try await containerDetail(kind, project: project, id: id) else { continue }
+                records.append((id, raw))
+                members[id] = try await issueIDs(id)
+            }
         }
         return try applyWhole(kind: kind, projectID: project.id, records: records, issueIDs: members, spared: spared)
+    }
+
+    /// A cycle or module by id, archived or not; nil when Plane answers 404 (deleted).
+    private func containerDetail(_ kind: String, project: PlaneProject, id: String) async throws -> JSONValue? {
+        do {
+            return kind == "cycle" ? try await client.cycle(projectID: project.id, id: id).raw
+                : try await client.module(projectID: project.id, id: id).raw
+        } catch PlaneError.notFound {
+            return nil
+        }
     }
 
     // MARK: journal

@@ -220,6 +220,21 @@ public final class PlaneEmulator: Sendable {
         }
     }
 
+    /// Archives (or restores) a cycle or module as Plane's archive endpoints do, without their
+    /// checks (a test's shortcut): it leaves or rejoins its list. False if there is no such one.
+    @discardableResult
+    public func archiveContainer(id: String, archived: Bool = true) -> Bool {
+        core.locked {
+            let now = core.nextStamp()
+            for keyPath in [\PlaneStore.cycles, \PlaneStore.modules] where core.store[keyPath: keyPath][id].map({ !$0.deleted }) ?? false {
+                core.store[keyPath: keyPath][id]?["archived_at"] = archived ? .string(now) : .null
+                core.store[keyPath: keyPath][id]?["updated_at"] = .string(now)
+                return true
+            }
+            return false
+        }
+    }
+
     /// Takes a user out of a project, as a project admin would in Plane. A public project is
     /// still listed to them (`is_member` false), and everything inside it answers 403.
     @discardableResult

@@ -220,6 +220,27 @@ import Testing
         #expect(try flags(module.id).map { $0 == (0, 1) } == true)
         #expect(try await h.run(["pull", "plane", "--full"]).status == 0)
         #expect(try flags(module.id).map { $0.deleted } == 1, "a full pull reads the archived lists and tombstones what is in neither")
+
+        // Created and archived between two pulls: only a full pull, which stores every archived one, records it.
+        let unseen = try await call("POST", "projects/\(cycle.project)/cycles/", ["name": "Done before anyone looked",
+                                     "start_date": "2026-02-02", "end_date": "2026-02-13", "project_id": .string(cycle.project)])
+        let unseenID = try #require(unseen.json["id"]?.stringValue, "\(unseen.text)")
+        #expect(try await call("POST", "projects/\(cycle.project)/cycles/\(unseenID)/archive/").status == 204)
+        #expect(try await h.run(["pull", "plane"]).status == 0)
+        #expect(try flags(unseenID) == nil)
+        #expect(try await h.run(["pull", "plane", "--full"]).status == 0)
+        #expect(try flags(unseenID).map { $0 == (0, 1) } == true, "stored as archived by the full pull")
+
+        // Archived after the list was read and unarchived before the archived list was: in
+        // neither list, it is asked for by id and stays live.
+        #expect(try flags(cycle.id).map { $0 == (0, 0) } == true)
+        #expect(h.plane.archiveContainer(id: cycle.id))
+        h.plane.setRequestHook { [plane = h.plane, id = cycle.id] line in
+            if line.contains("/archived-cycles/") { plane.archiveContainer(id: id, archived: false) }
+        }
+        #expect(try await h.run(["pull", "plane"]).status == 0)
+        h.plane.setRequestHook(nil)
+        #expect(try flags(cycle.id).map { $0 == (0, 0) } == true, "live: the detail view found it, not a tombstone")
     }
 
     @Test func scopeLimitsTheProjects() async throws {
