@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
             POST /webhooks/plane and /webhooks/odoo (or /?source=plane|odoo) take signed deliveries \
             (PLANE_WEBHOOK_SECRET, ODOO_WEBHOOK_SECRET); GET /?action=status and POST /?action=sync need \
             `Authorization: Bearer $ODOOSYNC_SERVE_TOKEN`. Each accepted delivery is committed to the mirror \
-            before it is acknowledged, then processed once. SIGTERM or Ctrl-C stops it gracefully, giving the \
+            before it is acknowledged, then processed once; with the Plane connection set (PLANE_API_URL, \
+            PLANE_API_KEY, PLANE_WORKSPACE_SLUG) each sync run is also `odoosync sync`. SIGTERM or Ctrl-C stops it gracefully, giving the \
             work in flight ODOOSYNC_SERVE_SHUTDOWN_SECONDS (default 30); what is cut short is processed at the next start.
             """)
 
@@ -72,9 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// wrong (a typo in the URL, a key without a workspace) stops serve with the fix, instead of
     /// every later run quietly leaving Plane out. No Plane setting at all means an Odoo-only server.
     static func planeSettings(_ env: AppEnvironment) throws -> PlaneSettings? {
-        let given = [("PLANE_API_URL", "plane.url"), ("PLANE_API_KEY", "plane.api_key"), ("PLANE_WORKSPACE_SLUG", "plane.workspace_slug")]
-            .contains { name, key in !(env.environment[name] ?? "").isEmpty || !(env.configFile[key] ?? "").isEmpty }
-        guard given else { return nil }
+        guard PlaneSettings.isGiven(environment: env.environment, file: env.configFile) else { return nil }
         return try env.planeSettings()
     }
 

@@ -31,6 +31,16 @@ public struct PlaneSettings: Sendable, CustomStringConvertible {
 
     public var secrets: [String] { apiKey.isEmpty ? [] : [apiKey] }
 
+    /// The connection settings `resolve` requires: (environment variable, config key).
+    static let connection = [("PLANE_API_URL", "plane.url"), ("PLANE_API_KEY", "plane.api_key"),
+                             ("PLANE_WORKSPACE_SLUG", "plane.workspace_slug")]
+
+    /// Whether any connection setting is given: a command for which Plane is optional treats
+    /// none as "no Plane", and some as a connection that `resolve` must accept.
+    public static func isGiven(environment: [String: String], file: ConfigFile) -> Bool {
+        connection.contains { env, key in !(environment[env] ?? "").isEmpty || !(file[key] ?? "").isEmpty }
+    }
+
     /// Builds the settings from the environment (which wins) and the config file's `[plane]`.
     public static func resolve(environment: [String: String], file: ConfigFile) throws -> PlaneSettings {
         func value(_ env: String, _ key: String) -> String? {

@@ -34,8 +34,9 @@ public struct ServeSettings: Sendable, CustomStringConvertible {
     /// still under way is cancelled, and a few seconds later the process exits regardless;
     /// deliveries not processed stay stored for the next start.
     public var shutdownSeconds: TimeInterval = 30
-    /// Seconds a delivery that cannot be stored (the mirror locked by another process, the disk
-    /// full) is retried within its request before it is answered 503. Plane retries a request
+    /// Seconds a delivery that cannot be stored because another process holds the mirror's
+    /// write lock is retried within its request before it is answered 503 (other failures are
+    /// answered at once). Plane retries a request
     /// that timed out (after 30 s) but never one answered with an error status, so the default
     /// outlasts Plane's timeout: the delivery is either stored or sent again later.
     public var storeWaitSeconds: TimeInterval = 35
