@@ -37,8 +37,12 @@ import Testing
         // the rest of the suite, from a 429's Retry-After, the run is the same.)
         #expect(elapsed >= 5.5, "the emulator's limit was kept (\(elapsed) s)")
         let waited = await client.rateLimitWaitSeconds
-        #expect(waited > 0, "the client waited for the window to free a slot")
-        #expect(await client.requestCount >= 10)
+        let sent = await client.requestCount
+        #expect(sent >= 10)
+        // The client waits when the window is full. On a machine loaded by the rest of the
+        // suite the ten requests can be slower than the limit, and then there is nothing to
+        // wait for: no wait is right only if no request was refused (sent again after a 429).
+        #expect(waited > 0 || sent == 10, "the client waited for the window to free a slot (\(sent) requests, waited \(waited) s)")
     }
 
     /// Requests side by side (as push sends them) wait out the same window: the time reported
