@@ -112,12 +112,12 @@ struct SyncCommand: AsyncParsableCommand {
     static func printReport(_ report: SyncReport) {
         let rows = SyncEntities.all.compactMap { key -> [String]? in
             guard let s = report.entities[key] else { return nil }
-            return [key, "\(s.created)", "\(s.updated)", "\(s.archived)", "\(s.paired)", "\(s.conflicts)", "\(s.failed)"]
+            return [key, "\(s.created)", "\(s.updated)", "\(s.archived)", "\(s.restored)", "\(s.paired)", "\(s.conflicts)", "\(s.failed)"]
         }
         if rows.isEmpty {
             Output.print("In step: nothing changed on either side.")
         } else {
-            Output.print(Output.table(["entity", "created", "updated", "archived", "paired", "conflicts", "failed"], rows, rightAligned: Set(1...6)))
+            Output.print(Output.table(["entity", "created", "updated", "archived", "restored", "paired", "conflicts", "failed"], rows, rightAligned: Set(1...7)))
         }
         for error in report.errors { Output.print("  \(error)") }
         if let note = PullCommand.notMemberNote(report.planeNotMemberProjects) { Output.print(note) }

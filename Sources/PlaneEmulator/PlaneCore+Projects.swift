@@ -97,7 +97,9 @@ extension PlaneCore {
     }
 
     func archiveProject(_ id: String, archive: Bool, _ c: HandlerContext) -> PlaneHTTPReply {
+        // Plane saves the project, so its updated_at moves too.
         store.projects[id]?["archived_at"] = archive ? .string(c.now) : .null
+        store.projects[id]?["updated_at"] = .string(c.now)
         return .noContent
     }
 

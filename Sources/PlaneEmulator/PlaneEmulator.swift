@@ -99,6 +99,14 @@ public final class PlaneEmulator: Sendable {
         }
     }
 
+    /// A project as the API renders it (archived ones included); nil once deleted.
+    public func project(id: String) -> JSONValue? {
+        core.locked {
+            guard let project = core.store.projects[id], !project.deleted else { return nil }
+            return renderer().project(project)
+        }
+    }
+
     public func projectID(identifier: String) -> String? {
         projects().first { $0.identifier == identifier }?.id
     }

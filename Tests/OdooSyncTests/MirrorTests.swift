@@ -337,3 +337,52 @@ private enum CharacterHTMLText {
         #expect(JSONValue.string("say \"hi\"\n").serialized == "\"say \\\"hi\\\"\\n\"")
     }
 }
+
+extension MirrorTests {
+    /// Migration 012 tells the pairs that ended before it which side went, from their completed
+    /// archive items, so that they too come back when that record returns.
+    @Test func pairsEndedBeforeMigration012LearnWhichSideWent() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = dir.appendingPathComponent("old.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        var migrator = DatabaseMigrator()
+        for file in EmbeddedSchema.files where file.name < "012" {
+            migrator.registerMigration(String(file.name.dropLast(4))) { db in try db.execute(sql: file.sql) }
+        }
+        try migrator.migrate(queue)
+        try queue.write { db in
+            // (mapping, entity, status, source of its completed archive item or nil)
+            let rows: [(String, String, String, String?)] = [
+                ("m-task", "issue:project.task", "archived", "odoo"),
+                ("m-cycle", "cycle:project.milestone", "archived", "plane"),
+                ("m-both", "issue:project.task", "archived", nil),
+                ("m-live", "issue:project.task", "active", nil),
+            ]
+            for (index, (id, entity, status, archivedFrom)) in rows.enumerated() {
+                try db.execute(sql: """
+                    INSERT INTO sync_mappings (id, source_system, source_id, source_type, target_id, target_type, last_synced_at,
+                                               sync_version, sync_direction, status, created_at, updated_at)
+                    VALUES (?, 'plane', ?, 'issue', ?, 'project.task', 'now', 1, 'bidirectional', ?, 'now', 'now')
+                    """, arguments: [id, "p\(index)", "\(index)", status])
+                try db.execute(sql: """
+                    INSERT INTO sync_pairs (mapping_id, entity, plane_id, plane_project, odoo_id, plane_fields, odoo_fields)
+                    VALUES (?, ?, ?, 'proj', ?, '{}', '{}')
+                    """, arguments: [id, entity, "p\(index)", index])
+                if let archivedFrom {
+                    try db.execute(sql: """
+                        INSERT INTO sync_queue (id, source_system, source_id, source_type, operation, payload, status, created_at, completed_at)
+                        VALUES (?, ?, 'x', 'issue', 'archive', ?, 'completed', 'now', 'now')
+                        """, arguments: ["q\(index)", archivedFrom, #"{"mapping_id": "\#(id)"}"#])
+                }
+            }
+        }
+        try queue.close()
+        let mirror = try Mirror(path: path)
+        let ended = try mirror.read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT mapping_id, ended_by, archived_other FROM sync_pairs").map {
+                ($0[0] as String, "\(($0[1] as String?) ?? "-"):\($0[2] as Int)")
+            })
+        }
+        #expect(ended == ["m-task": "odoo:1", "m-cycle": "plane:0", "m-both": "-:0", "m-live": "-:0"])
+    }
+}

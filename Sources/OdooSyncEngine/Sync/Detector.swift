@@ -64,6 +64,26 @@ struct Detector {
         var pairedPlane = Set(pairs.map(\.planeID))
         var pairedOdoo = Set(pairs.map(\.odooID))
 
+        // Projects back from an archive: the one that went is live again, the other is still
+        // there (archived, if the sync archived it; Plane's archived projects count as gone
+        // in `planeAll`, so its own tombstones are asked for apart).
+        let planeDeleted = Set(try String.fetchAll(db, sql: "SELECT plane_id FROM plane_records WHERE kind = 'project' AND deleted = 1"))
+        var reactivated = false
+        for pair in pairs where !pair.isLive {
+            guard let endedBy = pair.endedBy, let p = planeByID[pair.planeID], let o = odooByID[pair.odooID],
+                  !o.deleted, !planeDeleted.contains(p.id) else { continue }
+            guard endedBy == "plane" ? !p.deleted : o.active else { continue }
+            if try revive(entity: entity, config: config, pair: pair,
+                          plane: translation.planeCanonical(p.data, mappings: mappings, plainDescription: true),
+                          odoo: translation.odooCanonical(o.data, mappings: mappings, plainDescription: true)) {
+                reactivated = true
+            }
+        }
+        if reactivated {
+            pairs = try SyncEngine.pairs(db, entity: entity)
+            pairs.removeAll { leftOutIDs.contains($0.planeID) }
+        }
+
         for pair in pairs where pair.isLive {
             considered += 1
             let p = planeByID[pair.planeID]
@@ -129,6 +149,7 @@ struct Detector {
         let closing = translation.taskClosingStates && mappings.contains { $0.odoo == "stage_id" } ? ["state", "project_id"] : []
         let odooKeys = Array(Set(mappings.map(\.odoo) + ["id"] + closing)).sorted()
         try rebaselineOdooReading(entity, mappings: mappings, odooKeys: odooKeys)
+        try reviveIssues(entity, config: config, projectPairs: projectPairs, planeKeys: planeKeys, odooKeys: odooKeys)
 
         // One query brings the pairs to compare with just their mapped fields; SQLite leaves out
         // the pairs whose two snapshots are unchanged since their last comparison, from the
@@ -243,6 +264,36 @@ struct Detector {
         }
     }
 
+    /// The ended issue pairs whose record is back, found from the partial index of ended pairs
+    /// (migration 012), so that a run with none reads nothing for them. Both records must be
+    /// there (the other side's may be archived: the sync archived it) and the issue's project
+    /// paired and in scope. Runs before the comparison, which then takes the pairs made live.
+    private mutating func reviveIssues(_ entity: String, config: EntityConfig, projectPairs: [String: Int],
+                                       planeKeys: [String], odooKeys: [String]) throws {
+        let mappings = config.fieldMappings
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT p.mapping_id, p.plane_id, p.plane_project, p.odoo_id, p.plane_fields, p.odoo_fields, m.status, p.ended_by, p.archived_other,
+                   json_extract(pr.data, \(Loader.paths(planeKeys))), json_extract(orr.data, \(Loader.paths(odooKeys)))
+            FROM sync_pairs p INDEXED BY sync_pairs_ended
+            JOIN sync_mappings m ON m.id = p.mapping_id
+            JOIN plane_records pr ON pr.kind = 'issue' AND pr.plane_id = p.plane_id
+            JOIN odoo_records orr ON orr.model = 'project.task' AND orr.odoo_id = p.odoo_id
+            WHERE p.entity = ? AND p.ended_by IS NOT NULL AND m.status = 'archived'
+              AND pr.deleted = 0 AND pr.archived = 0 AND orr.deleted = 0
+              AND (p.ended_by = 'plane' OR (p.ended_by = 'odoo' AND orr.active = 1))
+              AND p.plane_project IN (SELECT value FROM json_each(?))
+            ORDER BY p.odoo_id
+            """, arguments: [entity, JSONValue.array(projectPairs.keys.sorted().map(JSONValue.string)).serialized])
+        for row in rows {
+            let pair = SyncEngine.Pair(mappingID: row[0], planeID: row[1], planeProject: row[2], odooID: row[3],
+                                       planeFields: SyncEngine.fieldsDict(row[4]), odooFields: SyncEngine.fieldsDict(row[5]), status: row[6],
+                                       endedBy: row[7], archivedOther: row[8])
+            try revive(entity: entity, config: config, pair: pair,
+                       plane: translation.planeCanonical(Loader.object(planeKeys, row[9]), mappings: mappings),
+                       odoo: translation.odooCanonical(Loader.object(odooKeys, row[10]), mappings: mappings))
+        }
+    }
+
     /// What reading a task depends on besides the mappings: the server's priority keys, the
     /// Odoo user's time zone, the deadline's type and whether tasks close by state. When it
     /// changes (odoosync or the server upgraded, the user's time zone changed), each pair whose
@@ -335,7 +386,17 @@ struct Detector {
         let mappings = config.fieldMappings
         let planeAll = try SyncEngine.planeRecords(db, kind: kind)
         let planeByID = Dictionary(planeAll.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let pairs = try SyncEngine.pairs(db, entity: entity)
+        var pairs = try SyncEngine.pairs(db, entity: entity)
+        // A cycle or module back from the archive (or from a delete the pull recorded) brings its pair back.
+        var reactivated = false
+        for pair in pairs where !pair.isLive && pair.endedBy == "plane" {
+            guard let p = planeByID[pair.planeID], !p.deleted,
+                  let project = p.project ?? p.data["project"]?.stringValue, projectPairs[project] != nil else { continue }
+            if try revive(entity: entity, config: config, pair: pair, plane: translation.planeCanonical(p.data, mappings: mappings), odoo: [:]) {
+                reactivated = true
+            }
+        }
+        if reactivated { pairs = try SyncEngine.pairs(db, entity: entity) }
         let paired = Set(pairs.map(\.planeID))
         for pair in pairs where pair.isLive {
             considered += 1
@@ -452,7 +513,7 @@ struct Detector {
         let parts = entity.split(separator: ":").map(String.init)
         let priority = Detector.priorities[entity] ?? 0
         if planeGone && odooGone {
-            try endPair(pair)
+            try endPair(pair, endedBy: "both")
             return true
         }
         if planeGone {
@@ -461,7 +522,7 @@ struct Detector {
                                                target: "odoo", targetType: parts[1], targetID: String(pair.odooID), mappingID: pair.mappingID,
                                                planeProject: pair.planeProject, priority: priority))
             } else {
-                try endPair(pair)
+                try endPair(pair, endedBy: "plane")
             }
         } else {
             if archiveOnDelete && config.odooToPlane {
@@ -469,14 +530,49 @@ struct Detector {
                                                target: "plane", targetType: parts[0], targetID: pair.planeID, mappingID: pair.mappingID,
                                                planeProject: pair.planeProject, priority: priority))
             } else {
-                try endPair(pair)
+                try endPair(pair, endedBy: "odoo")
             }
         }
         return true
     }
 
-    private func endPair(_ pair: SyncEngine.Pair) throws {
+    /// Ends a pair without touching either side; `endedBy`: the side whose record went.
+    private func endPair(_ pair: SyncEngine.Pair, endedBy: String) throws {
         try db.execute(sql: "UPDATE sync_mappings SET status = 'archived', updated_at = ? WHERE id = ?", arguments: [Timestamp.iso(Date()), pair.mappingID])
+        try db.execute(sql: "UPDATE sync_pairs SET ended_by = ?, archived_other = 0 WHERE mapping_id = ?", arguments: [endedBy, pair.mappingID])
+    }
+
+    /// A pair that ended because one side's record went, whose record is back (unarchived in
+    /// Plane, reactivated in Odoo). When the sync had archived the other side, that side is
+    /// restored from the returning record: a queued update of every mapped field that also
+    /// brings it back (`active` again, out of the cancelled state), and the pair is live once
+    /// it completes. When the other side was left alone, the pair is live again at once and is
+    /// compared like any other (`reactivated` then). Returns whether it was reactivated.
+    @discardableResult
+    private mutating func revive(entity: String, config: EntityConfig, pair: SyncEngine.Pair, plane: Fields, odoo: Fields) throws -> Bool {
+        guard let endedBy = pair.endedBy, endedBy == "plane" || endedBy == "odoo" else { return false }
+        considered += 1
+        let fromPlane = endedBy == "plane"
+        if !pair.archivedOther {
+            let now = Timestamp.iso(Date())
+            try db.execute(sql: "UPDATE sync_mappings SET status = 'active', updated_at = ? WHERE id = ?", arguments: [now, pair.mappingID])
+            try db.execute(sql: "UPDATE sync_pairs SET ended_by = NULL, plane_hash = NULL, odoo_hash = NULL WHERE mapping_id = ?", arguments: [pair.mappingID])
+            try Mirror.appendEvent(db, runID: engine.runID, level: .info, category: SyncEngine.category, type: "pair_revived",
+                                   message: "\(entity) \(pair.mappingID): the \(fromPlane ? "Plane" : "Odoo") record is back; the pair is live again",
+                                   component: entity, metadata: ["mapping_id": .string(pair.mappingID)])
+            return true
+        }
+        guard fromPlane ? config.planeToOdoo : config.odooToPlane else { return false }
+        let parts = entity.split(separator: ":").map(String.init)
+        let values = fromPlane ? plane : odoo
+        var item = SyncEngine.QueueItem(entity: entity, operation: "update", sourceSystem: endedBy, sourceType: fromPlane ? parts[0] : parts[1],
+                                        sourceID: fromPlane ? pair.planeID : String(pair.odooID), target: fromPlane ? "odoo" : "plane",
+                                        targetType: fromPlane ? parts[1] : parts[0], targetID: fromPlane ? String(pair.odooID) : pair.planeID,
+                                        mappingID: pair.mappingID, planeProject: pair.planeProject, fields: values, sourceValues: values,
+                                        priority: Detector.priorities[entity] ?? 0)
+        item.restore = true
+        try queue(item)
+        return false
     }
 
     /// Field-by-field three-way comparison of a pair; queues the winners' values.

@@ -34,6 +34,10 @@ public struct PlaneWriter: PlaneWriting {
         try await client.archiveProject(id: projectID)
     }
 
+    public func unarchiveProject(projectID: String) async throws {
+        try await client.unarchiveProject(id: projectID)
+    }
+
     public func states(projectID: String) async throws -> [JSONValue] {
         try await client.states(projectID: projectID).map(\.raw)
     }

@@ -10,6 +10,7 @@ public protocol PlaneWriting: Sendable {
     func createProject(fields: JSONValue, externalID: String, externalSource: String) async throws -> JSONValue
     func updateProject(projectID: String, fields: JSONValue) async throws -> JSONValue
     func archiveProject(projectID: String) async throws
+    func unarchiveProject(projectID: String) async throws
     /// The project's states (for projects created in this run, which the mirror has not pulled yet).
     func states(projectID: String) async throws -> [JSONValue]
 }

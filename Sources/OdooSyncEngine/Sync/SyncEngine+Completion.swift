@@ -42,7 +42,15 @@ extension SyncEngine {
         for done in batch {
             report.calls.append(contentsOf: done.result.calls)
             report.bump(done.item.entity) { stats in
-                if done.result.created { stats.created += 1 } else if done.result.archived { stats.archived += 1 } else { stats.updated += 1 }
+                if done.result.created {
+                    stats.created += 1
+                } else if done.result.archived {
+                    stats.archived += 1
+                } else if done.item.restore {
+                    stats.restored += 1
+                } else {
+                    stats.updated += 1
+                }
             }
         }
     }
@@ -169,15 +177,21 @@ extension SyncEngine {
                 pair.0.merge(result.targetFields) { _, new in new }
                 pair.1.merge(item.sourceValues) { _, new in new }
             }
-            try db.cachedStatement(sql: "UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, (plane_hash, odoo_hash) = (\(hashes)) WHERE mapping_id = ?")
-                .execute(arguments: [SyncEngine.fieldsJSON(pair.0).serialized, SyncEngine.fieldsJSON(pair.1).serialized] + hashArguments + [mappingID])
+            // An archive ends the pair: which side went, and whether the other was written (a
+            // milestone is not), is what bringing it back needs (`Detector.revive`). Any other
+            // completion leaves the pair live.
+            try db.cachedStatement(sql: """
+                UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, (plane_hash, odoo_hash) = (\(hashes)), ended_by = ?, archived_other = ?
+                WHERE mapping_id = ?
+                """).execute(arguments: [SyncEngine.fieldsJSON(pair.0).serialized, SyncEngine.fieldsJSON(pair.1).serialized] + hashArguments
+                    + [result.archived ? item.sourceSystem : nil, result.archived && !result.calls.isEmpty, mappingID])
             try db.cachedStatement(sql: """
                 UPDATE sync_mappings SET last_synced_at = ?, sync_version = sync_version + 1, updated_at = ?,
                        status = CASE WHEN ? THEN 'archived' ELSE 'active' END, last_error = NULL WHERE id = ?
                 """).execute(arguments: [now, now, result.archived, mappingID])
         }
         context.completedQueueIDs.append(queueID)
-        let operation = result.created ? "create" : item.operation
+        let operation = result.created ? "create" : item.restore ? "restore" : item.operation
         context.logs.append(SyncLogEntry(runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
                                          operation: operation, success: true,
                                          sourceJSON: sourceJSON ?? SyncEngine.fieldsJSON(item.sourceValues).serialized,

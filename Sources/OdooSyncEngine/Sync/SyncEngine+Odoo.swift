@@ -112,6 +112,11 @@ extension SyncEngine {
         if item.operation == "create", let owner = item.odooProject, item.targetType != "project.project" {
             translated.values.append(("project_id", .int(owner)))
         }
+        // What the sync archived comes back with the record that returned (a milestone was never
+        // archived: it has no `active`).
+        if item.restore && item.targetType != "project.milestone" {
+            translated.values.append(("active", true))
+        }
         return translated
     }
 

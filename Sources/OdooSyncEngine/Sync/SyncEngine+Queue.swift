@@ -21,15 +21,21 @@ extension SyncEngine {
         var fields: [String: JSONValue]
         var sourceValues: [String: JSONValue]
         var priority: Int
+        /// An update that also brings the target back (reactivates the task, takes the issue out
+        /// of its cancelled state): the record whose loss archived it has returned. It carries
+        /// every mapped field of that record, not only the changed ones.
+        var restore = false
 
         var payload: JSONValue {
-            .object([
+            var pairs: [(String, JSONValue)] = [
                 ("entity", .string(entity)), ("target", .string(target)), ("target_type", .string(targetType)),
                 ("target_id", targetID.map(JSONValue.string) ?? .null), ("mapping_id", mappingID.map(JSONValue.string) ?? .null),
                 ("plane_project", planeProject.map(JSONValue.string) ?? .null), ("odoo_project", odooProject.map(JSONValue.int) ?? .null),
                 ("key", key.map(JSONValue.string) ?? .null), ("fields", SyncEngine.fieldsJSON(fields)),
                 ("source_values", SyncEngine.fieldsJSON(sourceValues)),
-            ])
+            ]
+            if restore { pairs.append(("restore", true)) }
+            return .object(pairs)
         }
 
         init(entity: String, operation: String, sourceSystem: String, sourceType: String, sourceID: String, target: String,
@@ -72,6 +78,7 @@ extension SyncEngine {
             fields = SyncEngine.fieldsDict(object: payload["fields"])
             sourceValues = SyncEngine.fieldsDict(object: payload["source_values"])
             priority = row["priority"]
+            restore = payload["restore"]?.boolValue == true
         }
     }
 
@@ -120,6 +127,7 @@ extension SyncEngine {
                 guard payload["target"]?.stringValue == item.target, payload["entity"]?.stringValue == item.entity else { continue }
                 var merged = item
                 if existing.operation == "create" && item.operation == "update" { merged.operation = "create" }
+                if payload["restore"]?.boolValue == true && merged.operation == "update" { merged.restore = true }
                 var fields = fieldsDict(object: payload["fields"])
                 var source = fieldsDict(object: payload["source_values"])
                 fields.merge(item.fields) { _, new in new }

@@ -11,6 +11,9 @@ public struct EntityStats: Sendable, Equatable {
     public var created = 0
     public var updated = 0
     public var archived = 0
+    /// Pairs brought back: the record whose loss ended the pair returned, and the other side
+    /// was restored from it.
+    public var restored = 0
     public var paired = 0
     public var conflicts = 0
     public var failed = 0
@@ -19,7 +22,7 @@ public struct EntityStats: Sendable, Equatable {
     public init() {}
 
     public var json: JSONValue {
-        ["created": .int(created), "updated": .int(updated), "archived": .int(archived), "paired": .int(paired),
+        ["created": .int(created), "updated": .int(updated), "archived": .int(archived), "restored": .int(restored), "paired": .int(paired),
          "conflicts": .int(conflicts), "failed": .int(failed), "queued": .int(queued)]
     }
 }
@@ -62,7 +65,7 @@ public struct SyncReport: Sendable {
 
     public var failed: Int { entities.values.reduce(0) { $0 + $1.failed } + planePullFailed }
     public var conflicts: Int { entities.values.reduce(0) { $0 + $1.conflicts } }
-    public var written: Int { entities.values.reduce(0) { $0 + $1.created + $1.updated + $1.archived } }
+    public var written: Int { entities.values.reduce(0) { $0 + $1.created + $1.updated + $1.archived + $1.restored } }
 
     mutating func bump(_ entity: String, _ change: (inout EntityStats) -> Void) {
         var stats = entities[entity] ?? EntityStats()
@@ -204,6 +207,10 @@ public final class SyncEngine: @unchecked Sendable {
         var planeFields: [String: JSONValue]
         var odooFields: [String: JSONValue]
         let status: String
+        /// For a pair that ended: the side whose record went ("plane", "odoo", "both"), and
+        /// whether the sync archived the other side's record then.
+        var endedBy: String? = nil
+        var archivedOther = false
         /// "error" pairs still take changes: a fix made after a failure folds into the failed
         /// queue item, so `queue retry` sends the fix, not the value that failed.
         var isLive: Bool { status == "active" || status == "error" }
@@ -229,11 +236,11 @@ public final class SyncEngine: @unchecked Sendable {
 
     static func pairs(_ db: Database, entity: String) throws -> [Pair] {
         try Row.fetchAll(db, sql: """
-            SELECT p.mapping_id, p.plane_id, p.plane_project, p.odoo_id, p.plane_fields, p.odoo_fields, m.status
+            SELECT p.mapping_id, p.plane_id, p.plane_project, p.odoo_id, p.plane_fields, p.odoo_fields, m.status, p.ended_by, p.archived_other
             FROM sync_pairs p JOIN sync_mappings m ON m.id = p.mapping_id WHERE p.entity = ?
             """, arguments: [entity]).map { row in
             Pair(mappingID: row[0], planeID: row[1], planeProject: row[2], odooID: row[3],
-                 planeFields: fieldsDict(row[4]), odooFields: fieldsDict(row[5]), status: row[6])
+                 planeFields: fieldsDict(row[4]), odooFields: fieldsDict(row[5]), status: row[6], endedBy: row[7], archivedOther: row[8])
         }
     }
 
@@ -502,6 +509,12 @@ public final class SyncEngine: @unchecked Sendable {
         case ("project:project.project", _):
             guard let id = item.targetID else { throw SyncItemError("update without a target id") }
             call = "plane PATCH projects/\(id)/ \(JSONValue.object(values).serialized)"
+            if item.restore {
+                // Plane refuses to change an archived project: out of the archive first (a
+                // project already out answers the same, so a retry is harmless).
+                try await plane.unarchiveProject(projectID: id)
+                call = "plane DELETE projects/\(id)/archive/; " + call
+            }
             answer = try await plane.updateProject(projectID: id, fields: .object(values))
         case (_, "create"):
             guard let project, let key = item.key else { throw SyncItemError("create without a project or an external id") }
@@ -667,7 +680,9 @@ public final class SyncEngine: @unchecked Sendable {
         switch (item.entity, item.operation) {
         case ("project:project.project", "create"): return ["plane POST projects/ \(body)"]
         case ("project:project.project", "archive"): return ["plane POST projects/\(item.targetID ?? "?")/archive/"]
-        case ("project:project.project", _): return ["plane PATCH projects/\(item.targetID ?? "?")/ \(body)"]
+        case ("project:project.project", _):
+            let patch = "plane PATCH projects/\(item.targetID ?? "?")/ \(body)"
+            return item.restore ? ["plane DELETE projects/\(item.targetID ?? "?")/archive/", patch] : [patch]
         case (_, "create"):
             let withKey = JSONValue.object(values + [("external_source", .string(SyncEngine.externalSource)), ("external_id", .string(item.key ?? ""))])
             return ["plane POST projects/\(item.planeProject ?? "?")/issues/ \(withKey.serialized)"]

@@ -1,0 +1,205 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import GRDB
+@testable import OdooEmulator
+import OdooSyncCore
+@testable import PlaneEmulator
+import Testing
+
+/// A record archived (or deleted) on one side ends its pair and archives its counterpart; these
+/// are the returns: the record unarchived in Plane or reactivated in Odoo brings the pair back,
+/// restoring the counterpart from it, through the real binary against both emulators.
+@Suite struct SyncRevivalTests {
+    /// (status, ended_by, archived_other) of the pair of `mapping` found by its Odoo id.
+    static func pairState(_ h: SyncHarness, entity: String, odoo: Int) throws -> (String, String?, Int)? {
+        try h.query { db in
+            try Row.fetchOne(db, sql: """
+                SELECT m.status, p.ended_by, p.archived_other FROM sync_pairs p JOIN sync_mappings m ON m.id = p.mapping_id
+                WHERE p.entity = ? AND p.odoo_id = ?
+                """, arguments: [entity, odoo]).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
+    @Test func aRecordBackFromTheArchiveRestoresItsCounterpart() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let a = try h.somePair(3)
+        let b = try h.somePair(4)
+        // b's issue odoosync made from its task: archived, the external key still finds it. c's
+        // was made in Plane: archived, it is gone from every list and view, a tombstone.
+        #expect(h.planeIssue(b.plane)?["external_id"]?.stringValue == "project.task:\(b.odoo)")
+        let c = try #require(try h.pairs("issue:project.task").first { (h.planeIssue($0.plane)?["external_id"] ?? .null) == .null })
+        let stateBefore = try #require(h.planeIssue(a.plane)?["state"]?.stringValue)
+        let issuesBefore = h.planeIssues().count
+        let tasksBefore = try h.odooRecords("project.task").count
+
+        // Archived in Odoo and in Plane: the other sides are archived and the pairs end.
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": false]))
+        #expect(h.plane.archiveIssue(id: b.plane))
+        #expect(h.plane.archiveIssue(id: c.plane))
+        let archived = try await h.sync()
+        #expect(archived["entities"]?["issue:project.task"]?["archived"]?.intValue == 3, "\(archived)")
+        #expect(try h.odooRecord("project.task", c.odoo)?["active"] as? Bool == false)
+        let flags = try h.query { db in
+            try Row.fetchAll(db, sql: "SELECT plane_id, deleted, archived FROM plane_records WHERE kind = 'issue' AND plane_id IN (?, ?)",
+                             arguments: [b.plane, c.plane]).map { ($0[0] as String, $0[1] as Int, $0[2] as Int) }
+        }
+        #expect(flags.contains { $0 == (b.plane, 0, 1) } && flags.contains { $0 == (c.plane, 1, 0) }, "\(flags)")
+        #expect(h.planeIssue(a.plane)?["state"]?.stringValue != stateBefore, "moved to the cancelled state")
+        #expect(try h.odooRecord("project.task", b.odoo)?["active"] as? Bool == false)
+        #expect(try SyncRevivalTests.pairState(h, entity: "issue:project.task", odoo: a.odoo).map { $0.0 == "archived" && $0.1 == "odoo" && $0.2 == 1 } == true)
+        #expect(try SyncRevivalTests.pairState(h, entity: "issue:project.task", odoo: b.odoo).map { $0.0 == "archived" && $0.1 == "plane" && $0.2 == 1 } == true)
+
+        // Back: the task reactivated (renamed while it was archived), the issue unarchived.
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": true, "name": "Back from the archive"]))
+        #expect(h.plane.archiveIssue(id: b.plane, archived: false))
+        #expect(h.plane.archiveIssue(id: c.plane, archived: false))
+        let planeWrites = h.plane.writes().count
+        let back = try await h.sync()
+        #expect(back["entities"]?["issue:project.task"]?["restored"]?.intValue == 3, "\(back)")
+        #expect(try h.odooRecord("project.task", c.odoo)?["active"] as? Bool == true)
+        #expect(back["failed"]?.intValue == 0)
+        // The issue leaves the cancelled state for the one the task's stage names, and takes
+        // the task's new name; the task is active again with the issue's values.
+        let issueA = try #require(h.planeIssue(a.plane))
+        #expect(issueA["state"]?.stringValue == stateBefore)
+        #expect(issueA["name"]?.stringValue == "Back from the archive")
+        let taskB = try #require(try h.odooRecord("project.task", b.odoo))
+        #expect(taskB["active"] as? Bool == true)
+        #expect(taskB["name"] as? String == h.planeIssue(b.plane)?["name"]?.stringValue)
+        #expect(h.plane.writes().count > planeWrites)
+        for pair in [a, b, c] {
+            #expect(try SyncRevivalTests.pairState(h, entity: "issue:project.task", odoo: pair.odoo).map { $0.0 == "active" && $0.1 == nil } == true)
+        }
+        // Nothing made twice: the same records, paired as before.
+        #expect(h.planeIssues().count == issuesBefore)
+        #expect(try h.odooRecords("project.task").count == tasksBefore)
+        #expect(try h.pairs("issue:project.task").contains { $0 == a } && h.pairs("issue:project.task").contains { $0 == b })
+        let log = try h.query { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_log WHERE operation = 'restore' AND success") ?? 0
+        }
+        #expect(log == 3)
+
+        // The restored pairs are settled, and live: a quiet run writes nothing, an edit travels.
+        let quiet = try await h.sync()
+        #expect(quiet["written"]?.intValue == 0, "\(quiet)")
+        #expect(h.odoo.emulator.modify(model: "project.task", id: b.odoo, values: ["name": "Edited after the return"]))
+        try await h.sync()
+        #expect(h.planeIssue(b.plane)?["name"]?.stringValue == "Edited after the return")
+    }
+
+    /// With `sync.on_delete ignore` the other side was never touched: the returning record
+    /// just makes the pair live again, and what changed meanwhile is compared as usual.
+    @Test func withOnDeleteIgnoreTheReturnMakesThePairLiveAgain() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["config", "set", "sync.on_delete", "ignore"]).status == 0)
+        try await h.sync()
+        let a = try h.somePair(2)
+        let stateBefore = h.planeIssue(a.plane)?["state"]?.stringValue
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": false]))
+        let ended = try await h.sync()
+        #expect(ended["written"]?.intValue == 0, "\(ended)")
+        #expect(h.planeIssue(a.plane)?["state"]?.stringValue == stateBefore, "left alone")
+        #expect(try SyncRevivalTests.pairState(h, entity: "issue:project.task", odoo: a.odoo).map { $0.0 == "archived" && $0.1 == "odoo" && $0.2 == 0 } == true)
+
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": true, "name": "Renamed while archived"]))
+        let back = try await h.sync()
+        #expect(back["entities"]?["issue:project.task"]?["updated"]?.intValue == 1, "\(back)")
+        #expect(h.planeIssue(a.plane)?["name"]?.stringValue == "Renamed while archived")
+        #expect(try SyncRevivalTests.pairState(h, entity: "issue:project.task", odoo: a.odoo).map { $0.0 == "active" && $0.1 == nil } == true)
+        let events = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'pair_revived'") ?? 0 }
+        #expect(events == 1)
+    }
+
+    /// A cycle's milestone is never archived, a module's sub-project is: back from Plane's
+    /// archive, the cycle's pair is live again and the module's sub-project active again.
+    @Test func aCycleAndAModuleBackFromTheArchiveBringTheirPairsBack() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let cycle = try #require(h.plane.cycles().first)
+        let module = try #require(h.plane.modules().first)
+        let milestone = try #require(try h.query { db in
+            try Int.fetchOne(db, sql: "SELECT odoo_id FROM sync_pairs WHERE entity = 'cycle:project.milestone' AND plane_id = ?", arguments: [cycle.id])
+        })
+        let subProject = try #require(try h.query { db in
+            try Int.fetchOne(db, sql: "SELECT odoo_id FROM sync_pairs WHERE entity = 'module:project.project' AND plane_id = ?", arguments: [module.id])
+        })
+        #expect(h.plane.archiveContainer(id: cycle.id))
+        #expect(h.plane.archiveContainer(id: module.id))
+        try await h.sync()
+        #expect(try SyncRevivalTests.pairState(h, entity: "cycle:project.milestone", odoo: milestone).map { $0.0 == "archived" && $0.1 == "plane" && $0.2 == 0 } == true)
+        #expect(try SyncRevivalTests.pairState(h, entity: "module:project.project", odoo: subProject).map { $0.0 == "archived" && $0.2 == 1 } == true)
+        #expect(try h.odooRecord("project.project", subProject)?["active"] as? Bool == false)
+
+        #expect(h.plane.archiveContainer(id: cycle.id, archived: false))
+        #expect(h.plane.archiveContainer(id: module.id, archived: false))
+        // Renamed once back (through Plane's API): the milestone follows the live pair.
+        let base = "http://127.0.0.1:\(h.planePort)/api/v1/workspaces/\(h.plane.workspaceSlug)/projects/\(cycle.project)/"
+        var request = URLRequest(url: try #require(URL(string: base + "cycles/\(cycle.id)/")))
+        request.httpMethod = "PATCH"
+        request.setValue(h.plane.apiKey, forHTTPHeaderField: "X-API-Key")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(#"{"name": "Sprint, unarchived"}"#.utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+
+        let back = try await h.sync()
+        #expect(back["failed"]?.intValue == 0, "\(back)")
+        #expect(back["entities"]?["module:project.project"]?["restored"]?.intValue == 1, "\(back)")
+        #expect(try h.odooRecord("project.project", subProject)?["active"] as? Bool == true)
+        #expect(try h.odooRecord("project.milestone", milestone)?["name"] as? String == "Sprint, unarchived")
+        #expect(try SyncRevivalTests.pairState(h, entity: "cycle:project.milestone", odoo: milestone).map { $0.0 == "active" } == true)
+        #expect(try SyncRevivalTests.pairState(h, entity: "module:project.project", odoo: subProject).map { $0.0 == "active" } == true)
+        let quiet = try await h.sync()
+        #expect(quiet["written"]?.intValue == 0, "\(quiet)")
+    }
+}
+
+extension SyncRevivalTests {
+    /// An Odoo project archived archives its Plane project; reactivated (and renamed while it
+    /// was archived), it brings the Plane project out of the archive with the new name. And the
+    /// other way: a Plane project unarchived reactivates its Odoo project.
+    @Test func anArchivedProjectBackOnEitherSideBringsTheOtherBack() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let pair = try #require(try h.pairs("project:project.project").first { pair in
+            (try? h.odooRecord("project.project", pair.odoo)?["name"] as? String) == "Plant Automation"
+        })
+        func planeProject() -> JSONValue? { h.plane.project(id: pair.plane) }
+        #expect(h.odoo.emulator.modify(model: "project.project", id: pair.odoo, values: ["active": false]))
+        try await h.sync()
+        #expect(planeProject()?["archived_at"].map { $0 != .null } == true)
+        #expect(try SyncRevivalTests.pairState(h, entity: "project:project.project", odoo: pair.odoo).map { $0.0 == "archived" && $0.1 == "odoo" && $0.2 == 1 } == true)
+
+        #expect(h.odoo.emulator.modify(model: "project.project", id: pair.odoo, values: ["active": true, "name": "Plant Automation II"]))
+        let back = try await h.sync()
+        #expect(back["entities"]?["project:project.project"]?["restored"]?.intValue == 1, "\(back)")
+        #expect(planeProject()?["archived_at"] == .null)
+        #expect(planeProject()?["name"]?.stringValue == "Plant Automation II")
+        #expect(try SyncRevivalTests.pairState(h, entity: "project:project.project", odoo: pair.odoo).map { $0.0 == "active" && $0.1 == nil } == true)
+        let quiet = try await h.sync()
+        #expect(quiet["written"]?.intValue == 0, "\(quiet)")
+
+        // The other way: archived in Plane, then unarchived there.
+        func archive(_ method: String) async throws -> Int? {
+            let url = "http://127.0.0.1:\(h.planePort)/api/v1/workspaces/\(h.plane.workspaceSlug)/projects/\(pair.plane)/archive/"
+            var request = URLRequest(url: try #require(URL(string: url)))
+            request.httpMethod = method
+            request.setValue(h.plane.apiKey, forHTTPHeaderField: "X-API-Key")
+            return (try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode
+        }
+        #expect(try await archive("POST") == 204)
+        try await h.sync()
+        #expect(try h.odooRecord("project.project", pair.odoo)?["active"] as? Bool == false)
+        #expect(try await archive("DELETE") == 204)
+        let again = try await h.sync()
+        #expect(again["entities"]?["project:project.project"]?["restored"]?.intValue == 1, "\(again)")
+        #expect(try h.odooRecord("project.project", pair.odoo)?["active"] as? Bool == true)
+    }
+}
