@@ -75,6 +75,17 @@ struct Transaction {
             pending.append((id, values, old))
         }
         for row in pending { store(&state, model: model, id: row.id, values: row.values, old: row.old) }
+        // project.project's write: "archiving/unarchiving a project does it on its tasks, too",
+        // archived tasks included.
+        if model == "project.project", case .object(let given) = vals, let active = given.last(where: { $0.0 == "active" })?.1,
+           let tasks = state.tables["project.task"], let projectField = try self.schema(state, "project.task").field("project_id") {
+            let projects = Set(pending.map(\.id))
+            let owned = tasks.idsAscending.filter { id in
+                if case .ref(let project)? = tasks.record(id: id)?.values[projectField.index] { return projects.contains(project) }
+                return false
+            }
+            if !owned.isEmpty { try write(&state, model: "project.task", ids: owned, vals: .object([("active", active)])) }
+        }
     }
 
     private func apply(_ state: inout StoreState, _ change: FieldChange, to current: FieldValue, field: FieldDef) throws

@@ -90,11 +90,13 @@ struct SyncCommand: AsyncParsableCommand {
             let engine = SyncEngine(mirror: mirror, odoo: odoo, plane: PlaneWriter(client: plane), runID: runID, scope: scope, logger: env.logger,
                                     httpClock: clock)
             try await engine.push(dryRun: false)
+            // A pass that made or brought back pairs (a project, say) can leave work for the
+            // next one (that project's issues); a few passes settle it.
             for _ in 0..<4 {
-                let paired = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired }
+                let paired = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired + $1.restored }
                 try await engine.detect()
                 try await engine.push(dryRun: false)
-                let after = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired }
+                let after = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired + $1.restored }
                 if after == paired { break }
             }
             var report = engine.report

@@ -163,7 +163,9 @@ import Testing
 extension SyncRevivalTests {
     /// An Odoo project archived archives its Plane project; reactivated (and renamed while it
     /// was archived), it brings the Plane project out of the archive with the new name. And the
-    /// other way: a Plane project unarchived reactivates its Odoo project.
+    /// other way: a Plane project unarchived reactivates its Odoo project. Odoo archives and
+    /// reactivates a project's tasks with it; the issues in the project are left as they were
+    /// throughout, and nothing is written once both sides are back.
     @Test func anArchivedProjectBackOnEitherSideBringsTheOtherBack() async throws {
         let h = try await SyncHarness.start()
         defer { Task { await h.stop() } }
@@ -171,18 +173,35 @@ extension SyncRevivalTests {
         let pair = try #require(try h.pairs("project:project.project").first { pair in
             (try? h.odooRecord("project.project", pair.odoo)?["name"] as? String) == "Plant Automation"
         })
+        let taskPairs = try h.pairs("issue:project.task").filter { task in
+            SyncHarness.many2oneID((try? h.odooRecord("project.task", task.odoo))?["project_id"]) == pair.odoo
+        }
+        #expect(taskPairs.count >= 10)
+        func states() -> [String?] { taskPairs.map { h.planeIssue($0.plane)?["state"]?.stringValue } }
+        let statesBefore = states()
         func planeProject() -> JSONValue? { h.plane.project(id: pair.plane) }
+        func tasksActive() throws -> Set<Bool> {
+            Set(try taskPairs.map { try h.odooRecord("project.task", $0.odoo)?["active"] as? Bool ?? false })
+        }
+
         #expect(h.odoo.emulator.modify(model: "project.project", id: pair.odoo, values: ["active": false]))
-        try await h.sync()
+        #expect(try tasksActive() == [false], "Odoo archives the project's tasks with it")
+        let archived = try await h.sync()
+        #expect(archived["entities"]?["issue:project.task"]?["archived"]?.intValue ?? 0 == 0, "\(archived)")
         #expect(planeProject()?["archived_at"].map { $0 != .null } == true)
+        #expect(states() == statesBefore, "the issues are left as they were")
         #expect(try SyncRevivalTests.pairState(h, entity: "project:project.project", odoo: pair.odoo).map { $0.0 == "archived" && $0.1 == "odoo" && $0.2 == 1 } == true)
 
         #expect(h.odoo.emulator.modify(model: "project.project", id: pair.odoo, values: ["active": true, "name": "Plant Automation II"]))
+        #expect(try tasksActive() == [true])
         let back = try await h.sync()
         #expect(back["entities"]?["project:project.project"]?["restored"]?.intValue == 1, "\(back)")
         #expect(planeProject()?["archived_at"] == .null)
         #expect(planeProject()?["name"]?.stringValue == "Plant Automation II")
         #expect(try SyncRevivalTests.pairState(h, entity: "project:project.project", odoo: pair.odoo).map { $0.0 == "active" && $0.1 == nil } == true)
+        #expect(states() == statesBefore)
+        let livePairs = try h.pairs("issue:project.task")
+        #expect(taskPairs.allSatisfy { task in livePairs.contains { $0 == task } }, "the issue pairs stayed live")
         let quiet = try await h.sync()
         #expect(quiet["written"]?.intValue == 0, "\(quiet)")
 
@@ -197,9 +216,79 @@ extension SyncRevivalTests {
         #expect(try await archive("POST") == 204)
         try await h.sync()
         #expect(try h.odooRecord("project.project", pair.odoo)?["active"] as? Bool == false)
+        #expect(try tasksActive() == [false])
+        let frozen = try await h.sync()
+        #expect(frozen["written"]?.intValue == 0, "the tasks Odoo archived with the project are not archived over to Plane: \(frozen)")
+        #expect(states() == statesBefore)
         #expect(try await archive("DELETE") == 204)
         let again = try await h.sync()
         #expect(again["entities"]?["project:project.project"]?["restored"]?.intValue == 1, "\(again)")
         #expect(try h.odooRecord("project.project", pair.odoo)?["active"] as? Bool == true)
+        #expect(try tasksActive() == [true])
+        let settled = try await h.sync()
+        #expect(settled["written"]?.intValue == 0, "\(settled)")
+        #expect(states() == statesBefore)
+    }
+}
+
+extension SyncRevivalTests {
+    /// A restore that fails for good leaves its pair ended, never in error: an error pair would
+    /// be compared, its archived side taken for gone, and the record that came back archived
+    /// again. The restore waits, failed, for `queue retry`.
+    @Test func aRestoreThatFailsLeavesThePairEndedUntilItIsRetried() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let a = try h.somePair(5)
+        let stateBefore = h.planeIssue(a.plane)?["state"]?.stringValue
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": false]))
+        try await h.sync()
+        #expect(try await h.run(["config", "set", "sync.max_attempts", "1"]).status == 0)
+        h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.refused(field: "state", message: "Not allowed here.")], methods: ["PATCH"],
+                                         pathContains: ["/issues/\(a.plane)/"]))
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": true]))
+        let failed = try await h.sync(expectStatus: 1)
+        #expect(failed["failed"]?.intValue == 1, "\(failed)")
+        h.plane.setFaults(.none)
+        #expect(try SyncRevivalTests.pairState(h, entity: "issue:project.task", odoo: a.odoo).map { $0.0 == "archived" && $0.1 == "odoo" } == true)
+        let archivesOfA = { h.odoo.emulator.writes().filter { $0.method == "write" && $0.ids == [a.odoo] }.count }
+        let before = archivesOfA()
+        let waiting = try await h.sync()
+        #expect(waiting["written"]?.intValue == 0, "\(waiting)")
+        #expect(archivesOfA() == before, "the task that came back is not archived again")
+        #expect(try h.odooRecord("project.task", a.odoo)?["active"] as? Bool == true)
+        let log = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_log WHERE operation = 'restore' AND NOT success") ?? 0 }
+        #expect(log == 1)
+
+        #expect(try await h.run(["queue", "retry", "--failed"]).status == 0)
+        let retried = try await h.sync()
+        #expect(retried["entities"]?["issue:project.task"]?["restored"]?.intValue == 1, "\(retried)")
+        #expect(h.planeIssue(a.plane)?["state"]?.stringValue == stateBefore)
+        #expect(try SyncRevivalTests.pairState(h, entity: "issue:project.task", odoo: a.odoo).map { $0.0 == "active" } == true)
+    }
+
+    /// What was edited on both sides while the pair was ended goes by the entity's strategy, as
+    /// for any pair: under `manual`, a conflict, and neither name is written over; the restore
+    /// still brings the issue back out of its cancelled state.
+    @Test func editsMadeWhileThePairWasEndedGoByTheStrategy() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        #expect(try await h.run(["config", "set", "sync", "issue:project.task", "strategy", "manual"]).status == 0)
+        try await h.sync()
+        let a = try h.somePair(6)
+        let stateBefore = h.planeIssue(a.plane)?["state"]?.stringValue
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": false]))
+        try await h.sync()
+        try h.plane.modifyIssue(id: a.plane, fields: ["name": "Plane's name", "priority": "urgent"])
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": true, "name": "Odoo's name"]))
+        let back = try await h.sync()
+        #expect(back["conflicts"]?.intValue == 1, "\(back)")
+        #expect(back["entities"]?["issue:project.task"]?["restored"]?.intValue == 1, "\(back)")
+        let issue = try #require(h.planeIssue(a.plane))
+        #expect(issue["name"]?.stringValue == "Plane's name")
+        #expect(issue["state"]?.stringValue == stateBefore, "out of the cancelled state")
+        #expect(try h.odooRecord("project.task", a.odoo)?["name"] as? String == "Odoo's name")
+        // The priority changed in Plane only: it travels.
+        #expect(try h.odooRecord("project.task", a.odoo)?["priority"] as? String != "0")
     }
 }

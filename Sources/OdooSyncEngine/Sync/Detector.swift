@@ -15,6 +15,10 @@ struct Detector {
     /// Ids of the Plane projects left out of this run (`SyncScope.leftOutPlaneProjects`), set
     /// by the project pass: the pairs of what lives in them are not compared either.
     private var leftOutProjectIDs: Set<String> = []
+    /// Ids of the Plane projects whose pair ended (archived or deleted on one side), set by the
+    /// project pass. Their issue pairs are left as they were: Odoo archives a project's tasks
+    /// with it, and Plane hides an archived project's issues, so neither is an issue's own change.
+    private var endedProjectIDs: Set<String> = []
 
     init(engine: SyncEngine, db: Database, translation: Translation, archiveOnDelete: Bool) {
         self.engine = engine
@@ -72,10 +76,11 @@ struct Detector {
         for pair in pairs where !pair.isLive {
             guard let endedBy = pair.endedBy, let p = planeByID[pair.planeID], let o = odooByID[pair.odooID],
                   !o.deleted, !planeDeleted.contains(p.id) else { continue }
-            guard endedBy == "plane" ? !p.deleted : o.active else { continue }
+            // The record that went is back; the other is live too unless the sync archived it.
+            guard endedBy == "plane" ? !p.deleted && (pair.archivedOther || o.active) : o.active && (pair.archivedOther || !p.deleted) else { continue }
             if try revive(entity: entity, config: config, pair: pair,
-                          plane: translation.planeCanonical(p.data, mappings: mappings, plainDescription: true),
-                          odoo: translation.odooCanonical(o.data, mappings: mappings, plainDescription: true)) {
+                          plane: translation.planeCanonical(p.data, mappings: mappings, plainDescription: true), planeTime: p.updatedAt,
+                          odoo: translation.odooCanonical(o.data, mappings: mappings, plainDescription: true), odooTime: o.writeDate) {
                 reactivated = true
             }
         }
@@ -84,12 +89,16 @@ struct Detector {
             pairs.removeAll { leftOutIDs.contains($0.planeID) }
         }
 
+        endedProjectIDs = Set(pairs.filter { !$0.isLive }.map(\.planeID))
         for pair in pairs where pair.isLive {
             considered += 1
             let p = planeByID[pair.planeID]
             let o = odooByID[pair.odooID]
             if try handleDeletes(entity: entity, config: config, pair: pair, plane: p, odoo: o, planeGone: p?.deleted == true,
-                                 odooGone: o.map { $0.deleted || !$0.active } ?? false) { continue }
+                                 odooGone: o.map { $0.deleted || !$0.active } ?? false) {
+                endedProjectIDs.insert(pair.planeID)  // ends with this run's push
+                continue
+            }
             result[pair.planeID] = pair.odooID
             guard let p, let o else { continue }
             try reconcile(entity: entity, config: config, pair: pair,
@@ -172,7 +181,7 @@ struct Detector {
                    OR p.plane_hash IS NOT pr.data_hash OR p.odoo_hash IS NOT orr.data_hash
                    OR pr.deleted OR pr.archived OR orr.deleted OR NOT orr.active)
             ORDER BY p.odoo_id
-            """, arguments: [entity, JSONValue.array(leftOutProjectIDs.sorted().map(JSONValue.string)).serialized, fresh])
+            """, arguments: [entity, JSONValue.array(leftOutProjectIDs.union(endedProjectIDs).sorted().map(JSONValue.string)).serialized, fresh])
         var seen: [(String, Int64?, Int64?)] = []
         for row in rows {
             let planeID: String = row[1]
@@ -273,14 +282,17 @@ struct Detector {
         let mappings = config.fieldMappings
         let rows = try Row.fetchAll(db, sql: """
             SELECT p.mapping_id, p.plane_id, p.plane_project, p.odoo_id, p.plane_fields, p.odoo_fields, m.status, p.ended_by, p.archived_other,
-                   json_extract(pr.data, \(Loader.paths(planeKeys))), json_extract(orr.data, \(Loader.paths(odooKeys)))
+                   json_extract(pr.data, \(Loader.paths(planeKeys))), json_extract(orr.data, \(Loader.paths(odooKeys))),
+                   pr.updated_at, orr.write_date
             FROM sync_pairs p INDEXED BY sync_pairs_ended
             JOIN sync_mappings m ON m.id = p.mapping_id
             JOIN plane_records pr ON pr.kind = 'issue' AND pr.plane_id = p.plane_id
             JOIN odoo_records orr ON orr.model = 'project.task' AND orr.odoo_id = p.odoo_id
             WHERE p.entity = ? AND p.ended_by IS NOT NULL AND m.status = 'archived'
               AND pr.deleted = 0 AND pr.archived = 0 AND orr.deleted = 0
-              AND (p.ended_by = 'plane' OR (p.ended_by = 'odoo' AND orr.active = 1))
+              -- the record that went is back: a task active again, or an issue live again, while
+              -- the other is live too unless the sync archived it
+              AND (orr.active = 1 OR (p.ended_by = 'plane' AND p.archived_other = 1))
               AND p.plane_project IN (SELECT value FROM json_each(?))
             ORDER BY p.odoo_id
             """, arguments: [entity, JSONValue.array(projectPairs.keys.sorted().map(JSONValue.string)).serialized])
@@ -289,8 +301,8 @@ struct Detector {
                                        planeFields: SyncEngine.fieldsDict(row[4]), odooFields: SyncEngine.fieldsDict(row[5]), status: row[6],
                                        endedBy: row[7], archivedOther: row[8])
             try revive(entity: entity, config: config, pair: pair,
-                       plane: translation.planeCanonical(Loader.object(planeKeys, row[9]), mappings: mappings),
-                       odoo: translation.odooCanonical(Loader.object(odooKeys, row[10]), mappings: mappings))
+                       plane: translation.planeCanonical(Loader.object(planeKeys, row[9]), mappings: mappings), planeTime: row[11],
+                       odoo: translation.odooCanonical(Loader.object(odooKeys, row[10]), mappings: mappings), odooTime: row[12])
         }
     }
 
@@ -389,10 +401,16 @@ struct Detector {
         var pairs = try SyncEngine.pairs(db, entity: entity)
         // A cycle or module back from the archive (or from a delete the pull recorded) brings its pair back.
         var reactivated = false
+        let odooThere = Dictionary(try Row.fetchAll(db, sql: "SELECT odoo_id, active FROM odoo_records WHERE model = ? AND deleted = 0",
+                                                    arguments: [model]).map { ($0[0] as Int, $0[1] as Bool) },
+                                   uniquingKeysWith: { a, _ in a })
         for pair in pairs where !pair.isLive && pair.endedBy == "plane" {
-            guard let p = planeByID[pair.planeID], !p.deleted,
+            // Back in Plane, while the milestone or sub-project is still in Odoo (and active,
+            // unless the sync archived it).
+            guard let p = planeByID[pair.planeID], !p.deleted, let active = odooThere[pair.odooID], active || pair.archivedOther,
                   let project = p.project ?? p.data["project"]?.stringValue, projectPairs[project] != nil else { continue }
-            if try revive(entity: entity, config: config, pair: pair, plane: translation.planeCanonical(p.data, mappings: mappings), odoo: [:]) {
+            if try revive(entity: entity, config: config, pair: pair, plane: translation.planeCanonical(p.data, mappings: mappings),
+                          planeTime: p.updatedAt, odoo: [:], odooTime: nil) {
                 reactivated = true
             }
         }
@@ -543,13 +561,19 @@ struct Detector {
     }
 
     /// A pair that ended because one side's record went, whose record is back (unarchived in
-    /// Plane, reactivated in Odoo). When the sync had archived the other side, that side is
-    /// restored from the returning record: a queued update of every mapped field that also
-    /// brings it back (`active` again, out of the cancelled state), and the pair is live once
-    /// it completes. When the other side was left alone, the pair is live again at once and is
-    /// compared like any other (`reactivated` then). Returns whether it was reactivated.
+    /// Plane, reactivated in Odoo), and whose other record is still there. Returns whether the
+    /// pair is live again now.
+    ///
+    /// When the sync had left the other side alone, the pair is simply live again and is compared
+    /// like any other. When the sync had archived it, the two are compared against the pair's
+    /// memory first (the sync's own archive, the issue moved to its cancelled state, is no edit
+    /// made in Plane): what changed on one side travels, a field changed on both goes by the
+    /// entity's strategy, as for any pair. Then a restore brings the other record back (`active`
+    /// again, the issue into the state its task's stage names, the Plane project out of the
+    /// archive), folded with that comparison's update; the pair is live once it completes.
     @discardableResult
-    private mutating func revive(entity: String, config: EntityConfig, pair: SyncEngine.Pair, plane: Fields, odoo: Fields) throws -> Bool {
+    private mutating func revive(entity: String, config: EntityConfig, pair: SyncEngine.Pair, plane: Fields, planeTime: String?,
+                                 odoo: Fields, odooTime: String?) throws -> Bool {
         guard let endedBy = pair.endedBy, endedBy == "plane" || endedBy == "odoo" else { return false }
         considered += 1
         let fromPlane = endedBy == "plane"
@@ -564,11 +588,25 @@ struct Detector {
         }
         guard fromPlane ? config.planeToOdoo : config.odooToPlane else { return false }
         let parts = entity.split(separator: ":").map(String.init)
-        let values = fromPlane ? plane : odoo
+        var restoring: Fields = [:]
+        var planeSide = plane
+        if !fromPlane && parts[0] == "issue", let remembered = pair.planeFields["state"] {
+            // The cancelled state is the sync's doing: compared as remembered, and left for the
+            // state the issue had, unless the task's stage moved meanwhile (the comparison then
+            // sends the state the new stage names).
+            planeSide["state"] = remembered
+            if odoo["state"] == pair.odooFields["state"] { restoring["state"] = remembered }
+        }
+        if parts[1] == "project.milestone" || parts[0] == "module" || parts[0] == "cycle" {
+            // One way from Plane: Plane's values, as they now are.
+            restoring = plane.filter { pair.planeFields[$0.key] != $0.value }
+        } else {
+            try reconcile(entity: entity, config: config, pair: pair, plane: planeSide, planeTime: planeTime, odoo: odoo, odooTime: odooTime)
+        }
         var item = SyncEngine.QueueItem(entity: entity, operation: "update", sourceSystem: endedBy, sourceType: fromPlane ? parts[0] : parts[1],
                                         sourceID: fromPlane ? pair.planeID : String(pair.odooID), target: fromPlane ? "odoo" : "plane",
                                         targetType: fromPlane ? parts[1] : parts[0], targetID: fromPlane ? String(pair.odooID) : pair.planeID,
-                                        mappingID: pair.mappingID, planeProject: pair.planeProject, fields: values, sourceValues: values,
+                                        mappingID: pair.mappingID, planeProject: pair.planeProject, fields: restoring, sourceValues: restoring,
                                         priority: Detector.priorities[entity] ?? 0)
         item.restore = true
         try queue(item)

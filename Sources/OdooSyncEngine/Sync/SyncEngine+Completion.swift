@@ -178,17 +178,25 @@ extension SyncEngine {
                 pair.1.merge(item.sourceValues) { _, new in new }
             }
             // An archive ends the pair: which side went, and whether the other was written (a
-            // milestone is not), is what bringing it back needs (`Detector.revive`). Any other
-            // completion leaves the pair live.
+            // milestone is not), is what bringing it back needs (`Detector.revive`). A restore
+            // makes it live again; any other write leaves an ended pair ended (an edit of the
+            // archived record, sent while its restore waits, must not make the pair compared
+            // before that record is back) and a live one live.
             try db.cachedStatement(sql: """
-                UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, (plane_hash, odoo_hash) = (\(hashes)), ended_by = ?, archived_other = ?
+                UPDATE sync_pairs SET plane_fields = ?, odoo_fields = ?, (plane_hash, odoo_hash) = (\(hashes)),
+                       ended_by = CASE WHEN ? THEN ? WHEN ? THEN NULL ELSE ended_by END,
+                       archived_other = CASE WHEN ? THEN ? WHEN ? THEN 0 ELSE archived_other END
                 WHERE mapping_id = ?
                 """).execute(arguments: [SyncEngine.fieldsJSON(pair.0).serialized, SyncEngine.fieldsJSON(pair.1).serialized] + hashArguments
-                    + [result.archived ? item.sourceSystem : nil, result.archived && !result.calls.isEmpty, mappingID])
+                    + [result.archived, result.archived ? item.sourceSystem : nil, item.restore,
+                       result.archived, result.archived && !result.calls.isEmpty, item.restore, mappingID])
             try db.cachedStatement(sql: """
                 UPDATE sync_mappings SET last_synced_at = ?, sync_version = sync_version + 1, updated_at = ?,
-                       status = CASE WHEN ? THEN 'archived' ELSE 'active' END, last_error = NULL WHERE id = ?
-                """).execute(arguments: [now, now, result.archived, mappingID])
+                       status = CASE WHEN ? THEN 'archived'
+                                     WHEN (SELECT ended_by FROM sync_pairs WHERE mapping_id = ?) IS NOT NULL THEN status
+                                     ELSE 'active' END,
+                       last_error = NULL WHERE id = ?
+                """).execute(arguments: [now, now, result.archived, mappingID, mappingID])
         }
         context.completedQueueIDs.append(queueID)
         let operation = result.created ? "create" : item.restore ? "restore" : item.operation
@@ -262,11 +270,13 @@ extension SyncEngine {
                 UPDATE sync_queue SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ?, last_attempt_at = ?, worker_id = NULL WHERE id = ?
                 """, arguments: [attempts, gaveUp ? "failed" : "pending", message, next, Timestamp.iso(Date()), queueID])
             if let mappingID = item.mappingID {
+                // A restore that gave up leaves its pair ended, not in error: an 'error' pair is
+                // compared, and its archived side would be taken for gone and archive the other again.
                 try db.execute(sql: "UPDATE sync_mappings SET last_error = ?, error_count = error_count + 1, status = CASE WHEN ? THEN 'error' ELSE status END, updated_at = ? WHERE id = ?",
-                               arguments: [message, gaveUp, Timestamp.iso(Date()), mappingID])
+                               arguments: [message, gaveUp && !item.restore, Timestamp.iso(Date()), mappingID])
             }
             try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: item.targetID,
-                                     operation: item.operation, success: false, error: message,
+                                     operation: item.restore ? "restore" : item.operation, success: false, error: message,
                                      sourceData: SyncEngine.fieldsJSON(item.sourceValues), durationMs: duration)
             try Mirror.appendEvent(db, runID: runID, level: gaveUp ? .error : .warn, category: SyncEngine.category,
                                    type: gaveUp ? "queue_item_failed" : "queue_item_retry",

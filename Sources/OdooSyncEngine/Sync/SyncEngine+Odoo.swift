@@ -267,6 +267,18 @@ extension SyncEngine {
                 try complete(queueID: items[index].queueID, item: item, result: outcome, seconds: seconds)
             }
         }
+        // Odoo reactivates a project's tasks with it: read them again, or the next pass would
+        // take the mirror's copies (archived) for tasks archived in Odoo.
+        let reactivated = model == "project.project" && !unread
+            ? written.filter { items[$0].error == nil && items[$0].item.restore }.compactMap { items[$0].id } : []
+        if !reactivated.isEmpty {
+            do {
+                try await refreshTasks(odoo, projects: reactivated)
+            } catch {
+                if SyncEngine.stopsTheRun(error) { stop = stop ?? error }
+                logger.warning("could not read again the tasks of the Odoo projects \(reactivated) brought back: \(error)")
+            }
+        }
         let refused = items.filter { $0.error != nil }
         if !refused.isEmpty {
             try flushCompletions()
@@ -321,15 +333,35 @@ extension SyncEngine {
     }
 
     private func readBack(_ odoo: OdooClient, spec: ModelSpec, ids: [Int]) async throws -> [Int: OdooSnapshot] {
+        let sorted = Array(Set(ids)).sorted()
+        return try await read(odoo, spec: spec, domains: stride(from: 0, to: sorted.count, by: 1000).map { start in
+            [["id", "in", .array(sorted[start..<min(start + 1000, sorted.count)].map(JSONValue.int))]]
+        })
+    }
+
+    /// The tasks of `projects`, archived ones included, read as the pull reads them and kept as
+    /// it keeps them: Odoo archives and reactivates a project's tasks with the project, so after
+    /// the sync has brought a project back, the mirror's copies of its tasks are out of date.
+    func refreshTasks(_ odoo: OdooClient, projects: [Int]) async throws {
+        guard let spec = ModelSpec.projectSide.first(where: { $0.name == "project.task" }) else { return }
+        let domain: [JSONValue] = [["project_id", "in", .array(projects.map(JSONValue.int))]]
+        let snapshots = try await OdooPuller.withServerFields(spec, client: odoo) { try await read(odoo, spec: $0, domains: [domain]) }
+        let now = Timestamp.iso(Date())
+        try mirror.write { db in
+            for snapshot in snapshots.values.sorted(by: { $0.id < $1.id }) {
+                try SyncEngine.storeOdooSnapshot(db, model: "project.task", snapshot, isNew: false, now: now)
+            }
+        }
+    }
+
+    private func read(_ odoo: OdooClient, spec: ModelSpec, domains: [[JSONValue]]) async throws -> [Int: OdooSnapshot] {
         let scanner = RecordScanner(fields: spec.fields)
         let idIndex = spec.index("id")
         let writeDateIndex = spec.index("write_date")
         let activeIndex = spec.hasActive ? spec.index("active") : nil
         var out: [Int: OdooSnapshot] = [:]
-        let sorted = Array(Set(ids)).sorted()
-        for start in stride(from: 0, to: sorted.count, by: 1000) {
-            let chunk = Array(sorted[start..<min(start + 1000, sorted.count)])
-            let page = try await OdooPuller.download(client: odoo, spec, scanner: scanner, domain: [["id", "in", .array(chunk.map(JSONValue.int))]],
+        for domain in domains {
+            let page = try await OdooPuller.download(client: odoo, spec, scanner: scanner, domain: domain,
                                                      order: "id asc", limit: nil, referenceField: nil)
             _ = try page.body.withUnsafeBytes { body in
                 try scanner.scan(body, envelope: page.api == .json2 ? .json2 : .jsonRPC) { view in
