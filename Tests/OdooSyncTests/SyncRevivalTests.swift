@@ -292,3 +292,37 @@ extension SyncRevivalTests {
         #expect(try h.odooRecord("project.task", a.odoo)?["priority"] as? String != "0")
     }
 }
+
+extension SyncRevivalTests {
+    /// A restore that could not be sent is withdrawn when its record goes again: sent later, it
+    /// would bring the issue back only for the next run to archive it again.
+    @Test func aRestoreWhoseRecordWentAgainIsWithdrawn() async throws {
+        let h = try await SyncHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.sync()
+        let a = try h.somePair(7)
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": false]))
+        try await h.sync()
+        let cancelled = h.planeIssue(a.plane)?["state"]?.stringValue
+        #expect(try await h.run(["config", "set", "sync.max_attempts", "1"]).status == 0)
+        h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.refused(field: "state", message: "Not allowed here.")], methods: ["PATCH"],
+                                         pathContains: ["/issues/\(a.plane)/"]))
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": true]))
+        try await h.sync(expectStatus: 1)
+        h.plane.setFaults(.none)
+        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": false]))
+        let planeWrites = h.plane.writes().count
+        let again = try await h.sync()
+        #expect(again["written"]?.intValue == 0, "\(again)")
+        let (status, events) = try h.query { db in
+            (try String.fetchOne(db, sql: "SELECT status FROM sync_queue WHERE json_extract(payload, '$.restore') = 1"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'restore_withdrawn'") ?? 0)
+        }
+        #expect(status == "cancelled")
+        #expect(events == 1)
+        #expect(try await h.run(["queue", "retry", "--failed"]).status == 0)
+        #expect(try await h.sync()["written"]?.intValue == 0)
+        #expect(h.plane.writes().count == planeWrites, "nothing was sent for it")
+        #expect(h.planeIssue(a.plane)?["state"]?.stringValue == cancelled)
+    }
+}
