@@ -294,35 +294,84 @@ extension SyncRevivalTests {
 }
 
 extension SyncRevivalTests {
-    /// A restore that could not be sent is withdrawn when its record goes again: sent later, it
-    /// would bring the issue back only for the next run to archive it again.
-    @Test func aRestoreWhoseRecordWentAgainIsWithdrawn() async throws {
+    /// Seeded, reproducible: renames on both sides interleaved with archives and returns on both
+    /// sides and injected faults, then sync until quiet. Every pair then stands as the rules
+    /// say: both records live, the pair live, the two agree and the issue is in the state it
+    /// began in; the task archived, the issue cancelled; the issue archived, the task archived.
+    /// (An issue is archived only while its task is active and it is not cancelled, and a task
+    /// changes only while its issue is not archived: an issue archived by hand while its pair is
+    /// ended stays so, as does its task, and Plane's API cannot unarchive an issue.)
+    @Test(arguments: [UInt64(2), 5, 17])
+    func randomArchivesAndReturnsConverge(seed: UInt64) async throws {
         let h = try await SyncHarness.start()
         defer { Task { await h.stop() } }
         try await h.sync()
-        let a = try h.somePair(7)
-        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": false]))
-        try await h.sync()
-        let cancelled = h.planeIssue(a.plane)?["state"]?.stringValue
-        #expect(try await h.run(["config", "set", "sync.max_attempts", "1"]).status == 0)
-        h.plane.setFaults(PlaneFaultPlan(rate: 1, kinds: [.refused(field: "state", message: "Not allowed here.")], methods: ["PATCH"],
-                                         pathContains: ["/issues/\(a.plane)/"]))
-        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": true]))
-        try await h.sync(expectStatus: 1)
-        h.plane.setFaults(.none)
-        #expect(h.odoo.emulator.modify(model: "project.task", id: a.odoo, values: ["active": false]))
-        let planeWrites = h.plane.writes().count
-        let again = try await h.sync()
-        #expect(again["written"]?.intValue == 0, "\(again)")
-        let (status, events) = try h.query { db in
-            (try String.fetchOne(db, sql: "SELECT status FROM sync_queue WHERE json_extract(payload, '$.restore') = 1"),
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE event_type = 'restore_withdrawn'") ?? 0)
+        try await h.sync()  // pulls the states of the projects the first one made in Plane
+        var rng = SplitMix64(seed: seed)
+        let pairs = Array(try h.pairs("issue:project.task").prefix(12))
+        let issuesBefore = h.planeIssues().count
+        // Nothing here moves a state: each issue whose pair is live in the end is in the state it began with.
+        let statesBefore = Dictionary(pairs.map { ($0.plane, h.planeIssue($0.plane)?["state"]) }, uniquingKeysWith: { a, _ in a })
+        let tasksBefore = try h.odooRecords("project.task").count
+        let groups = try h.query { db in
+            try Dictionary(Row.fetchAll(db, sql: "SELECT plane_id, json_extract(data, '$.group') FROM plane_records WHERE kind = 'state'")
+                .map { ($0[0] as String, $0[1] as String? ?? "") }, uniquingKeysWith: { a, _ in a })
         }
-        #expect(status == "cancelled")
-        #expect(events == 1)
-        #expect(try await h.run(["queue", "retry", "--failed"]).status == 0)
-        #expect(try await h.sync()["written"]?.intValue == 0)
-        #expect(h.plane.writes().count == planeWrites, "nothing was sent for it")
-        #expect(h.planeIssue(a.plane)?["state"]?.stringValue == cancelled)
+        func cancelled(_ plane: String) -> Bool { groups[h.planeIssue(plane)?["state"]?.stringValue ?? ""] == "cancelled" }
+        func taskActive(_ odoo: Int) throws -> Bool { try h.odooRecord("project.task", odoo)?["active"] as? Bool ?? false }
+        func issueArchived(_ plane: String) -> Bool { (h.planeIssue(plane)?["archived_at"] ?? .null) != .null }
+        for round in 0..<4 {
+            for step in 0..<10 {
+                let pair = pairs[Int(rng.next() % UInt64(pairs.count))]
+                let archived = issueArchived(pair.plane)
+                let active = try taskActive(pair.odoo)
+                switch rng.next() % 4 {
+                case 0 where !archived:
+                    try h.plane.modifyIssue(id: pair.plane, fields: ["name": .string("P\(seed)-\(round)-\(step)")])
+                case 1 where !archived:
+                    _ = h.odoo.emulator.modify(model: "project.task", id: pair.odoo, values: ["name": .string("O\(seed)-\(round)-\(step)")])
+                case 2 where !archived:
+                    _ = h.odoo.emulator.modify(model: "project.task", id: pair.odoo, values: ["active": .bool(!active)])
+                case 3 where archived || (active && !cancelled(pair.plane)):
+                    _ = h.plane.archiveIssue(id: pair.plane, archived: !archived)
+                default:
+                    continue
+                }
+            }
+            h.plane.setFaults(PlaneFaultPlan(rate: 0.1, kinds: [.serverError, .dropConnection, .dropAfterApply], seed: seed &+ UInt64(round)))
+            h.odoo.emulator.setFaults(FaultPlan(rate: 0.1, kinds: [.serverError, .dropConnection, .dropAfterApply], seed: seed &+ UInt64(round)))
+            _ = try await h.run(["sync"], ["ODOOSYNC_RETRIES": "2", "ODOOSYNC_RETRY_BASE_MS": "10", "ODOOSYNC_TIMEOUT": "5"])
+            h.plane.setFaults(.none)
+            h.odoo.emulator.setFaults(.none)
+        }
+        #expect(try await h.run(["config", "set", "sync.retry_base_seconds", "0"]).status == 0)
+        _ = try await h.run(["queue", "retry", "--failed"])
+        try await SyncRobustnessTests.syncUntilQuiet(h)
+        // Nothing was made: the same issues and tasks, each in one pair at most.
+        let tasksAfter = try h.odooRecords("project.task").count
+        #expect(h.planeIssues().count == issuesBefore && tasksAfter == tasksBefore)
+        let everyPair = try h.query { db in try Row.fetchAll(db, sql: "SELECT plane_id, odoo_id FROM sync_pairs WHERE entity = 'issue:project.task'") }
+        #expect(Set(everyPair.map { $0[0] as String }).count == everyPair.count && Set(everyPair.map { $0[1] as Int }).count == everyPair.count)
+        #expect(try h.query { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") } == "ok")
+
+        let restores = try h.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_log WHERE operation = 'restore' AND success") ?? 0 }
+        #expect(restores > 0, "the seed brought records back")
+        for pair in pairs {
+            let issue = try #require(h.planeIssue(pair.plane))
+            let task = try #require(try h.odooRecord("project.task", pair.odoo))
+            let group = groups[issue["state"]?.stringValue ?? ""]
+            let status = try SyncRevivalTests.pairState(h, entity: "issue:project.task", odoo: pair.odoo)?.0
+            if issueArchived(pair.plane) {
+                #expect(task["active"] as? Bool == false, "\(pair): issue archived, task active")
+                #expect(status == "archived", "\(pair)")
+            } else if task["active"] as? Bool == false {
+                #expect(group == "cancelled", "\(pair): task archived, issue in \(group ?? "?")")
+                #expect(status == "archived", "\(pair)")
+            } else {
+                #expect(status == "active", "\(pair): both live, pair \(status ?? "?")")
+                #expect(issue["state"] == statesBefore[pair.plane], "\(pair): both live, the issue is not back in its state")
+                #expect(issue["name"]?.stringValue == task["name"] as? String, "\(pair): names differ")
+            }
+        }
     }
 }

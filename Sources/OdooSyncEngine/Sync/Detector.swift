@@ -19,9 +19,6 @@ struct Detector {
     /// project pass. Their issue pairs are left as they were: Odoo archives a project's tasks
     /// with it, and Plane hides an archived project's issues, so neither is an issue's own change.
     private var endedProjectIDs: Set<String> = []
-    /// Mappings whose returning record this pass found back (`revive`): a restore still open
-    /// for any other mapping is withdrawn at `finish`.
-    private var returned: Set<String> = []
 
     init(engine: SyncEngine, db: Database, translation: Translation, archiveOnDelete: Bool) {
         self.engine = engine
@@ -579,7 +576,6 @@ struct Detector {
                                  odoo: Fields, odooTime: String?) throws -> Bool {
         guard let endedBy = pair.endedBy, endedBy == "plane" || endedBy == "odoo" else { return false }
         considered += 1
-        returned.insert(pair.mappingID)
         let fromPlane = endedBy == "plane"
         if !pair.archivedOther {
             let now = Timestamp.iso(Date())
@@ -751,24 +747,8 @@ struct Detector {
         return id
     }
 
-    /// Writes what was queued; the last step of detection. A restore not sent yet (waiting, or
-    /// failed) whose record went again is withdrawn first: sent, it would bring the other side
-    /// back only for the next run to archive it again.
+    /// Writes what was queued; the last step of detection.
     mutating func finish() throws {
-        let now = Timestamp.iso(Date())
-        let withdrawn = try Row.fetchAll(db, sql: """
-            UPDATE sync_queue SET status = 'cancelled', completed_at = ?, worker_id = NULL,
-                   last_error = 'withdrawn: the record whose return it was sent for went again'
-            WHERE status IN ('pending', 'failed') AND json_extract(payload, '$.restore') = 1
-              AND coalesce(json_extract(payload, '$.mapping_id'), '') NOT IN (SELECT value FROM json_each(?))
-            RETURNING id, json_extract(payload, '$.entity'), json_extract(payload, '$.mapping_id')
-            """, arguments: [now, JSONValue.array(returned.sorted().map(JSONValue.string)).serialized])
-        for row in withdrawn {
-            let entity: String = row[1] ?? ""
-            try Mirror.appendEvent(db, runID: engine.runID, level: .info, category: SyncEngine.category, type: "restore_withdrawn",
-                                   message: "\(entity) \(row[2] as String? ?? "?"): the record went again before its restore was sent; the restore is withdrawn",
-                                   component: entity, metadata: ["queue_id": .string(row[0])])
-        }
         try queueWriter.finish(db)
     }
 

@@ -75,9 +75,13 @@ extension SyncEngine {
         }
     }
 
+    /// Arguments: source is Plane, queued at, kind; source is Odoo, queued at, model. A source
+    /// snapshot pulled again after the item was queued (an item left from an earlier run, sent
+    /// after this run's pull) holds newer values than the item carried: that hash stays NULL, so
+    /// the pair is compared again and the newer values travel too.
     private static let currentHashes = """
-        (SELECT data_hash FROM plane_records WHERE kind = ? AND plane_id = sync_pairs.plane_id),
-        (SELECT data_hash FROM odoo_records WHERE model = ? AND odoo_id = sync_pairs.odoo_id)
+        (SELECT CASE WHEN ? AND pulled_at > ? THEN NULL ELSE data_hash END FROM plane_records WHERE kind = ? AND plane_id = sync_pairs.plane_id),
+        (SELECT CASE WHEN ? AND pulled_at > ? THEN NULL ELSE data_hash END FROM odoo_records WHERE model = ? AND odoo_id = sync_pairs.odoo_id)
         """
 
     private func completeOne(_ db: Database, queueID: String, item: QueueItem, result: Outcome, duration: Int,
@@ -98,7 +102,9 @@ extension SyncEngine {
         // changed them, so that pull leaves them, and this pair, alone. An archived pair is
         // never compared again.
         let hashes = result.archived ? "NULL, NULL" : SyncEngine.currentHashes
-        let hashArguments: StatementArguments = result.archived ? [] : [planeKind, odooModel]
+        let fromPlane = item.sourceSystem == "plane"
+        let hashArguments: StatementArguments = result.archived ? []
+            : [fromPlane, item.queuedAt, planeKind, !fromPlane, item.queuedAt, odooModel]
         var mappingID = item.mappingID
         var sourceJSON: String?
         var targetJSON: String?
@@ -151,8 +157,8 @@ extension SyncEngine {
                 let pair = try FastStatement(db, """
                     INSERT INTO sync_pairs (mapping_id, entity, plane_id, plane_project, odoo_id, plane_fields, odoo_fields, plane_hash, odoo_hash)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
-                            (SELECT data_hash FROM plane_records WHERE kind = ?8 AND plane_id = ?3),
-                            (SELECT data_hash FROM odoo_records WHERE model = ?9 AND odoo_id = ?5))
+                            (SELECT CASE WHEN ?10 AND pulled_at > ?11 THEN NULL ELSE data_hash END FROM plane_records WHERE kind = ?8 AND plane_id = ?3),
+                            (SELECT CASE WHEN NOT ?10 AND pulled_at > ?11 THEN NULL ELSE data_hash END FROM odoo_records WHERE model = ?9 AND odoo_id = ?5))
                     """)
                 pair.bind(1, id)
                 pair.bind(2, item.entity)
@@ -163,6 +169,8 @@ extension SyncEngine {
                 pair.bind(7, item.target == "odoo" ? target : source)
                 pair.bind(8, planeKind)
                 pair.bind(9, odooModel)
+                pair.bind(10, fromPlane ? 1 : 0)
+                pair.bind(11, item.queuedAt)
                 try pair.step()
                 pair.reset()
             }

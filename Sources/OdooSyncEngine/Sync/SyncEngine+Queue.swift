@@ -25,6 +25,8 @@ extension SyncEngine {
         /// of its cancelled state): the record whose loss archived it has returned. It carries
         /// every mapped field of that record, not only the changed ones.
         var restore = false
+        /// When it was queued (`sync_queue.created_at`); nil until it is.
+        var queuedAt: String?
 
         var payload: JSONValue {
             var pairs: [(String, JSONValue)] = [
@@ -79,6 +81,7 @@ extension SyncEngine {
             sourceValues = SyncEngine.fieldsDict(object: payload["source_values"])
             priority = row["priority"]
             restore = payload["restore"]?.boolValue == true
+            queuedAt = row["created_at"]
         }
     }
 
