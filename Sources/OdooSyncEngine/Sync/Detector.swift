@@ -569,8 +569,8 @@ struct Detector {
     /// memory first (the sync's own archive, the issue moved to its cancelled state, is no edit
     /// made in Plane): what changed on one side travels, a field changed on both goes by the
     /// entity's strategy, as for any pair. Then a restore brings the other record back (`active`
-    /// again, the issue into the state its task's stage names, the Plane project out of the
-    /// archive), folded with that comparison's update; the pair is live once it completes.
+    /// again, the issue back in the state it had, the Plane project out of the archive), folded
+    /// with that comparison's update; the pair is live once it completes.
     @discardableResult
     private mutating func revive(entity: String, config: EntityConfig, pair: SyncEngine.Pair, plane: Fields, planeTime: String?,
                                  odoo: Fields, odooTime: String?) throws -> Bool {
@@ -589,24 +589,30 @@ struct Detector {
         guard fromPlane ? config.planeToOdoo : config.odooToPlane else { return false }
         let parts = entity.split(separator: ":").map(String.init)
         var restoring: Fields = [:]
+        var sourceValues: Fields = [:]
         var planeSide = plane
         if !fromPlane && parts[0] == "issue", let remembered = pair.planeFields["state"] {
             // The cancelled state is the sync's doing: compared as remembered, and left for the
-            // state the issue had, unless the task's stage moved meanwhile (the comparison then
-            // sends the state the new stage names).
+            // state the issue had (the task's stage, unchanged, is what the pair remembers of
+            // the task), unless the stage moved meanwhile: the comparison then sends the state
+            // the new stage names.
             planeSide["state"] = remembered
-            if odoo["state"] == pair.odooFields["state"] { restoring["state"] = remembered }
+            if odoo["state"] == pair.odooFields["state"] {
+                restoring["state"] = remembered
+                sourceValues["state"] = odoo["state"]
+            }
         }
         if parts[1] == "project.milestone" || parts[0] == "module" || parts[0] == "cycle" {
             // One way from Plane: Plane's values, as they now are.
             restoring = plane.filter { pair.planeFields[$0.key] != $0.value }
+            sourceValues = restoring
         } else {
             try reconcile(entity: entity, config: config, pair: pair, plane: planeSide, planeTime: planeTime, odoo: odoo, odooTime: odooTime)
         }
         var item = SyncEngine.QueueItem(entity: entity, operation: "update", sourceSystem: endedBy, sourceType: fromPlane ? parts[0] : parts[1],
                                         sourceID: fromPlane ? pair.planeID : String(pair.odooID), target: fromPlane ? "odoo" : "plane",
                                         targetType: fromPlane ? parts[1] : parts[0], targetID: fromPlane ? String(pair.odooID) : pair.planeID,
-                                        mappingID: pair.mappingID, planeProject: pair.planeProject, fields: restoring, sourceValues: restoring,
+                                        mappingID: pair.mappingID, planeProject: pair.planeProject, fields: restoring, sourceValues: sourceValues,
                                         priority: Detector.priorities[entity] ?? 0)
         item.restore = true
         try queue(item)
