@@ -338,15 +338,9 @@ extension SyncRevivalTests {
                     continue
                 }
             }
-            h.plane.setFaults(PlaneFaultPlan(rate: 0.1, kinds: [.serverError, .dropConnection, .dropAfterApply], seed: seed &+ UInt64(round)))
-            h.odoo.emulator.setFaults(FaultPlan(rate: 0.1, kinds: [.serverError, .dropConnection, .dropAfterApply], seed: seed &+ UInt64(round)))
-            _ = try await h.run(["sync"], ["ODOOSYNC_RETRIES": "2", "ODOOSYNC_RETRY_BASE_MS": "10", "ODOOSYNC_TIMEOUT": "5"])
-            h.plane.setFaults(.none)
-            h.odoo.emulator.setFaults(.none)
+            try await SyncRobustnessTests.syncUnderFaults(h, seed: seed &+ UInt64(round))
         }
-        #expect(try await h.run(["config", "set", "sync.retry_base_seconds", "0"]).status == 0)
-        _ = try await h.run(["queue", "retry", "--failed"])
-        try await SyncRobustnessTests.syncUntilQuiet(h)
+        try await SyncRobustnessTests.retryAndSettle(h)
         // Nothing was made: the same issues and tasks, each in one pair at most.
         let tasksAfter = try h.odooRecords("project.task").count
         #expect(h.planeIssues().count == issuesBefore && tasksAfter == tasksBefore)

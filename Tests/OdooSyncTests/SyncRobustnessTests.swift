@@ -47,6 +47,24 @@ import Testing
         return issue["external_source"]?.stringValue == "odoo" && (ext.hasPrefix("sale.order:") || ext.hasPrefix("account.move:"))
     }
 
+    /// One sync with 10% of the requests to each side faulted (seeded); its outcome is left to
+    /// the runs after it.
+    static func syncUnderFaults(_ h: SyncHarness, seed: UInt64) async throws {
+        h.plane.setFaults(PlaneFaultPlan(rate: 0.1, kinds: [.serverError, .dropConnection, .dropAfterApply], seed: seed))
+        h.odoo.emulator.setFaults(FaultPlan(rate: 0.1, kinds: [.serverError, .dropConnection, .dropAfterApply], seed: seed))
+        // A request the faults leave unanswered waits out the timeout: 5 s here, not a minute.
+        _ = try await h.run(["sync"], ["ODOOSYNC_RETRIES": "2", "ODOOSYNC_RETRY_BASE_MS": "10", "ODOOSYNC_TIMEOUT": "5"])
+        h.plane.setFaults(.none)
+        h.odoo.emulator.setFaults(.none)
+    }
+
+    /// Failed items retried at once, then `syncUntilQuiet`.
+    static func retryAndSettle(_ h: SyncHarness) async throws {
+        #expect(try await h.run(["config", "set", "sync.retry_base_seconds", "0"]).status == 0)
+        _ = try await h.run(["queue", "retry", "--failed"])
+        try await syncUntilQuiet(h)
+    }
+
     /// Syncs until a run writes nothing and leaves nothing queued.
     static func syncUntilQuiet(_ h: SyncHarness, maxRuns: Int = 8) async throws {
         for _ in 0..<maxRuns {
@@ -154,16 +172,9 @@ import Testing
                     created.append(name)
                 }
             }
-            h.plane.setFaults(PlaneFaultPlan(rate: 0.1, kinds: [.serverError, .dropConnection, .dropAfterApply], seed: seed &+ UInt64(round)))
-            h.odoo.emulator.setFaults(FaultPlan(rate: 0.1, kinds: [.serverError, .dropConnection, .dropAfterApply], seed: seed &+ UInt64(round)))
-            // A request the faults leave unanswered waits out the timeout: 5 s here, not a minute.
-            _ = try await h.run(["sync"], ["ODOOSYNC_RETRIES": "2", "ODOOSYNC_RETRY_BASE_MS": "10", "ODOOSYNC_TIMEOUT": "5"])
-            h.plane.setFaults(.none)
-            h.odoo.emulator.setFaults(.none)
+            try await SyncRobustnessTests.syncUnderFaults(h, seed: seed &+ UInt64(round))
         }
-        #expect(try await h.run(["config", "set", "sync.retry_base_seconds", "0"]).status == 0)
-        _ = try await h.run(["queue", "retry", "--failed"])
-        try await SyncRobustnessTests.syncUntilQuiet(h)
+        try await SyncRobustnessTests.retryAndSettle(h)
         try SyncRobustnessTests.checkNoDuplicates(h, "seed \(seed)")
 
         // Both sides agree on every pair.
