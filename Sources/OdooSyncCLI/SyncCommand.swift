@@ -93,11 +93,10 @@ struct SyncCommand: AsyncParsableCommand {
             // A pass that made or brought back pairs (a project, say) can leave work for the
             // next one (that project's issues); a few passes settle it.
             for _ in 0..<4 {
-                let paired = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired + $1.restored }
+                let before = engine.report.pairsMade
                 try await engine.detect()
                 try await engine.push(dryRun: false)
-                let after = engine.report.entities.values.reduce(0) { $0 + $1.created + $1.paired + $1.restored }
-                if after == paired { break }
+                if engine.report.pairsMade == before { break }
             }
             var report = engine.report
             // The Plane pull's scope is the sync's: projects it left out or could not read say so here.

@@ -602,7 +602,7 @@ struct Detector {
                 sourceValues["state"] = odoo["state"]
             }
         }
-        if parts[1] == "project.milestone" || parts[0] == "module" || parts[0] == "cycle" {
+        if parts[0] == "cycle" || parts[0] == "module" {
             // One way from Plane: Plane's values, as they now are.
             restoring = plane.filter { pair.planeFields[$0.key] != $0.value }
             sourceValues = restoring

@@ -207,7 +207,7 @@ extension SyncEngine {
                 """).execute(arguments: [now, now, result.archived, mappingID, mappingID])
         }
         context.completedQueueIDs.append(queueID)
-        let operation = result.created ? "create" : item.restore ? "restore" : item.operation
+        let operation = result.created ? "create" : item.journalOperation
         context.logs.append(SyncLogEntry(runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: result.targetID,
                                          operation: operation, success: true,
                                          sourceJSON: sourceJSON ?? SyncEngine.fieldsJSON(item.sourceValues).serialized,
@@ -284,7 +284,7 @@ extension SyncEngine {
                                arguments: [message, gaveUp && !item.restore, Timestamp.iso(Date()), mappingID])
             }
             try Mirror.appendSyncLog(db, runID: runID, sourceSystem: item.sourceSystem, sourceID: item.sourceID, targetID: item.targetID,
-                                     operation: item.restore ? "restore" : item.operation, success: false, error: message,
+                                     operation: item.journalOperation, success: false, error: message,
                                      sourceData: SyncEngine.fieldsJSON(item.sourceValues), durationMs: duration)
             try Mirror.appendEvent(db, runID: runID, level: gaveUp ? .error : .warn, category: SyncEngine.category,
                                    type: gaveUp ? "queue_item_failed" : "queue_item_retry",

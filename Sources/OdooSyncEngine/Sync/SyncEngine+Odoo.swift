@@ -325,16 +325,8 @@ extension SyncEngine {
 
     /// Reads `ids` with the pull's fields, context and envelope, a thousand at a time.
     func readBack(_ odoo: OdooClient, model: String, ids: [Int]) async throws -> [Int: OdooSnapshot] {
-        guard let spec = ModelSpec.projectSide.first(where: { $0.name == model }) else {
-            throw SyncItemError("odoosync does not pull \(model), so it cannot keep what it wrote there")
-        }
-        // With the fields the pull asks this server for, so that the snapshots compare.
-        return try await OdooPuller.withServerFields(spec, client: odoo) { try await readBack(odoo, spec: $0, ids: ids) }
-    }
-
-    private func readBack(_ odoo: OdooClient, spec: ModelSpec, ids: [Int]) async throws -> [Int: OdooSnapshot] {
         let sorted = Array(Set(ids)).sorted()
-        return try await read(odoo, spec: spec, domains: stride(from: 0, to: sorted.count, by: 1000).map { start in
+        return try await read(odoo, model: model, domains: stride(from: 0, to: sorted.count, by: 1000).map { start in
             [["id", "in", .array(sorted[start..<min(start + 1000, sorted.count)].map(JSONValue.int))]]
         })
     }
@@ -343,15 +335,22 @@ extension SyncEngine {
     /// it keeps them: Odoo archives and reactivates a project's tasks with the project, so after
     /// the sync has brought a project back, the mirror's copies of its tasks are out of date.
     func refreshTasks(_ odoo: OdooClient, projects: [Int]) async throws {
-        guard let spec = ModelSpec.projectSide.first(where: { $0.name == "project.task" }) else { return }
-        let domain: [JSONValue] = [["project_id", "in", .array(projects.map(JSONValue.int))]]
-        let snapshots = try await OdooPuller.withServerFields(spec, client: odoo) { try await read(odoo, spec: $0, domains: [domain]) }
+        let snapshots = try await read(odoo, model: "project.task", domains: [[["project_id", "in", .array(projects.map(JSONValue.int))]]])
         let now = Timestamp.iso(Date())
         try mirror.write { db in
             for snapshot in snapshots.values.sorted(by: { $0.id < $1.id }) {
                 try SyncEngine.storeOdooSnapshot(db, model: "project.task", snapshot, isNew: false, now: now)
             }
         }
+    }
+
+    /// The records each of `domains` finds, asked as the pull asks for `model` on this server
+    /// (its fields, context and envelope), so that the snapshots compare with the pull's.
+    private func read(_ odoo: OdooClient, model: String, domains: [[JSONValue]]) async throws -> [Int: OdooSnapshot] {
+        guard let spec = ModelSpec.projectSide.first(where: { $0.name == model }) else {
+            throw SyncItemError("odoosync does not pull \(model), so it cannot keep what it wrote there")
+        }
+        return try await OdooPuller.withServerFields(spec, client: odoo) { try await read(odoo, spec: $0, domains: domains) }
     }
 
     private func read(_ odoo: OdooClient, spec: ModelSpec, domains: [[JSONValue]]) async throws -> [Int: OdooSnapshot] {

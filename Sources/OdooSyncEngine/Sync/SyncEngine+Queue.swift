@@ -22,11 +22,13 @@ extension SyncEngine {
         var sourceValues: [String: JSONValue]
         var priority: Int
         /// An update that also brings the target back (reactivates the task, takes the issue out
-        /// of its cancelled state): the record whose loss archived it has returned. It carries
-        /// every mapped field of that record, not only the changed ones.
+        /// of its cancelled state): the record whose loss archived it has returned.
         var restore = false
         /// When it was queued (`sync_queue.created_at`); nil until it is.
         var queuedAt: String?
+
+        /// The operation as `sync_log` names it.
+        var journalOperation: String { restore ? "restore" : operation }
 
         var payload: JSONValue {
             var pairs: [(String, JSONValue)] = [

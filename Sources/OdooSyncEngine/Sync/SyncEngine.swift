@@ -66,6 +66,8 @@ public struct SyncReport: Sendable {
     public var failed: Int { entities.values.reduce(0) { $0 + $1.failed } + planePullFailed }
     public var conflicts: Int { entities.values.reduce(0) { $0 + $1.conflicts } }
     public var written: Int { entities.values.reduce(0) { $0 + $1.created + $1.updated + $1.archived + $1.restored } }
+    /// Pairs made or brought back so far: while a pass adds to it, the next may find more to do.
+    public var pairsMade: Int { entities.values.reduce(0) { $0 + $1.created + $1.paired + $1.restored } }
 
     mutating func bump(_ entity: String, _ change: (inout EntityStats) -> Void) {
         var stats = entities[entity] ?? EntityStats()
